@@ -1,0 +1,32 @@
+"""Admins: `GET /me`, `GET /admins`, `GET /admins/{id}`."""
+
+from __future__ import annotations
+
+from starlette.responses import Response
+
+from inboxd.api.http import Call, endpoint, json
+from inboxd.domain.errors import NotFound
+from inboxd.domain.ids import parse_numeric_id
+from inboxd.render import admins as render
+
+
+@endpoint(write=False)
+def me(call: Call) -> Response:
+    admin = call.store.admins.me()
+    if admin is None:
+        raise NotFound("Admin not found", code="admin_not_found")
+    return json(render.me(admin, call.store.workspace()))
+
+
+@endpoint(write=False)
+def list_all(call: Call) -> Response:
+    return json(render.admin_list(call.store.admins.list()))
+
+
+@endpoint(write=False)
+def retrieve(call: Call) -> Response:
+    admin_id = parse_numeric_id(call.path["id"])
+    admin = call.store.admins.get(admin_id) if admin_id else None
+    if admin is None:
+        raise NotFound("Admin not found", code="admin_not_found")
+    return json(render.admin(admin))

@@ -1,0 +1,59 @@
+"""Contacts: `POST /contacts`, `GET /contacts/{id}`, `GET /contacts`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.responses import Response
+
+from inboxd.api import cursors
+from inboxd.api.http import Call, endpoint, json, parse, per_page
+from inboxd.api.types import Request, StrictBool, StrictInt, StrictStr
+from inboxd.domain import contacts as domain
+from inboxd.render import contacts as render
+
+
+class CreateContact(Request):
+    role: StrictStr | None = None
+    external_id: StrictStr | None = None
+    email: StrictStr | None = None
+    phone: StrictStr | None = None
+    name: StrictStr | None = None
+    avatar: StrictStr | None = None
+    signed_up_at: StrictInt | None = None
+    last_seen_at: StrictInt | None = None
+    owner_id: StrictInt | None = None
+    unsubscribed_from_emails: StrictBool | None = None
+    custom_attributes: dict[str, Any] | None = None
+
+
+@endpoint(write=True)
+def create(call: Call) -> Response:
+    request = parse(CreateContact, call.body)
+    contact = domain.new_contact(request.model_dump(), call.now)
+    contacts = call.store.contacts
+    domain.check_unique(
+        contact,
+        contacts.find(external_id=contact["external_id"]) if contact["external_id"] else None,
+        contacts.find(email=contact["email"]) if contact["email"] else None,
+    )
+    contacts.insert(contact)
+    return json(render.contact(contacts.require(contact["id"]), call.workspace.id_code))
+
+
+@endpoint(write=False)
+def retrieve(call: Call) -> Response:
+    return json(render.contact(call.store.contacts.require(call.path["id"]), call.workspace.id_code))
+
+
+@endpoint(write=False)
+def list_all(call: Call) -> Response:
+    contacts = call.store.contacts
+    page = cursors.walk(
+        call.query("starting_after"),
+        per_page(call),
+        (int, str),
+        contacts.page,
+        lambda row: [row["created_at"], row["id"]],
+    )
+    return json(render.contact_list(page, call.workspace.id_code, contacts.count()))

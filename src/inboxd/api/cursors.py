@@ -1,0 +1,59 @@
+"""Opaque ``starting_after`` cursors (DESIGN.md: cursors encode the sort key, never an offset).
+
+Like Intercom's, a cursor is URL-safe base64 of a JSON array: the last row's sort key followed by
+the number of the page it ended. Cursors only walk forward.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+
+from inboxd.domain.errors import ParameterInvalid
+from inboxd.render.pages import Page
+
+
+def encode(key: list[Any], page: int) -> str:
+    return base64.urlsafe_b64encode(orjson.dumps([*key, page])).decode("ascii").rstrip("=")
+
+
+def decode(cursor: str, shape: tuple[type, ...], field: str = "starting_after") -> tuple[tuple[Any, ...], int]:
+    """The sort key and page number inside ``cursor``, checked against the key's ``shape``."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        value = orjson.loads(raw)
+    except (binascii.Error, ValueError, orjson.JSONDecodeError):
+        value = None
+    if (
+        not isinstance(value, list)
+        or len(value) != len(shape) + 1
+        or not all(isinstance(v, t) and not isinstance(v, bool) for v, t in zip(value, (*shape, int)))
+        or value[-1] < 1
+    ):
+        raise ParameterInvalid(f"{field} is not a cursor this server returned", field=field)
+    return tuple(value[:-1]), value[-1]
+
+
+def walk(
+    cursor: str | None,
+    limit: int,
+    shape: tuple[type, ...],
+    fetch: Callable[[int, tuple[Any, ...] | None], list[dict[str, Any]]],
+    key: Callable[[dict[str, Any]], list[Any]],
+) -> Page:
+    """One page of a keyset walk: ``fetch(n, after)`` returns up to n rows after the key ``after``.
+
+    One row more than the page is fetched, so "is there a next page" costs no second query.
+    """
+    after, page = None, 1
+    if cursor:
+        after, last_page = decode(cursor, shape)
+        page = last_page + 1
+    rows = fetch(limit + 1, after)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return Page(rows, page, limit, encode(key(rows[-1]), page) if more else None)

@@ -1,0 +1,71 @@
+"""The one place that writes error JSON (STYLE.md §6): domain errors, routing errors and
+unexpected failures all become Intercom's ``error.list`` with a fresh ``request_id``."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+import orjson
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from inboxd.domain.errors import IntercomError
+
+log = logging.getLogger("inboxd")
+
+_HTTP_CODES = {
+    400: ("parameter_invalid", "Bad request"),
+    401: ("unauthorized", "Access Token Invalid"),
+    404: ("not_found", "Resource Not Found"),
+    405: ("method_not_allowed", "Method Not Allowed"),
+    413: ("request_too_large", "Request body too large"),
+}
+
+
+def request_id(request: Request) -> str:
+    rid = getattr(request.state, "request_id", None)
+    if rid is None:
+        rid = str(uuid.uuid4())
+        request.state.request_id = rid
+    return rid
+
+
+def error_response(request: Request, status: int, code: str, message: str | None, field: str | None = None) -> Response:
+    error: dict[str, str | None] = {"code": code, "message": message}
+    if field is not None:
+        error["field"] = field
+    rid = request_id(request)
+    body = {"type": "error.list", "request_id": rid, "errors": [error]}
+    headers = {"X-Request-Id": rid}
+    if status == 401:
+        headers["WWW-Authenticate"] = 'Bearer realm="inboxd"'
+    return Response(orjson.dumps(body), status_code=status, media_type="application/json", headers=headers)
+
+
+async def intercom_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, IntercomError)
+    return error_response(request, exc.status, exc.code, exc.message, exc.field)
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    code, message = _HTTP_CODES.get(exc.status_code, ("client_error", exc.detail))
+    if exc.status_code == 405:
+        message = f"{request.method} is not allowed on {request.url.path}"
+    elif exc.status_code == 404:
+        message = f"No route matches {request.method} {request.url.path}"
+    response = error_response(request, exc.status_code, code, message)
+    if exc.headers:
+        response.headers.update(exc.headers)
+    return response
+
+
+async def server_error(request: Request, exc: Exception) -> Response:
+    rid = request_id(request)
+    log.exception("unhandled error in %s %s (request %s)", request.method, request.url.path, rid)
+    return error_response(request, 500, "server_error", "An unexpected error occurred; see the server log")
+
+
+HANDLERS = {IntercomError: intercom_error, HTTPException: http_error, Exception: server_error}

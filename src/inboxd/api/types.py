@@ -1,0 +1,32 @@
+"""Request field types shared by the handlers.
+
+Intercom's clients send ids both as strings and as numbers (the spec's own request examples send
+``admin_id: 991267921`` for a string field), so id fields accept either and become strings. Other
+fields are strict: ``"true"`` is not a boolean and ``"5"`` is not an integer.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, StrictBool, StrictInt, StrictStr
+
+
+def _id(value: Any) -> Any:
+    if isinstance(value, bool):
+        return value  # rejected below as not a string
+    if isinstance(value, int):
+        return str(value)
+    return value
+
+
+IdStr = Annotated[StrictStr, BeforeValidator(_id)]
+
+
+class Request(BaseModel):
+    """A request body: unknown fields are ignored, as Intercom ignores them."""
+
+    model_config = ConfigDict(extra="ignore")
+
+
+__all__ = ["IdStr", "Request", "StrictBool", "StrictInt", "StrictStr"]

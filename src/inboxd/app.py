@@ -1,0 +1,78 @@
+"""The ASGI application: routes, the request-id header, and the one error map."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import Engine
+from starlette.applications import Starlette
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from inboxd.api import admins, contacts, conversations, tags, teams, ticket_types
+from inboxd.api.errors import HANDLERS
+from inboxd.api.http import TokenCache
+from inboxd.domain.clock import Clock
+
+ROUTES = [
+    Route("/me", admins.me, methods=["GET"]),
+    Route("/admins", admins.list_all, methods=["GET"]),
+    Route("/admins/{id}", admins.retrieve, methods=["GET"]),
+    Route("/teams", teams.list_all, methods=["GET"]),
+    Route("/teams/{id}", teams.retrieve, methods=["GET"]),
+    Route("/contacts", contacts.create, methods=["POST"]),
+    Route("/contacts", contacts.list_all, methods=["GET"]),
+    Route("/contacts/{id}", contacts.retrieve, methods=["GET"]),
+    Route("/tags", tags.create_or_update, methods=["POST"]),
+    Route("/tags", tags.list_all, methods=["GET"]),
+    Route("/tags/{id}", tags.retrieve, methods=["GET"]),
+    Route("/ticket_types", ticket_types.create, methods=["POST"]),
+    Route("/ticket_types", ticket_types.list_all, methods=["GET"]),
+    Route("/ticket_types/{id}", ticket_types.retrieve, methods=["GET"]),
+    Route("/conversations", conversations.create, methods=["POST"]),
+    Route("/conversations", conversations.list_all, methods=["GET"]),
+    Route("/conversations/{id}", conversations.retrieve, methods=["GET"]),
+    Route("/conversations/{id}", conversations.update, methods=["PUT"]),
+]
+
+
+class RequestId:
+    """Gives every request a fresh id and echoes it as ``X-Request-Id`` on every response,
+    the same id that an ``error.list`` body carries."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        state = scope.setdefault("state", {})
+        rid = str(uuid.uuid4())
+        state["request_id"] = rid
+        header = (b"x-request-id", rid.encode("ascii"))
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [h for h in message.get("headers", []) if h[0].lower() != b"x-request-id"]
+                message = {**message, "headers": [*headers, header]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_id)
+
+
+def create_app(engine: Engine, clock: Clock | None = None) -> Starlette:
+    app = Starlette(routes=ROUTES, exception_handlers=HANDLERS)  # type: ignore[arg-type]
+    app.state.engine = engine
+    app.state.clock = clock or Clock()
+    app.state.tokens = TokenCache()
+    app.add_middleware(RequestId)
+    return app
+
+
+def asgi_from_env() -> Any:
+    """The app a granian worker imports: settings come from the environment `inboxd serve` set."""
+    from inboxd.store.engine import database_url_from_env, make_engine
+
+    return create_app(make_engine(database_url_from_env()))

@@ -1,0 +1,113 @@
+"""Settings from flags and ``INBOXD_*`` variables, and the workspace file (TOML).
+
+The workspace file is how admins, teams and tokens exist at all: Intercom's API cannot create
+admins, so inboxd reads them declaratively (DESIGN.md). Its format is documented in
+docs/workspace-file.md.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+
+class ConfigError(Exception):
+    """The workspace file cannot be used; the message says where and why."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class AdminConfig(_Strict):
+    name: str = Field(min_length=1)
+    email: str = Field(min_length=3)
+    job_title: str | None = None
+    avatar: str | None = None
+    away_mode_enabled: bool = False
+    away_mode_reassign: bool = False
+    has_inbox_seat: bool = True
+
+    @field_validator("email")
+    @classmethod
+    def _lower_email(cls, value: str) -> str:
+        if "@" not in value:
+            raise ValueError("must be an email address")
+        return value.strip().lower()
+
+
+class TeamConfig(_Strict):
+    name: str = Field(min_length=1)
+    admin_emails: list[str] = Field(default_factory=list)
+
+    @field_validator("admin_emails")
+    @classmethod
+    def _lower_emails(cls, value: list[str]) -> list[str]:
+        return [email.strip().lower() for email in value]
+
+
+class WorkspaceConfig(_Strict):
+    name: str = Field(min_length=1)
+    # The stable handle of the workspace (Intercom's app `id_code`); derived from the name when absent.
+    id_code: str | None = Field(default=None, pattern=r"^[a-z0-9_-]{1,32}$")
+    access_tokens: list[str] = Field(min_length=1)
+    admins: list[AdminConfig] = Field(min_length=1)
+    teams: list[TeamConfig] = Field(default_factory=list)
+
+    @field_validator("access_tokens")
+    @classmethod
+    def _token_shape(cls, value: list[str]) -> list[str]:
+        for token in value:
+            if len(token) < 8 or any(ch.isspace() for ch in token):
+                raise ValueError("each access token needs at least 8 characters and no spaces")
+        return value
+
+    @model_validator(mode="after")
+    def _teams_name_known_admins(self) -> "WorkspaceConfig":
+        emails = {admin.email for admin in self.admins}
+        if len(emails) != len(self.admins):
+            raise ValueError("two admins share an email")
+        for team in self.teams:
+            unknown = [email for email in team.admin_emails if email not in emails]
+            if unknown:
+                raise ValueError(f"team {team.name!r} names unknown admins: {', '.join(unknown)}")
+        return self
+
+    def code(self) -> str:
+        if self.id_code:
+            return self.id_code
+        slug = "".join(ch if ch.isalnum() else "-" for ch in self.name.lower()).strip("-")
+        return (slug or "workspace")[:32]
+
+
+class WorkspaceFile(_Strict):
+    workspaces: list[WorkspaceConfig] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique(self) -> "WorkspaceFile":
+        codes = [ws.code() for ws in self.workspaces]
+        if len(set(codes)) != len(codes):
+            raise ValueError("two workspaces have the same id_code (or name)")
+        tokens = [token for ws in self.workspaces for token in ws.access_tokens]
+        if len(set(tokens)) != len(tokens):
+            raise ValueError("an access token is listed twice")
+        return self
+
+
+def load_workspace_file(path: str | Path) -> WorkspaceFile:
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ConfigError(f"workspace file {path} does not exist") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"workspace file {path} is not valid TOML: {exc}") from exc
+    try:
+        return WorkspaceFile.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or '(top)'}: {err['msg']}" for err in exc.errors()
+        )
+        raise ConfigError(f"workspace file {path}: {problems}") from exc

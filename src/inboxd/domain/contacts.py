@@ -1,0 +1,53 @@
+"""Contacts: users and leads. What a new contact looks like and when it clashes with another."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from inboxd.domain import ids
+from inboxd.domain.conversations import validate_custom_attribute
+from inboxd.domain.errors import Conflict, ParameterInvalid
+
+ROLES = ("user", "lead")
+
+
+def new_contact(fields: dict[str, Any], now: int) -> dict[str, Any]:
+    """A contact row from `POST /contacts` fields (already type-checked by the API layer)."""
+    role = fields.get("role") or "user"
+    if role not in ROLES:
+        raise ParameterInvalid(f"role must be one of {', '.join(ROLES)}", field="role")
+    email = fields.get("email")
+    if email is not None:
+        email = email.strip().lower()
+        if email and ("@" not in email or email.startswith("@") or email.endswith("@")):
+            raise ParameterInvalid("email is not a valid email address", field="email")
+    external_id = fields.get("external_id")
+    if not (email or external_id or fields.get("role")):
+        raise ParameterInvalid("Contacts need an email, an external_id or a role", field="email")
+    custom_attributes = fields.get("custom_attributes") or {}
+    for name, value in custom_attributes.items():
+        validate_custom_attribute(name, value)
+    return {
+        "id": ids.new_contact_id(now),
+        "role": role,
+        "email": email or None,
+        "external_id": external_id,
+        "phone": fields.get("phone"),
+        "name": fields.get("name"),
+        "avatar": fields.get("avatar"),
+        "owner_id": fields.get("owner_id"),
+        "unsubscribed_from_emails": bool(fields.get("unsubscribed_from_emails") or False),
+        "signed_up_at": fields.get("signed_up_at"),
+        "last_seen_at": fields.get("last_seen_at"),
+        "custom_attributes": custom_attributes,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def check_unique(new: dict[str, Any], same_external_id: dict[str, Any] | None, same_email: dict[str, Any] | None) -> None:
+    """Intercom refuses a second contact with the same external_id, or a second user with the same
+    email (leads may share an email: they are anonymous until identified)."""
+    clash = same_external_id or (same_email if new["role"] == "user" and same_email and same_email["role"] == "user" else None)
+    if clash is not None:
+        raise Conflict(f"A contact matching those details already exists with id={clash['id']}")

@@ -1,0 +1,16 @@
+"""Tags: names are trimmed, non-empty, and unique without regard to case (as in Intercom)."""
+
+from __future__ import annotations
+
+from inboxd.domain.errors import ParameterInvalid
+
+MAX_TAG_NAME = 255
+
+
+def clean_name(name: str) -> str:
+    cleaned = " ".join(name.split())
+    if not cleaned:
+        raise ParameterInvalid("invalid tag parameters: name must not be blank", field="name")
+    if len(cleaned) > MAX_TAG_NAME:
+        raise ParameterInvalid(f"invalid tag parameters: name is longer than {MAX_TAG_NAME} characters", field="name")
+    return cleaned

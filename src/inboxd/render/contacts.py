@@ -1,0 +1,82 @@
+"""Contacts on the wire (`contact`, the contacts `list`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from inboxd.render.pages import Page, pages_object
+
+_DEVICE_FIELDS = (
+    "last_replied_at",
+    "last_contacted_at",
+    "last_email_opened_at",
+    "last_email_clicked_at",
+    "language_override",
+    "browser",
+    "browser_version",
+    "browser_language",
+    "os",
+    "android_app_name",
+    "android_app_version",
+    "android_device",
+    "android_os_version",
+    "android_sdk_version",
+    "android_last_seen_at",
+    "ios_app_name",
+    "ios_app_version",
+    "ios_device",
+    "ios_os_version",
+    "ios_sdk_version",
+    "ios_last_seen_at",
+)
+
+
+def _sublist(contact_id: str, what: str) -> dict[str, Any]:
+    return {"type": "list", "data": [], "url": f"/contacts/{contact_id}/{what}", "total_count": 0, "has_more": False}
+
+
+def contact(row: dict[str, Any], workspace_code: str) -> dict[str, Any]:
+    email = row["email"] or ""
+    doc: dict[str, Any] = {
+        "type": "contact",
+        "id": row["id"],
+        "workspace_id": workspace_code,
+        "external_id": row["external_id"],
+        "role": row["role"],
+        "email": email,
+        "email_domain": email.rsplit("@", 1)[1] if "@" in email else "",
+        "phone": row["phone"],
+        "name": row["name"],
+        "avatar": {"type": "avatar", "image_url": row["avatar"]} if row["avatar"] else None,
+        "owner_id": row["owner_id"],
+        "social_profiles": {"type": "list", "data": []},
+        "has_hard_bounced": False,
+        "marked_email_as_spam": False,
+        "unsubscribed_from_emails": row["unsubscribed_from_emails"],
+        "created_at": row["created_at"],
+        "updated_at": row["updated_at"],
+        "signed_up_at": row["signed_up_at"],
+        "last_seen_at": row["last_seen_at"],
+    }
+    # inboxd records no browsing or device data; Intercom sends these keys as null when unknown.
+    doc.update({name: None for name in _DEVICE_FIELDS})
+    doc.update(
+        {
+            "custom_attributes": row["custom_attributes"],
+            "tags": _sublist(row["id"], "tags"),
+            "notes": _sublist(row["id"], "notes"),
+            "companies": _sublist(row["id"], "companies"),
+            "location": {"type": "location", "country": None, "region": None, "city": None},
+        }
+    )
+    return doc
+
+
+def contact_list(page: Page, workspace_code: str, total_count: int) -> dict[str, Any]:
+    pages = pages_object(page, total_count)
+    return {
+        "type": "list",
+        "data": [contact(row, workspace_code) for row in page.rows],
+        "total_count": total_count,
+        "pages": pages,
+    }

@@ -1,0 +1,158 @@
+"""Conversations on the wire: `conversation`, `conversation.list`, `conversation_part`, and the
+`user_message` that `POST /conversations` answers with. The field order follows the spec's examples.
+
+Nullability follows intercom-2.10.yaml: where the spec types a field as a plain (non-nullable)
+integer, an unset value is left out rather than sent as null (statistics), so strict clients and
+schema validators accept the document (docs/decisions.md).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from inboxd.render.pages import Page, pages_object
+
+from inboxd.domain import ids, statistics
+from inboxd.render.plaintext import to_plaintext
+from inboxd.store.views import ConversationView
+
+
+def _body(text: str | None, plaintext: bool) -> str | None:
+    return to_plaintext(text) if plaintext else text
+
+
+def _author(person: dict[str, Any]) -> dict[str, Any]:
+    return {"type": person["type"], "id": person["id"], "name": person["name"], "email": person["email"] or ""}
+
+
+def _statistics(row: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {"type": "conversation_statistics"}
+    for name in statistics.NAMES:
+        value = row[f"stat_{name}"]
+        if value is not None:
+            out[name] = value
+    return out
+
+
+def part(row: dict[str, Any], plaintext: bool = False) -> dict[str, Any]:
+    assigned = (
+        {"type": row["assigned_to_type"], "id": row["assigned_to_id"]} if row["assigned_to_type"] is not None else None
+    )
+    return {
+        "type": "conversation_part",
+        "id": str(row["id"]),
+        "part_type": row["part_type"],
+        "body": _body(row["body"], plaintext),
+        "created_at": row["created_at"],
+        "updated_at": row["updated_at"],
+        "notified_at": row["notified_at"],
+        "assigned_to": assigned,
+        "author": _author(row["author"]),
+        "attachments": row["attachments"],
+        "external_id": row["external_id"],
+        "redacted": row["redacted"],
+    }
+
+
+def conversation(view: ConversationView, plaintext: bool = False) -> dict[str, Any]:
+    row = view.row
+    first_contact_reply = (
+        {
+            "created_at": row["first_contact_reply_at"],
+            "type": row["first_contact_reply_type"],
+            "url": row["first_contact_reply_url"],
+        }
+        if row["first_contact_reply_at"] is not None
+        else None
+    )
+    doc: dict[str, Any] = {
+        "type": "conversation",
+        "id": str(row["id"]),
+        "created_at": row["created_at"],
+        "updated_at": row["updated_at"],
+        "waiting_since": row["waiting_since"],
+        "snoozed_until": row["snoozed_until"],
+        "source": {
+            "type": row["source_type"],
+            "id": ids.source_id(row["id"]),
+            "delivered_as": row["source_delivered_as"],
+            "subject": row["source_subject"],
+            "body": _body(row["source_body"], plaintext),
+            "author": _author(view.source_author),
+            "attachments": row["source_attachments"],
+            "url": row["source_url"],
+            "redacted": row["source_redacted"],
+        },
+        "contacts": {
+            "type": "contact.list",
+            "contacts": [{"type": "contact", **contact} for contact in view.contacts],
+        },
+        "first_contact_reply": first_contact_reply,
+        "admin_assignee_id": row["admin_assignee_id"],
+        "team_assignee_id": row["team_assignee_id"],
+        "open": row["state"] != "closed",
+        "state": row["state"],
+        "read": row["read"],
+        "tags": {
+            "type": "tag.list",
+            "tags": [
+                {
+                    "type": "tag",
+                    "id": str(tag["tag_id"]),
+                    "name": tag["name"],
+                    "applied_at": tag["applied_at"],
+                    "applied_by": (
+                        {"type": "admin", "id": str(tag["applied_by_admin_id"])}
+                        if tag["applied_by_admin_id"] is not None
+                        else None
+                    ),
+                }
+                for tag in view.tags
+            ],
+        },
+        "priority": row["priority"],
+        "sla_applied": row["sla_applied"],
+        "statistics": _statistics(row),
+        "conversation_rating": row["conversation_rating"],
+        "teammates": {
+            "type": "admin.list",
+            "teammates": [{"type": "admin", "id": str(admin_id)} for admin_id in view.teammates],
+        },
+        "title": row["title"],
+        "custom_attributes": row["custom_attributes"],
+        "topics": {},
+        "ticket": None,
+        "linked_objects": {"type": "list", "data": [], "total_count": 0, "has_more": False},
+    }
+    if view.parts is not None:
+        doc["conversation_parts"] = {
+            "type": "conversation_part.list",
+            "conversation_parts": [part(p, plaintext) for p in view.parts],
+            "total_count": view.parts_total,
+        }
+    return doc
+
+
+def conversation_list(views: list[ConversationView], page: Page, total_count: int) -> dict[str, Any]:
+    pages = pages_object(page, total_count)
+    return {
+        "type": "conversation.list",
+        "pages": pages,
+        "total_count": total_count,
+        "conversations": [conversation(view) for view in views],
+    }
+
+
+def user_message(conversation_id: int, created_at: int, body: str, subject: str) -> dict[str, Any]:
+    """What `POST /conversations` returns: the contact's message, pointing at its conversation."""
+    doc: dict[str, Any] = {
+        "type": "user_message",
+        "id": ids.source_id(conversation_id),
+        "created_at": created_at,
+        "body": body,
+        "message_type": "inapp",
+        "conversation_id": str(conversation_id),
+    }
+    if subject:
+        doc["subject"] = subject
+    return doc

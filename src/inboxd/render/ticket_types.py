@@ -1,0 +1,51 @@
+"""Ticket types on the wire (`ticket_type`, `ticket_type.list`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def ticket_type_attribute(row: dict[str, Any], workspace_code: str) -> dict[str, Any]:
+    return {
+        "type": "ticket_type_attribute",
+        "id": str(row["id"]),
+        "workspace_id": workspace_code,
+        "name": row["name"],
+        "description": row["description"],
+        "data_type": row["data_type"],
+        "input_options": row["input_options"],
+        "order": row["order"],
+        "required_to_create": row["required_to_create"],
+        "required_to_create_for_contacts": row["required_to_create_for_contacts"],
+        "visible_on_create": row["visible_on_create"],
+        "visible_to_contacts": row["visible_to_contacts"],
+        "default": row["is_default"],
+        "ticket_type_id": row["ticket_type_id"],
+        "archived": row["archived"],
+        "created_at": row["created_at"],
+        "updated_at": row["updated_at"],
+    }
+
+
+def ticket_type(row: dict[str, Any], workspace_code: str) -> dict[str, Any]:
+    return {
+        "type": "ticket_type",
+        "id": str(row["id"]),
+        "name": row["name"],
+        "description": row["description"],
+        "icon": row["icon"],
+        "workspace_id": workspace_code,
+        "archived": row["archived"],
+        "created_at": row["created_at"],
+        "updated_at": row["updated_at"],
+        "is_internal": row["is_internal"],
+        "ticket_type_attributes": {
+            "type": "list",
+            "ticket_type_attributes": [ticket_type_attribute(a, workspace_code) for a in row["attributes"]],
+        },
+        "category": row["category"],
+    }
+
+
+def ticket_type_list(rows: list[dict[str, Any]], workspace_code: str) -> dict[str, Any]:
+    return {"type": "ticket_type.list", "ticket_types": [ticket_type(row, workspace_code) for row in rows]}

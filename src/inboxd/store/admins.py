@@ -1,0 +1,74 @@
+"""Admins and the workspace's Operator bot, read by one workspace."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from inboxd.store.tables import admins, team_members
+
+
+class Admins:
+    def __init__(self, conn: Connection, workspace_id: int) -> None:
+        self.conn = conn
+        self.workspace_id = workspace_id
+
+    def _with_teams(self, rows: list[Any]) -> list[dict[str, Any]]:
+        ids = [row.id for row in rows]
+        teams: dict[int, list[int]] = {i: [] for i in ids}
+        if ids:
+            for member in self.conn.execute(
+                select(team_members.c.admin_id, team_members.c.team_id)
+                .where(team_members.c.workspace_id == self.workspace_id, team_members.c.admin_id.in_(ids))
+                .order_by(team_members.c.team_id)
+            ):
+                teams[member.admin_id].append(member.team_id)
+        return [{**row._asdict(), "team_ids": teams[row.id]} for row in rows]
+
+    def list(self) -> list[dict[str, Any]]:
+        rows = self.conn.execute(
+            select(admins)
+            .where(admins.c.workspace_id == self.workspace_id, admins.c.kind == "admin")
+            .order_by(admins.c.id)
+        ).all()
+        return self._with_teams(list(rows))
+
+    def get(self, admin_id: int) -> dict[str, Any] | None:
+        """An admin (not the Operator bot) of this workspace."""
+        row = self.conn.execute(
+            select(admins).where(
+                admins.c.workspace_id == self.workspace_id, admins.c.id == admin_id, admins.c.kind == "admin"
+            )
+        ).first()
+        return self._with_teams([row])[0] if row else None
+
+    def me(self) -> dict[str, Any] | None:
+        """The admin a workspace token acts as: the first admin listed in the workspace file."""
+        row = self.conn.execute(
+            select(admins)
+            .where(admins.c.workspace_id == self.workspace_id, admins.c.kind == "admin")
+            .order_by(admins.c.id)
+            .limit(1)
+        ).first()
+        return self._with_teams([row])[0] if row else None
+
+    def operator_id(self) -> int:
+        return int(
+            self.conn.execute(
+                select(admins.c.id).where(admins.c.workspace_id == self.workspace_id, admins.c.kind == "bot")
+            ).scalar_one()
+        )
+
+    def identities(self, ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+        """id → {kind, name, email} for authors of parts (admins and the Operator bot)."""
+        wanted = sorted(set(ids))
+        if not wanted:
+            return {}
+        rows = self.conn.execute(
+            select(admins.c.id, admins.c.kind, admins.c.name, admins.c.email).where(
+                admins.c.workspace_id == self.workspace_id, admins.c.id.in_(wanted)
+            )
+        )
+        return {row.id: row._asdict() for row in rows}

@@ -1,0 +1,84 @@
+"""Contacts (users and leads), scoped to one workspace."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import Connection, and_, func, insert, or_, select, update
+
+from inboxd.domain.errors import NotFound
+from inboxd.store.tables import contacts
+
+
+class Contacts:
+    def __init__(self, conn: Connection, workspace_id: int) -> None:
+        self.conn = conn
+        self.workspace_id = workspace_id
+
+    def insert(self, row: dict[str, Any]) -> None:
+        self.conn.execute(insert(contacts).values(workspace_id=self.workspace_id, **row))
+
+    def update(self, contact_id: str, values: dict[str, Any]) -> None:
+        self.conn.execute(
+            update(contacts)
+            .where(contacts.c.workspace_id == self.workspace_id, contacts.c.id == contact_id)
+            .values(**values)
+        )
+
+    def get(self, contact_id: str) -> dict[str, Any] | None:
+        row = self.conn.execute(
+            select(contacts).where(contacts.c.workspace_id == self.workspace_id, contacts.c.id == contact_id)
+        ).first()
+        return row._asdict() if row else None
+
+    def require(self, contact_id: str) -> dict[str, Any]:
+        """The contact, or Intercom's 404 for an unknown one ("User Not Found")."""
+        found = self.get(contact_id) if isinstance(contact_id, str) else None
+        if found is None:
+            raise NotFound("User Not Found")
+        return found
+
+    def many(self, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        wanted = sorted(set(ids))
+        if not wanted:
+            return {}
+        rows = self.conn.execute(
+            select(contacts).where(contacts.c.workspace_id == self.workspace_id, contacts.c.id.in_(wanted))
+        )
+        return {row.id: row._asdict() for row in rows}
+
+    def find(self, *, external_id: str | None = None, email: str | None = None) -> dict[str, Any] | None:
+        """The contact with this external_id, else the oldest user (then lead) with this email."""
+        query = select(contacts).where(contacts.c.workspace_id == self.workspace_id)
+        if external_id is not None:
+            query = query.where(contacts.c.external_id == external_id)
+        elif email is not None:
+            query = query.where(contacts.c.email == email.lower()).order_by(
+                (contacts.c.role == "lead").asc(), contacts.c.created_at, contacts.c.id
+            )
+        else:
+            return None
+        row = self.conn.execute(query.limit(1)).first()
+        return row._asdict() if row else None
+
+    def count(self) -> int:
+        return int(
+            self.conn.execute(
+                select(func.count()).select_from(contacts).where(contacts.c.workspace_id == self.workspace_id)
+            ).scalar_one()
+        )
+
+    def page(self, limit: int, after: tuple[int, str] | None) -> list[dict[str, Any]]:
+        """Newest first by (created_at, id); ``after`` is the last key of the previous page."""
+        query = select(contacts).where(contacts.c.workspace_id == self.workspace_id)
+        if after is not None:
+            created_at, contact_id = after
+            query = query.where(
+                or_(
+                    contacts.c.created_at < created_at,
+                    and_(contacts.c.created_at == created_at, contacts.c.id < contact_id),
+                )
+            )
+        rows = self.conn.execute(query.order_by(contacts.c.created_at.desc(), contacts.c.id.desc()).limit(limit))
+        return [row._asdict() for row in rows]

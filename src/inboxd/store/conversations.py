@@ -1,0 +1,243 @@
+"""Conversations, their contacts, teammates, tags and parts, scoped to one workspace.
+
+Reads for rendering load everything a page needs in a fixed number of queries (one per related
+table, never one per conversation), so render/ never queries (STYLE.md §8).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection, and_, func, insert, or_, select, update
+
+from inboxd.domain import statistics
+from inboxd.domain.conversations import Conversation, Part, Source
+from inboxd.domain.errors import NotFound
+from inboxd.domain.ids import parse_numeric_id
+from inboxd.store.tables import (
+    conversation_contacts,
+    conversation_parts,
+    conversation_tags,
+    conversation_teammates,
+    conversations,
+)
+
+MAX_RENDERED_PARTS = 500  # Intercom returns the 500 most recent parts (spec, retrieveConversation).
+
+_STATE_COLUMNS = (
+    "created_at",
+    "updated_at",
+    "state",
+    "read",
+    "priority",
+    "waiting_since",
+    "snoozed_until",
+    "admin_assignee_id",
+    "team_assignee_id",
+    "title",
+    "custom_attributes",
+)
+
+
+def to_domain(row: dict[str, Any]) -> Conversation:
+    stats = statistics.Statistics(**{name: row[f"stat_{name}"] for name in statistics.NAMES})
+    return Conversation(id=row["id"], stats=stats, **{name: row[name] for name in _STATE_COLUMNS})
+
+
+def _state_values(conversation: Conversation) -> dict[str, Any]:
+    values = {name: getattr(conversation, name) for name in _STATE_COLUMNS}
+    values.update({f"stat_{name}": value for name, value in conversation.stats.as_dict().items()})
+    return values
+
+
+def _part_values(conversation_id: int, part: Part) -> dict[str, Any]:
+    return {
+        "conversation_id": conversation_id,
+        "part_type": part.part_type,
+        "body": part.body,
+        "created_at": part.created_at,
+        "updated_at": part.created_at,
+        "notified_at": part.created_at,
+        "author_type": part.author.type,
+        "author_id": part.author.id,
+        "assigned_to_type": part.assigned_to.type if part.assigned_to else None,
+        "assigned_to_id": part.assigned_to.id if part.assigned_to else None,
+        "attachments": list(part.attachments),
+        "external_id": part.external_id,
+    }
+
+
+class Conversations:
+    def __init__(self, conn: Connection, workspace_id: int) -> None:
+        self.conn = conn
+        self.workspace_id = workspace_id
+
+    # -- writes ---------------------------------------------------------------------------------
+
+    def create(self, conversation: Conversation, source: Source, contact_ids: Sequence[str]) -> int:
+        values = _state_values(conversation)
+        values.update(
+            workspace_id=self.workspace_id,
+            source_type=source.type,
+            source_delivered_as=source.delivered_as,
+            source_subject=source.subject,
+            source_body=source.body,
+            source_author_type=source.author.type,
+            source_author_id=source.author.id,
+            source_url=source.url,
+            source_attachments=list(source.attachments),
+            source_redacted=False,
+            first_contact_reply_at=conversation.created_at if source.author.type != "admin" else None,
+            first_contact_reply_type="conversation" if source.author.type != "admin" else None,
+            first_contact_reply_url=source.url,
+        )
+        conversation_id = int(self.conn.execute(insert(conversations).values(**values)).inserted_primary_key[0])
+        for position, contact_id in enumerate(contact_ids):
+            self.conn.execute(
+                insert(conversation_contacts).values(
+                    workspace_id=self.workspace_id,
+                    conversation_id=conversation_id,
+                    contact_id=contact_id,
+                    position=position,
+                )
+            )
+        return conversation_id
+
+    def apply(self, before: Conversation, after: Conversation, parts: Sequence[Part]) -> list[int]:
+        """Write a domain change: the new state (if any) and the appended parts, in order."""
+        assert before.id is not None
+        changed = {k: v for k, v in _state_values(after).items() if _state_values(before)[k] != v}
+        if changed:
+            self.conn.execute(
+                update(conversations)
+                .where(conversations.c.workspace_id == self.workspace_id, conversations.c.id == before.id)
+                .values(**changed)
+            )
+        ids = []
+        for part in parts:
+            ids.append(
+                int(
+                    self.conn.execute(
+                        insert(conversation_parts).values(
+                            workspace_id=self.workspace_id, **_part_values(before.id, part)
+                        )
+                    ).inserted_primary_key[0]
+                )
+            )
+        return ids
+
+    # -- reads ----------------------------------------------------------------------------------
+
+    def get_row(self, conversation_id: int) -> dict[str, Any] | None:
+        row = self.conn.execute(
+            select(conversations).where(
+                conversations.c.workspace_id == self.workspace_id, conversations.c.id == conversation_id
+            )
+        ).first()
+        return row._asdict() if row else None
+
+    def get(self, conversation_id: int) -> Conversation | None:
+        row = self.get_row(conversation_id)
+        return to_domain(row) if row else None
+
+    @staticmethod
+    def parse_id(value: str | int) -> int:
+        """A conversation id from a path or body; anything that cannot be one is simply not found."""
+        number = parse_numeric_id(value)
+        if number is None:
+            raise NotFound("Resource Not Found")
+        return number
+
+    def require_row(self, conversation_id: int) -> dict[str, Any]:
+        row = self.get_row(conversation_id)
+        if row is None:
+            raise NotFound("Resource Not Found")
+        return row
+
+    def require(self, conversation_id: int) -> Conversation:
+        return to_domain(self.require_row(conversation_id))
+
+    def count(self) -> int:
+        return int(
+            self.conn.execute(
+                select(func.count())
+                .select_from(conversations)
+                .where(conversations.c.workspace_id == self.workspace_id)
+            ).scalar_one()
+        )
+
+    def page(self, limit: int, after: tuple[int, int] | None) -> list[dict[str, Any]]:
+        """Newest-updated first; ``after`` is the (updated_at, id) of the previous page's last row."""
+        query = select(conversations).where(conversations.c.workspace_id == self.workspace_id)
+        if after is not None:
+            updated_at, conversation_id = after
+            query = query.where(
+                or_(
+                    conversations.c.updated_at < updated_at,
+                    and_(conversations.c.updated_at == updated_at, conversations.c.id < conversation_id),
+                )
+            )
+        rows = self.conn.execute(
+            query.order_by(conversations.c.updated_at.desc(), conversations.c.id.desc()).limit(limit)
+        )
+        return [row._asdict() for row in rows]
+
+    def related(self, ids: Sequence[int]) -> dict[int, dict[str, list[Any]]]:
+        """Contacts, teammates and tags of each conversation, each in the order they joined."""
+        out: dict[int, dict[str, list[Any]]] = {i: {"contacts": [], "teammates": [], "tags": []} for i in ids}
+        if not ids:
+            return out
+        for row in self.conn.execute(
+            select(conversation_contacts.c.conversation_id, conversation_contacts.c.contact_id)
+            .where(
+                conversation_contacts.c.workspace_id == self.workspace_id,
+                conversation_contacts.c.conversation_id.in_(ids),
+            )
+            .order_by(conversation_contacts.c.conversation_id, conversation_contacts.c.position)
+        ):
+            out[row.conversation_id]["contacts"].append(row.contact_id)
+        for row in self.conn.execute(
+            select(conversation_teammates.c.conversation_id, conversation_teammates.c.admin_id)
+            .where(
+                conversation_teammates.c.workspace_id == self.workspace_id,
+                conversation_teammates.c.conversation_id.in_(ids),
+            )
+            .order_by(conversation_teammates.c.conversation_id, conversation_teammates.c.position)
+        ):
+            out[row.conversation_id]["teammates"].append(row.admin_id)
+        for row in self.conn.execute(
+            select(conversation_tags)
+            .where(
+                conversation_tags.c.workspace_id == self.workspace_id,
+                conversation_tags.c.conversation_id.in_(ids),
+            )
+            .order_by(conversation_tags.c.conversation_id, conversation_tags.c.applied_at, conversation_tags.c.tag_id)
+        ):
+            out[row.conversation_id]["tags"].append(row._asdict())
+        return out
+
+    def recent_parts(self, conversation_id: int) -> tuple[list[dict[str, Any]], int]:
+        """The 500 most recent parts, oldest first, and how many parts there are in all."""
+        total = int(
+            self.conn.execute(
+                select(func.count())
+                .select_from(conversation_parts)
+                .where(
+                    conversation_parts.c.workspace_id == self.workspace_id,
+                    conversation_parts.c.conversation_id == conversation_id,
+                )
+            ).scalar_one()
+        )
+        rows = self.conn.execute(
+            select(conversation_parts)
+            .where(
+                conversation_parts.c.workspace_id == self.workspace_id,
+                conversation_parts.c.conversation_id == conversation_id,
+            )
+            .order_by(conversation_parts.c.id.desc())
+            .limit(MAX_RENDERED_PARTS)
+        )
+        parts = [row._asdict() for row in rows]
+        parts.reverse()
+        return parts, total

@@ -1,0 +1,82 @@
+"""Engines and transactions for SQLite (the embedded default) and PostgreSQL.
+
+One request is one transaction (STYLE.md §4): :func:`transaction` opens it, store functions run
+inside it and never commit, the edge commits once. SQLite gets WAL, a busy timeout, and write
+transactions that take the write lock up front (``BEGIN IMMEDIATE``): a deferred transaction that
+reads and then writes can fail with SQLITE_BUSY when another process writes in between, which is
+exactly the lost write the brief forbids.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import make_url
+
+DEFAULT_DATABASE_URL = "sqlite:///./data/inboxd.sqlite3"
+
+
+def normalise_url(url: str) -> str:
+    """Accept the URLs people paste: ``postgres://`` and ``postgresql://`` mean psycopg 3 here."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def make_engine(url: str, pool_size: int = 8) -> Engine:
+    url = normalise_url(url)
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return _sqlite_engine(url)
+    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+
+
+def _sqlite_engine(url: str) -> Engine:
+    parsed = make_url(url)
+    database = parsed.database or ""
+    if database and database != ":memory:" and not database.startswith("file:"):
+        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Take transaction control away from the sqlite3 module so BEGIN is ours to emit.
+        dbapi_conn.isolation_level = None
+        cursor = dbapi_conn.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get("write") else "BEGIN")
+
+    return engine
+
+
+def is_sqlite(engine: Engine) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+@contextlib.contextmanager
+def transaction(engine: Engine, write: bool) -> Iterator[Connection]:
+    """One unit of work: commits when the block ends, rolls back when it raises."""
+    with engine.connect() as conn:
+        conn.info["write"] = write
+        try:
+            with conn.begin():
+                yield conn
+        finally:
+            conn.info.pop("write", None)
+
+
+def database_url_from_env() -> str:
+    return os.environ.get("INBOXD_DATABASE_URL") or DEFAULT_DATABASE_URL

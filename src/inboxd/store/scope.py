@@ -1,0 +1,32 @@
+"""The store as one workspace sees it (STYLE.md §5): every repository is bound to the
+workspace_id of the request's token, so no query can forget the scope."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from inboxd.store.admins import Admins
+from inboxd.store.contacts import Contacts
+from inboxd.store.conversations import Conversations
+from inboxd.store.tags import Tags
+from inboxd.store.teams import Teams
+from inboxd.store.tables import workspaces
+from inboxd.store.ticket_types import TicketTypes
+
+
+class Store:
+    def __init__(self, conn: Connection, workspace_id: int) -> None:
+        self.conn = conn
+        self.workspace_id = workspace_id
+        self.admins = Admins(conn, workspace_id)
+        self.teams = Teams(conn, workspace_id)
+        self.contacts = Contacts(conn, workspace_id)
+        self.tags = Tags(conn, workspace_id)
+        self.ticket_types = TicketTypes(conn, workspace_id)
+        self.conversations = Conversations(conn, workspace_id)
+
+    def workspace(self) -> dict[str, Any]:
+        row = self.conn.execute(select(workspaces).where(workspaces.c.id == self.workspace_id)).one()
+        return row._asdict()

@@ -1,0 +1,285 @@
+"""The schema, one definition for SQLite and PostgreSQL.
+
+Every table carries ``workspace_id`` and every index that serves a request starts with it, so a
+query scoped to one workspace never reads another's rows (DESIGN.md, "Storage"). Timestamps are
+Unix seconds, as Intercom sends them. Ids that Intercom shows as numeric strings are integer
+primary keys here; contact ids are 24 hex characters.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# A big integer on PostgreSQL; INTEGER on SQLite so that it stays the rowid alias (autoincrement).
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
+workspaces = Table(
+    "workspaces",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("id_code", String(32), nullable=False, unique=True),
+    Column("name", String(255), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+access_tokens = Table(
+    "access_tokens",
+    metadata,
+    # SHA-256 of the token: a leaked database does not leak working credentials.
+    Column("token_sha256", String(64), primary_key=True),
+    Column("workspace_id", Id, ForeignKey("workspaces.id"), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Index(None, "workspace_id"),
+)
+
+admins = Table(
+    "admins",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("workspace_id", Id, ForeignKey("workspaces.id"), nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("email", String(255), nullable=False),
+    # "admin" for teammates; "bot" for the workspace's Operator, which authors automatic parts.
+    Column("kind", String(8), nullable=False, default="admin"),
+    Column("job_title", String(255), nullable=True),
+    Column("away_mode_enabled", Boolean, nullable=False, default=False),
+    Column("away_mode_reassign", Boolean, nullable=False, default=False),
+    Column("has_inbox_seat", Boolean, nullable=False, default=True),
+    Column("avatar", Text, nullable=True),
+    Column("created_at", BigInteger, nullable=False),
+    UniqueConstraint("workspace_id", "email"),
+)
+
+teams = Table(
+    "teams",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("workspace_id", Id, ForeignKey("workspaces.id"), nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    UniqueConstraint("workspace_id", "name"),
+)
+
+team_members = Table(
+    "team_members",
+    metadata,
+    Column("workspace_id", Id, ForeignKey("workspaces.id"), nullable=False),
+    Column("team_id", Id, ForeignKey("teams.id"), primary_key=True),
+    Column("admin_id", Id, ForeignKey("admins.id"), primary_key=True),
+    Index(None, "workspace_id", "admin_id"),
+)
+
+contacts = Table(
+    "contacts",
+    metadata,
+    Column("id", String(24), primary_key=True),
+    Column("workspace_id", Id, ForeignKey("workspaces.id"), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("external_id", String(255), nullable=True),
+    Column("email", String(255), nullable=True),
+    Column("phone", String(64), nullable=True),
+    Column("name", String(255), nullable=True),
+    Column("avatar", Text, nullable=True),
+    Column("owner_id", BigInteger, nullable=True),
+    Column("unsubscribed_from_emails", Boolean, nullable=False, default=False),
+    Column("signed_up_at", BigInteger, nullable=True),
+    Column("last_seen_at", BigInteger, nullable=True),
+    Column("custom_attributes", JSON, nullable=False, default=dict),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    UniqueConstraint("workspace_id", "external_id"),
+    Index(None, "workspace_id", "email"),
+    Index(None, "workspace_id", "created_at", "id"),
+)
+
+tags = Table(
+    "tags",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("workspace_id", Id, ForeignKey("workspaces.id"), nullable=False),
+    Column("name", String(255), nullable=False),
+    # Intercom tag names are case-insensitive: "VIP" and "vip" are one tag.
+    Column("name_folded", String(255), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    UniqueConstraint("workspace_id", "name_folded"),
+)
+
+ticket_types = Table(
+    "ticket_types",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("workspace_id", Id, ForeignKey("workspaces.id"), nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("description", Text, nullable=False, default=""),
+    Column("icon", String(64), nullable=False),
+    Column("category", String(32), nullable=False),
+    Column("is_internal", Boolean, nullable=False, default=False),
+    Column("archived", Boolean, nullable=False, default=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    Index(None, "workspace_id", "id"),
+)
+
+ticket_type_attributes = Table(
+    "ticket_type_attributes",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("workspace_id", Id, ForeignKey("workspaces.id"), nullable=False),
+    Column("ticket_type_id", Id, ForeignKey("ticket_types.id"), nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("description", Text, nullable=False, default=""),
+    Column("data_type", String(32), nullable=False),
+    Column("input_options", JSON, nullable=False, default=dict),
+    Column("order", Integer, nullable=False),
+    Column("required_to_create", Boolean, nullable=False, default=False),
+    Column("required_to_create_for_contacts", Boolean, nullable=False, default=False),
+    Column("visible_on_create", Boolean, nullable=False, default=True),
+    Column("visible_to_contacts", Boolean, nullable=False, default=True),
+    Column("is_default", Boolean, nullable=False, default=False),
+    Column("archived", Boolean, nullable=False, default=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    Index(None, "workspace_id", "ticket_type_id"),
+)
+
+# Statistics are a fold over the conversation's parts (domain/statistics.py), kept in columns
+# so that search can filter on them; only that fold writes them.
+STATISTICS_COLUMNS = (
+    "time_to_assignment",
+    "time_to_admin_reply",
+    "time_to_first_close",
+    "time_to_last_close",
+    "median_time_to_reply",
+    "first_contact_reply_at",
+    "first_assignment_at",
+    "first_admin_reply_at",
+    "first_close_at",
+    "last_assignment_at",
+    "last_assignment_admin_reply_at",
+    "last_contact_reply_at",
+    "last_admin_reply_at",
+    "last_close_at",
+    "last_closed_by_id",
+    "count_reopens",
+    "count_assignments",
+    "count_conversation_parts",
+)
+
+conversations = Table(
+    "conversations",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("workspace_id", Id, ForeignKey("workspaces.id"), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    Column("title", Text, nullable=True),
+    Column("state", String(16), nullable=False),
+    Column("read", Boolean, nullable=False, default=False),
+    Column("priority", String(16), nullable=False, default="not_priority"),
+    Column("waiting_since", BigInteger, nullable=True),
+    Column("snoozed_until", BigInteger, nullable=True),
+    Column("admin_assignee_id", BigInteger, nullable=True),
+    Column("team_assignee_id", BigInteger, nullable=True),
+    Column("source_type", String(32), nullable=False),
+    Column("source_delivered_as", String(32), nullable=False),
+    Column("source_subject", Text, nullable=False, default=""),
+    Column("source_body", Text, nullable=False, default=""),
+    Column("source_author_type", String(16), nullable=False),
+    Column("source_author_id", String(32), nullable=False),
+    Column("source_url", Text, nullable=True),
+    Column("source_attachments", JSON, nullable=False, default=list),
+    Column("source_redacted", Boolean, nullable=False, default=False),
+    Column("first_contact_reply_at", BigInteger, nullable=True),
+    Column("first_contact_reply_type", String(32), nullable=True),
+    Column("first_contact_reply_url", Text, nullable=True),
+    Column("custom_attributes", JSON, nullable=False, default=dict),
+    Column("conversation_rating", JSON, nullable=True),
+    Column("sla_applied", JSON, nullable=True),
+    Column("ticket_id", BigInteger, nullable=True),
+    Column("ai_agent_participated", Boolean, nullable=True),
+    Column("ai_agent", JSON, nullable=True),
+    *(
+        Column(f"stat_{name}", String(32) if name == "last_closed_by_id" else BigInteger, nullable=True)
+        for name in STATISTICS_COLUMNS
+    ),
+    # The list endpoint walks this index newest-updated first; the id breaks ties.
+    Index(None, "workspace_id", "updated_at", "id"),
+    Index(None, "workspace_id", "created_at", "id"),
+    Index(None, "workspace_id", "state", "updated_at"),
+)
+
+conversation_contacts = Table(
+    "conversation_contacts",
+    metadata,
+    Column("workspace_id", Id, ForeignKey("workspaces.id"), nullable=False),
+    Column("conversation_id", Id, ForeignKey("conversations.id"), primary_key=True),
+    Column("contact_id", String(24), ForeignKey("contacts.id"), primary_key=True),
+    # Order in which contacts joined; the first one is the conversation's initiator.
+    Column("position", Integer, nullable=False),
+    Index(None, "workspace_id", "contact_id"),
+)
+
+conversation_teammates = Table(
+    "conversation_teammates",
+    metadata,
+    Column("workspace_id", Id, ForeignKey("workspaces.id"), nullable=False),
+    Column("conversation_id", Id, ForeignKey("conversations.id"), primary_key=True),
+    Column("admin_id", Id, ForeignKey("admins.id"), primary_key=True),
+    Column("position", Integer, nullable=False),
+    Index(None, "workspace_id", "admin_id"),
+)
+
+conversation_tags = Table(
+    "conversation_tags",
+    metadata,
+    Column("workspace_id", Id, ForeignKey("workspaces.id"), nullable=False),
+    Column("conversation_id", Id, ForeignKey("conversations.id"), primary_key=True),
+    Column("tag_id", Id, ForeignKey("tags.id"), primary_key=True),
+    Column("applied_at", BigInteger, nullable=False),
+    Column("applied_by_admin_id", BigInteger, nullable=True),
+    Index(None, "workspace_id", "tag_id"),
+)
+
+conversation_parts = Table(
+    "conversation_parts",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("workspace_id", Id, ForeignKey("workspaces.id"), nullable=False),
+    Column("conversation_id", Id, ForeignKey("conversations.id"), nullable=False),
+    Column("part_type", String(64), nullable=False),
+    Column("body", Text, nullable=True),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    Column("notified_at", BigInteger, nullable=False),
+    Column("author_type", String(16), nullable=False),
+    Column("author_id", String(32), nullable=False),
+    Column("assigned_to_type", String(16), nullable=True),
+    Column("assigned_to_id", String(32), nullable=True),
+    Column("attachments", JSON, nullable=False, default=list),
+    Column("external_id", String(255), nullable=True),
+    Column("redacted", Boolean, nullable=False, default=False),
+    Index(None, "conversation_id", "id"),
+    Index(None, "workspace_id", "id"),
+)

@@ -1,0 +1,55 @@
+"""Tags of one workspace. Names are unique without regard to case, as in Intercom."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, update
+
+from inboxd.store.tables import tags
+
+
+class Tags:
+    def __init__(self, conn: Connection, workspace_id: int) -> None:
+        self.conn = conn
+        self.workspace_id = workspace_id
+
+    def list(self) -> list[dict[str, Any]]:
+        rows = self.conn.execute(select(tags).where(tags.c.workspace_id == self.workspace_id).order_by(tags.c.id))
+        return [row._asdict() for row in rows]
+
+    def get(self, tag_id: int) -> dict[str, Any] | None:
+        row = self.conn.execute(
+            select(tags).where(tags.c.workspace_id == self.workspace_id, tags.c.id == tag_id)
+        ).first()
+        return row._asdict() if row else None
+
+    def many(self, ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+        wanted = sorted(set(ids))
+        if not wanted:
+            return {}
+        rows = self.conn.execute(select(tags).where(tags.c.workspace_id == self.workspace_id, tags.c.id.in_(wanted)))
+        return {row.id: row._asdict() for row in rows}
+
+    def by_name(self, name: str) -> dict[str, Any] | None:
+        row = self.conn.execute(
+            select(tags).where(tags.c.workspace_id == self.workspace_id, tags.c.name_folded == name.casefold())
+        ).first()
+        return row._asdict() if row else None
+
+    def create(self, name: str, now: int) -> int:
+        return int(
+            self.conn.execute(
+                insert(tags).values(
+                    workspace_id=self.workspace_id, name=name, name_folded=name.casefold(), created_at=now
+                )
+            ).inserted_primary_key[0]
+        )
+
+    def rename(self, tag_id: int, name: str) -> None:
+        self.conn.execute(
+            update(tags)
+            .where(tags.c.workspace_id == self.workspace_id, tags.c.id == tag_id)
+            .values(name=name, name_folded=name.casefold())
+        )

@@ -1,0 +1,166 @@
+"""Workspaces, their tokens, admins and teams: applied from the workspace file, idempotently.
+
+Applying the same file twice changes nothing; applying an edited file adds what is new and updates
+names, titles and team membership in place, so ids that clients stored keep working. Nothing is
+deleted: an admin dropped from the file may still author parts of stored conversations.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, delete, insert, select, update
+
+from inboxd.config import AdminConfig, TeamConfig, WorkspaceConfig, WorkspaceFile
+from inboxd.store.tables import access_tokens, admins, team_members, teams, workspaces
+
+OPERATOR_NAME = "Operator"
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class WorkspaceRef:
+    id: int
+    id_code: str
+    name: str
+
+
+def workspace_for_token(conn: Connection, token: str) -> WorkspaceRef | None:
+    row = conn.execute(
+        select(workspaces.c.id, workspaces.c.id_code, workspaces.c.name)
+        .join(access_tokens, access_tokens.c.workspace_id == workspaces.c.id)
+        .where(access_tokens.c.token_sha256 == token_digest(token))
+    ).first()
+    return WorkspaceRef(row.id, row.id_code, row.name) if row else None
+
+
+def has_any_workspace(conn: Connection) -> bool:
+    return conn.execute(select(workspaces.c.id).limit(1)).first() is not None
+
+
+def apply_workspace_file(conn: Connection, file: WorkspaceFile, now: int) -> list[WorkspaceRef]:
+    return [apply_workspace(conn, ws, now) for ws in file.workspaces]
+
+
+def apply_workspace(conn: Connection, ws: WorkspaceConfig, now: int) -> WorkspaceRef:
+    code = ws.code()
+    row = conn.execute(select(workspaces.c.id).where(workspaces.c.id_code == code)).first()
+    if row is None:
+        workspace_id = conn.execute(
+            insert(workspaces).values(id_code=code, name=ws.name, created_at=now)
+        ).inserted_primary_key[0]
+    else:
+        workspace_id = row.id
+        conn.execute(update(workspaces).where(workspaces.c.id == workspace_id).values(name=ws.name))
+
+    for token in ws.access_tokens:
+        digest = token_digest(token)
+        owner = conn.execute(
+            select(access_tokens.c.workspace_id).where(access_tokens.c.token_sha256 == digest)
+        ).first()
+        if owner is None:
+            conn.execute(insert(access_tokens).values(token_sha256=digest, workspace_id=workspace_id, created_at=now))
+        elif owner.workspace_id != workspace_id:
+            raise ValueError(f"an access token of workspace {ws.name!r} already belongs to another workspace")
+
+    _ensure_operator(conn, workspace_id, code, now)
+    admin_ids = {admin.email: _upsert_admin(conn, workspace_id, admin, now) for admin in ws.admins}
+    for team in ws.teams:
+        _upsert_team(conn, workspace_id, team, admin_ids, now)
+    return WorkspaceRef(workspace_id, code, ws.name)
+
+
+def _ensure_operator(conn: Connection, workspace_id: int, code: str, now: int) -> None:
+    exists = conn.execute(
+        select(admins.c.id).where(admins.c.workspace_id == workspace_id, admins.c.kind == "bot")
+    ).first()
+    if exists is None:
+        conn.execute(
+            insert(admins).values(
+                workspace_id=workspace_id,
+                name=OPERATOR_NAME,
+                email=f"operator+{code}@intercom.io",
+                kind="bot",
+                has_inbox_seat=False,
+                away_mode_enabled=False,
+                away_mode_reassign=False,
+                created_at=now,
+            )
+        )
+
+
+def _upsert_admin(conn: Connection, workspace_id: int, admin: AdminConfig, now: int) -> int:
+    values = {
+        "name": admin.name,
+        "job_title": admin.job_title,
+        "avatar": admin.avatar,
+        "away_mode_enabled": admin.away_mode_enabled,
+        "away_mode_reassign": admin.away_mode_reassign,
+        "has_inbox_seat": admin.has_inbox_seat,
+    }
+    row = conn.execute(
+        select(admins.c.id).where(admins.c.workspace_id == workspace_id, admins.c.email == admin.email)
+    ).first()
+    if row is None:
+        return int(
+            conn.execute(
+                insert(admins).values(
+                    workspace_id=workspace_id, email=admin.email, kind="admin", created_at=now, **values
+                )
+            ).inserted_primary_key[0]
+        )
+    conn.execute(update(admins).where(admins.c.id == row.id).values(**values))
+    return int(row.id)
+
+
+def _upsert_team(conn: Connection, workspace_id: int, team: TeamConfig, admin_ids: dict[str, int], now: int) -> None:
+    row = conn.execute(
+        select(teams.c.id).where(teams.c.workspace_id == workspace_id, teams.c.name == team.name)
+    ).first()
+    if row is None:
+        team_id = conn.execute(
+            insert(teams).values(workspace_id=workspace_id, name=team.name, created_at=now)
+        ).inserted_primary_key[0]
+    else:
+        team_id = row.id
+    wanted = {admin_ids[email] for email in team.admin_emails}
+    current = {
+        r.admin_id for r in conn.execute(select(team_members.c.admin_id).where(team_members.c.team_id == team_id))
+    }
+    if current - wanted:
+        conn.execute(
+            delete(team_members).where(
+                team_members.c.team_id == team_id, team_members.c.admin_id.in_(current - wanted)
+            )
+        )
+    for admin_id in sorted(wanted - current):
+        conn.execute(insert(team_members).values(workspace_id=workspace_id, team_id=team_id, admin_id=admin_id))
+
+
+def demo_workspace() -> tuple[WorkspaceFile, str]:
+    """The workspace a newcomer gets when there is no file and no data: two admins, one team."""
+    token = "demo_" + secrets.token_urlsafe(24)
+    file = WorkspaceFile.model_validate(
+        {
+            "workspaces": [
+                {
+                    "name": "Demo",
+                    "id_code": "demo",
+                    "access_tokens": [token],
+                    "admins": [
+                        {"name": "Ada Admin", "email": "ada@demo.inboxd.test", "job_title": "Support lead"},
+                        {"name": "Grace Hopper", "email": "grace@demo.inboxd.test", "job_title": "Engineer"},
+                    ],
+                    "teams": [
+                        {"name": "Support", "admin_emails": ["ada@demo.inboxd.test", "grace@demo.inboxd.test"]}
+                    ],
+                }
+            ]
+        }
+    )
+    return file, token
