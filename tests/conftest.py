@@ -1,0 +1,160 @@
+"""Fixtures shared by every test: one engine fixture that runs each storage and API test on SQLite
+and on PostgreSQL (STYLE.md §11), two workspaces, and an HTTP client that validates every JSON
+response against intercom-2.10.yaml.
+
+PostgreSQL tests need ``INBOXD_TEST_POSTGRES_URL`` (e.g. postgresql+psycopg://inboxd:inboxd@127.0.0.1/inboxd_test).
+Without it they are skipped with that reason; ``.ci/run`` sets it and sets
+``INBOXD_REQUIRE_POSTGRES=1``, which turns the skip into a failure.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, text
+from starlette.testclient import TestClient
+
+from inboxd.app import create_app
+from inboxd.config import WorkspaceFile
+from inboxd.domain.clock import FrozenClock
+from inboxd.store import migrate
+from inboxd.store.engine import make_engine, transaction
+from inboxd.store.tables import metadata
+from inboxd.store.workspaces import apply_workspace_file
+from tests import spec
+
+POSTGRES_URL = os.environ.get("INBOXD_TEST_POSTGRES_URL")
+REQUIRE_POSTGRES = os.environ.get("INBOXD_REQUIRE_POSTGRES") == "1"
+T0 = 1_767_225_600  # 2026-01-01T00:00:00Z: tests run on a frozen clock
+
+ACME_TOKEN = "acme-test-token"
+GLOBEX_TOKEN = "globex-test-token"
+
+WORKSPACES = WorkspaceFile.model_validate(
+    {
+        "workspaces": [
+            {
+                "name": "Acme",
+                "id_code": "acme",
+                "access_tokens": [ACME_TOKEN],
+                "admins": [
+                    {"name": "Ada Admin", "email": "ada@acme.test", "job_title": "Support lead"},
+                    {"name": "Bob Builder", "email": "bob@acme.test"},
+                ],
+                "teams": [{"name": "Support", "admin_emails": ["ada@acme.test", "bob@acme.test"]}],
+            },
+            {
+                "name": "Globex",
+                "id_code": "globex",
+                "access_tokens": [GLOBEX_TOKEN],
+                "admins": [{"name": "Hank Scorpio", "email": "hank@globex.test"}],
+                "teams": [{"name": "Villains", "admin_emails": ["hank@globex.test"]}],
+            },
+        ]
+    }
+)
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    if POSTGRES_URL:
+        return [f"inboxd: PostgreSQL tests run against {POSTGRES_URL.rsplit('@', 1)[-1]}"]
+    return ["inboxd: PostgreSQL tests SKIPPED (set INBOXD_TEST_POSTGRES_URL to run them; see README)"]
+
+
+_pg_migrated = False
+
+
+def _postgres_engine() -> Engine:
+    global _pg_migrated
+    if not POSTGRES_URL:
+        reason = "PostgreSQL not configured: set INBOXD_TEST_POSTGRES_URL to run the PostgreSQL half"
+        if REQUIRE_POSTGRES:
+            pytest.fail(reason + " (INBOXD_REQUIRE_POSTGRES=1 makes it mandatory)")
+        pytest.skip(reason)
+    engine = make_engine(POSTGRES_URL, pool_size=4)
+    if not _pg_migrated:
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        migrate.upgrade(engine)
+        _pg_migrated = True
+    else:
+        names = ", ".join(table.name for table in metadata.sorted_tables)
+        with engine.begin() as conn:
+            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    return engine
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def engine(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[Engine]:
+    if request.param == "postgres":
+        engine = _postgres_engine()
+    else:
+        engine = make_engine(f"sqlite:///{tmp_path}/inboxd.sqlite3")
+        migrate.upgrade(engine)
+    with transaction(engine, write=True) as conn:
+        apply_workspace_file(conn, WORKSPACES, T0)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock(T0 + 3600)
+
+
+class Api:
+    """An HTTP client for one workspace token that checks every JSON response against the spec."""
+
+    def __init__(self, client: TestClient, token: str | None) -> None:
+        self.client = client
+        self.token = token
+
+    def request(self, method: str, path: str, *, validate: bool = True, **kwargs: Any) -> Any:
+        headers = dict(kwargs.pop("headers", {}) or {})
+        if self.token is not None:
+            headers.setdefault("Authorization", f"Bearer {self.token}")
+        response = self.client.request(method, path, headers=headers, **kwargs)
+        assert response.headers["content-type"].startswith("application/json"), response.text
+        body = response.json()
+        if body.get("type") == "error.list":
+            assert response.headers["x-request-id"] == body["request_id"]
+        if validate:
+            spec.validate(method, path, response.status_code, body)
+        return response
+
+    def get(self, path: str, **kwargs: Any) -> Any:
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, json: Any = None, **kwargs: Any) -> Any:
+        return self.request("POST", path, json=json, **kwargs)
+
+    def put(self, path: str, json: Any = None, **kwargs: Any) -> Any:
+        return self.request("PUT", path, json=json, **kwargs)
+
+    def delete(self, path: str, json: Any = None, **kwargs: Any) -> Any:
+        return self.request("DELETE", path, json=json, **kwargs)
+
+
+@pytest.fixture
+def client(engine: Engine, clock: FrozenClock) -> Iterator[TestClient]:
+    with TestClient(create_app(engine, clock), raise_server_exceptions=True) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def api(client: TestClient) -> Api:
+    return Api(client, ACME_TOKEN)
+
+
+@pytest.fixture
+def globex(client: TestClient) -> Api:
+    return Api(client, GLOBEX_TOKEN)
+
+
+@pytest.fixture
+def anonymous(client: TestClient) -> Api:
+    return Api(client, None)

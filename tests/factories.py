@@ -1,0 +1,27 @@
+"""One-line builders for the things tests need, made through the public API like a client would."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+_seq = itertools.count(1)
+
+
+def contact(api: Any, **fields: Any) -> dict[str, Any]:
+    n = next(_seq)
+    body = {"role": "user", "email": f"person{n}@example.test", "name": f"Person {n}", **fields}
+    response = api.post("/contacts", json=body)
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+def conversation(api: Any, contact_id: str | None = None, body: str = "<p>I need support</p>", **fields: Any) -> dict[str, Any]:
+    """A contact-initiated conversation, returned as `GET /conversations/{id}` shows it."""
+    if contact_id is None:
+        contact_id = contact(api)["id"]
+    created = api.post("/conversations", json={"from": {"type": "user", "id": contact_id}, "body": body, **fields})
+    assert created.status_code == 200, created.text
+    shown = api.get(f"/conversations/{created.json()['conversation_id']}")
+    assert shown.status_code == 200, shown.text
+    return dict(shown.json())
