@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, make_url, text
 from starlette.testclient import TestClient
 
 from inboxd.app import create_app
@@ -64,34 +64,57 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     return ["inboxd: PostgreSQL tests SKIPPED (set INBOXD_TEST_POSTGRES_URL to run them; see README)"]
 
 
-_pg_migrated = False
+class _Postgres:
+    """A database of this test session's own, created beside the one INBOXD_TEST_POSTGRES_URL names
+    (the role needs CREATEDB), so that concurrent test runs never truncate each other's tables."""
 
+    url: str | None = None
 
-def _postgres_engine() -> Engine:
-    global _pg_migrated
-    if not POSTGRES_URL:
-        reason = "PostgreSQL not configured: set INBOXD_TEST_POSTGRES_URL to run the PostgreSQL half"
-        if REQUIRE_POSTGRES:
-            pytest.fail(reason + " (INBOXD_REQUIRE_POSTGRES=1 makes it mandatory)")
-        pytest.skip(reason)
-    engine = make_engine(POSTGRES_URL, pool_size=4)
-    if not _pg_migrated:
-        with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-        migrate.upgrade(engine)
-        _pg_migrated = True
-    else:
+    @classmethod
+    def engine(cls) -> Engine:
+        if not POSTGRES_URL:
+            reason = "PostgreSQL not configured: set INBOXD_TEST_POSTGRES_URL to run the PostgreSQL half"
+            if REQUIRE_POSTGRES:
+                pytest.fail(reason + " (INBOXD_REQUIRE_POSTGRES=1 makes it mandatory)")
+            pytest.skip(reason)
+        if cls.url is None:
+            base = make_url(POSTGRES_URL)
+            name = f"{base.database}_{os.getpid()}"
+            admin = make_engine(POSTGRES_URL, pool_size=1)
+            with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+            admin.dispose()
+            cls.url = base.set(database=name).render_as_string(hide_password=False)
+            engine = make_engine(cls.url, pool_size=4)
+            migrate.upgrade(engine)
+            return engine
+        engine = make_engine(cls.url, pool_size=4)
         names = ", ".join(table.name for table in metadata.sorted_tables)
         with engine.begin() as conn:
             conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-    return engine
+        return engine
+
+    @classmethod
+    def drop(cls) -> None:
+        if cls.url is None or not POSTGRES_URL:
+            return
+        name = make_url(cls.url).database
+        admin = make_engine(POSTGRES_URL, pool_size=1)
+        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+        cls.url = None
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    _Postgres.drop()
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def engine(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[Engine]:
     if request.param == "postgres":
-        engine = _postgres_engine()
+        engine = _Postgres.engine()
     else:
         engine = make_engine(f"sqlite:///{tmp_path}/inboxd.sqlite3")
         migrate.upgrade(engine)

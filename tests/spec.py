@@ -23,7 +23,23 @@ def spec() -> dict[str, Any]:
     # The shipped spec has one dangling $ref (perf-anchors.md, observation 1): give it a permissive
     # target so that tools can resolve the document at all.
     data["components"]["schemas"].setdefault("custom_attributes", {"type": "object"})
-    return data
+    return _honour_nullable_refs(data)
+
+
+def _honour_nullable_refs(node: Any) -> Any:
+    """The spec marks references nullable by writing ``nullable: true`` beside ``$ref`` (or beside an
+    ``allOf`` of one reference), e.g. ``conversation_part.assigned_to``, and its own examples then
+    show ``null`` there. JSON Schema ignores keywords beside ``$ref``, so a validator would reject
+    the spec's own examples; say what the authors meant: the reference, or null."""
+    if isinstance(node, list):
+        return [_honour_nullable_refs(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    node = {key: _honour_nullable_refs(value) for key, value in node.items()}
+    if node.get("nullable") is True and "type" not in node and ("$ref" in node or "allOf" in node):
+        inner = {key: value for key, value in node.items() if key != "nullable"}
+        return {"anyOf": [inner, {"enum": [None]}]}
+    return node
 
 
 @functools.cache
