@@ -1,0 +1,100 @@
+"""The conversation store on SQLite and PostgreSQL: what is written stays written, what fails
+leaves nothing behind, and one workspace's store never reaches another's rows."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from inboxd.domain import conversations as domain
+from inboxd.domain.contacts import new_contact
+from inboxd.domain.conversations import Actor
+from inboxd.store.engine import make_engine, transaction
+from inboxd.store.scope import Store
+from inboxd.store.tables import conversation_contacts, conversations
+from inboxd.store.workspaces import workspace_for_token
+from tests.conftest import ACME_TOKEN, GLOBEX_TOKEN, T0
+
+
+def _store(conn, token):
+    workspace = workspace_for_token(conn, token)
+    assert workspace is not None
+    return Store(conn, workspace.id)
+
+
+def _new_contact(store, now):
+    row = new_contact({"email": f"c{now}@example.test"}, now)
+    store.contacts.insert(row)
+    return row
+
+
+def _start(store, now):
+    contact = _new_contact(store, now)
+    conversation, source = domain.start_by_contact(Actor("user", contact["id"]), "hello", None, [], now)
+    return store.conversations.create(conversation, source, [contact["id"]])
+
+
+def test_data_survives_a_new_engine(engine):
+    with transaction(engine, write=True) as conn:
+        conversation_id = _start(_store(conn, ACME_TOKEN), T0)
+    engine.dispose()
+    reopened = make_engine(engine.url.render_as_string(hide_password=False))
+    try:
+        with transaction(reopened, write=False) as conn:
+            found = _store(conn, ACME_TOKEN).conversations.get(conversation_id)
+        assert found is not None and found.state == "open" and found.created_at == T0
+    finally:
+        reopened.dispose()
+
+
+def test_a_failed_unit_of_work_leaves_nothing_half_written(engine):
+    with pytest.raises(RuntimeError):
+        with transaction(engine, write=True) as conn:
+            _start(_store(conn, ACME_TOKEN), T0)
+            raise RuntimeError("the request failed after the insert")
+    with transaction(engine, write=False) as conn:
+        assert conn.execute(select(func.count()).select_from(conversations)).scalar_one() == 0
+        assert conn.execute(select(func.count()).select_from(conversation_contacts)).scalar_one() == 0
+
+
+def test_apply_writes_state_and_parts_together(engine):
+    with transaction(engine, write=True) as conn:
+        store = _store(conn, ACME_TOKEN)
+        conversation_id = _start(store, T0)
+        before = store.conversations.require(conversation_id)
+        operator = Actor("bot", str(store.admins.operator_id()))
+        change = domain.update_attributes(before, operator, T0 + 10, title="Hello", custom_attributes={"x": 1})
+        part_ids = store.conversations.apply(before, change.conversation, change.parts)
+    with transaction(engine, write=False) as conn:
+        store = _store(conn, ACME_TOKEN)
+        after = store.conversations.require(conversation_id)
+        parts, total = store.conversations.recent_parts(conversation_id)
+    assert after.title == "Hello" and after.custom_attributes == {"x": 1}
+    assert after.stats.count_conversation_parts == 2
+    assert total == 2 and [p["id"] for p in parts] == part_ids
+
+
+def test_workspace_scope_is_structural(engine):
+    with transaction(engine, write=True) as conn:
+        conversation_id = _start(_store(conn, ACME_TOKEN), T0)
+    with transaction(engine, write=False) as conn:
+        globex = _store(conn, GLOBEX_TOKEN)
+        assert globex.conversations.get(conversation_id) is None
+        assert globex.conversations.count() == 0
+        assert globex.conversations.page(10, None) == []
+        assert globex.conversations.related([conversation_id])[conversation_id]["contacts"] == []
+
+
+def test_only_the_500_most_recent_parts_are_loaded(engine):
+    with transaction(engine, write=True) as conn:
+        store = _store(conn, ACME_TOKEN)
+        conversation_id = _start(store, T0)
+        before = store.conversations.require(conversation_id)
+        operator = Actor("bot", str(store.admins.operator_id()))
+        parts = [domain.Part("note", operator, T0 + i, body=f"note {i}") for i in range(503)]
+        store.conversations.apply(before, before, parts)
+    with transaction(engine, write=False) as conn:
+        loaded, total = _store(conn, ACME_TOKEN).conversations.recent_parts(conversation_id)
+    assert total == 503
+    assert len(loaded) == 500
+    assert loaded[0]["body"] == "note 3" and loaded[-1]["body"] == "note 502"
