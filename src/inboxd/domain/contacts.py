@@ -10,9 +10,35 @@ from inboxd.domain.errors import Conflict, ParameterInvalid
 
 ROLES = ("user", "lead")
 
+# The widths of the contacts columns (store/tables.py). PostgreSQL refuses a longer value where
+# SQLite would keep it, so the limit is checked here and answered alike on both engines: a 400
+# naming the field, never a database error.
+MAX_LENGTHS = {"external_id": 255, "email": 255, "phone": 64, "name": 255}
+_TEXT_FIELDS = ("role", "external_id", "email", "phone", "name", "avatar")
+# Stored as 64-bit integers; JSON numbers may be larger than any database column holds.
+_INTEGER_FIELDS = ("owner_id", "signed_up_at", "last_seen_at")
+
+
+def _check_storable(fields: dict[str, Any]) -> None:
+    for field in _TEXT_FIELDS:
+        value = fields.get(field)
+        if not isinstance(value, str):
+            continue
+        # PostgreSQL text cannot hold NUL characters at all.
+        if "\x00" in value:
+            raise ParameterInvalid(f"{field} must not contain NUL characters", field=field)
+        limit = MAX_LENGTHS.get(field)
+        if limit is not None and len(value) > limit:
+            raise ParameterInvalid(f"{field} is longer than {limit} characters", field=field)
+    for field in _INTEGER_FIELDS:
+        value = fields.get(field)
+        if isinstance(value, int) and not -(2**63) <= value < 2**63:
+            raise ParameterInvalid(f"{field} is out of range", field=field)
+
 
 def new_contact(fields: dict[str, Any], now: int) -> dict[str, Any]:
     """A contact row from `POST /contacts` fields (already type-checked by the API layer)."""
+    _check_storable(fields)
     role = fields.get("role") or "user"
     if role not in ROLES:
         raise ParameterInvalid(f"role must be one of {', '.join(ROLES)}", field="role")
@@ -21,7 +47,9 @@ def new_contact(fields: dict[str, Any], now: int) -> dict[str, Any]:
         email = email.strip().lower()
         if email and ("@" not in email or email.startswith("@") or email.endswith("@")):
             raise ParameterInvalid("email is not a valid email address", field="email")
-    external_id = fields.get("external_id")
+    # An empty external_id identifies nobody: stored as "", a second one would break the
+    # uniqueness of external ids instead of being a contact without one.
+    external_id = fields.get("external_id") or None
     if not (email or external_id or fields.get("role")):
         raise ParameterInvalid("Contacts need an email, an external_id or a role", field="email")
     custom_attributes = fields.get("custom_attributes") or {}

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, func, insert, or_, select, update
 
 from inboxd.domain.errors import NotFound
+from inboxd.domain.ids import is_contact_id
 from inboxd.store.tables import contacts
 
 
@@ -34,7 +35,9 @@ class Contacts:
 
     def require(self, contact_id: str) -> dict[str, Any]:
         """The contact, or Intercom's 404 for an unknown one ("User Not Found")."""
-        found = self.get(contact_id) if isinstance(contact_id, str) else None
+        # Only ids shaped like ours are looked up: anything else cannot exist, and PostgreSQL
+        # would refuse some of it (a NUL character) with an error instead of an empty result.
+        found = self.get(contact_id) if isinstance(contact_id, str) and is_contact_id(contact_id) else None
         if found is None:
             raise NotFound("User Not Found")
         return found

@@ -1,4 +1,0 @@
-def test_me(api):
-    r = api.get("/me")
-    assert r.status_code == 200
-    assert r.json()["email"] == "ada@acme.test"
