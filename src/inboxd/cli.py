@@ -16,6 +16,7 @@ from inboxd.store.workspaces import apply_workspace_file, demo_workspace, has_an
 database_option = click.option(
     "--database-url",
     envvar="INBOXD_DATABASE_URL",
+    show_envvar=True,
     default=DEFAULT_DATABASE_URL,
     show_default=True,
     help="SQLAlchemy URL: sqlite:///path/file.sqlite3 or postgresql+psycopg://user:pass@host/db.",
@@ -38,18 +39,25 @@ def migrate(database_url: str) -> None:
 
 
 @main.command()
-@click.option("--host", envvar="INBOXD_HOST", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", envvar="INBOXD_PORT", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option(
+    "--host", envvar="INBOXD_HOST", show_envvar=True, default="127.0.0.1", show_default=True,
+    help="Address to listen on.",
+)
+@click.option(
+    "--port", envvar="INBOXD_PORT", show_envvar=True, default=8000, show_default=True,
+    type=click.IntRange(1, 65535), help="Port to listen on.",
+)
 @database_option
 @click.option(
     "--workspace-file",
     envvar="INBOXD_WORKSPACE_FILE",
+    show_envvar=True,
     type=click.Path(dir_okay=False),
     default=None,
     help="TOML file declaring workspaces, tokens, admins and teams (docs/workspace-file.md).",
 )
 @click.option(
-    "--workers", envvar="INBOXD_WORKERS", default=1, show_default=True, type=click.IntRange(1, 64),
+    "--workers", envvar="INBOXD_WORKERS", show_envvar=True, default=1, show_default=True, type=click.IntRange(1, 64),
     help="Worker processes.",
 )
 def serve(host: str, port: int, database_url: str, workspace_file: str | None, workers: int) -> None:
@@ -60,23 +68,24 @@ def serve(host: str, port: int, database_url: str, workspace_file: str | None, w
     now = Clock().now()
     try:
         file = load_workspace_file(workspace_file) if workspace_file else None
+        with transaction(engine, write=True) as conn:
+            if file is not None:
+                applied = apply_workspace_file(conn, file, now)
+                click.echo(f"workspace file {workspace_file}: {', '.join(ws.name for ws in applied)}")
+            elif not has_any_workspace(conn):
+                demo, token = demo_workspace()
+                apply_workspace_file(conn, demo, now)
+                _announce_demo(token, host, port)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from exc
-    with transaction(engine, write=True) as conn:
-        if file is not None:
-            applied = apply_workspace_file(conn, file, now)
-            click.echo(f"workspace file {workspace_file}: {', '.join(ws.name for ws in applied)}")
-        elif not has_any_workspace(conn):
-            demo, token = demo_workspace()
-            apply_workspace_file(conn, demo, now)
-            _announce_demo(token, host, port)
-    engine.dispose()
+    finally:
+        engine.dispose()
 
     from granian import Granian
     from granian.constants import Interfaces
 
     os.environ["INBOXD_DATABASE_URL"] = database_url
-    click.echo(f"inboxd listening on http://{host}:{port} ({workers} worker{'s' if workers > 1 else ''})")
+    click.echo(f"inboxd listening on {_base_url(host, port)} ({workers} worker{'s' if workers > 1 else ''})")
     sys.stdout.flush()
     Granian(
         "inboxd.app:asgi_from_env",
@@ -88,8 +97,17 @@ def serve(host: str, port: int, database_url: str, workspace_file: str | None, w
     ).serve()
 
 
+def _base_url(host: str, port: int, reachable: bool = False) -> str:
+    """The URL to print for an address: a wildcard is not somewhere curl can go, and an IPv6
+    literal needs brackets (http://::1:8000 is not a URL)."""
+    if reachable and host in ("0.0.0.0", "::"):
+        host = "127.0.0.1"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
 def _announce_demo(token: str, host: str, port: int) -> None:
-    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     line = "=" * 72
     click.echo(
         f"\n{line}\n"
@@ -97,7 +115,7 @@ def _announce_demo(token: str, host: str, port: int) -> None:
         "  (admins Ada Admin and Grace Hopper, team Support). Its access token,\n"
         "  shown only this once (the database keeps only its hash):\n\n"
         f"    {token}\n\n"
-        f"  curl -H 'Authorization: Bearer {token}' http://{shown}:{port}/me\n"
+        f"  curl -H 'Authorization: Bearer {token}' {_base_url(host, port, reachable=True)}/me\n"
         f"{line}\n"
     )
 

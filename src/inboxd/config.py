@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -41,6 +42,9 @@ class AdminConfig(_Strict):
 class TeamConfig(_Strict):
     name: str = Field(min_length=1)
     admin_emails: list[str] = Field(default_factory=list)
+    # A team is known by its name, so renaming one needs the old name: the team found under a former
+    # name is renamed in place and keeps its id (which clients store as an assignee).
+    former_names: list[str] = Field(default_factory=list)
 
     @field_validator("admin_emails")
     @classmethod
@@ -69,6 +73,12 @@ class WorkspaceConfig(_Strict):
         emails = {admin.email for admin in self.admins}
         if len(emails) != len(self.admins):
             raise ValueError("two admins share an email")
+        names = [team.name for team in self.teams]
+        if len(set(names)) != len(names):
+            raise ValueError("two teams share a name")
+        former = [name for team in self.teams for name in team.former_names]
+        if set(former) & set(names) or len(set(former)) != len(former):
+            raise ValueError("a team's former name is another team's name, or two teams claim one former name")
         for team in self.teams:
             unknown = [email for email in team.admin_emails if email not in emails]
             if unknown:
@@ -107,7 +117,23 @@ def load_workspace_file(path: str | Path) -> WorkspaceFile:
     try:
         return WorkspaceFile.model_validate(data)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or '(top)'}: {err['msg']}" for err in exc.errors()
-        )
+        problems = "; ".join(f"{_where(data, err['loc'])}: {_message(err['msg'])}" for err in exc.errors())
         raise ConfigError(f"workspace file {path}: {problems}") from exc
+
+
+def _where(data: Any, loc: tuple[int | str, ...]) -> str:
+    """The error's position (``workspaces.0.admins``) and, when it lies inside a workspace that has
+    a name, that name, which is what the user will look for in the file."""
+    where = ".".join(str(part) for part in loc) or "(top)"
+    if len(loc) >= 2 and loc[0] == "workspaces" and isinstance(loc[1], int):
+        try:
+            name = data["workspaces"][loc[1]]["name"]
+        except (KeyError, IndexError, TypeError):
+            name = None
+        if isinstance(name, str):
+            where = f"workspace {name!r} ({where})"
+    return where
+
+
+def _message(msg: str) -> str:
+    return msg.removeprefix("Value error, ")

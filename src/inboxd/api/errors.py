@@ -10,6 +10,7 @@ import orjson
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Match
 
 from inboxd.domain.errors import IntercomError
 
@@ -59,7 +60,20 @@ async def http_error(request: Request, exc: Exception) -> Response:
     response = error_response(request, exc.status_code, code, message)
     if exc.headers:
         response.headers.update(exc.headers)
+    if exc.status_code == 405:
+        response.headers["Allow"] = ", ".join(_allowed_methods(request))
     return response
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route accepts on this path. Starlette's own ``Allow`` names only the first
+    route whose path matched, and a path such as /conversations has one route per method."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches(request.scope)
+        if match is not Match.NONE:
+            methods |= getattr(route, "methods", None) or set()
+    return sorted(methods)
 
 
 async def server_error(request: Request, exc: Exception) -> Response:

@@ -156,8 +156,9 @@ async def _read_body(request: Request) -> dict[str, Any]:
 
 
 class TokenCache:
-    """Tokens are only ever added (store/workspaces.py), so a token once found stays valid for the
-    life of the process; unknown tokens are looked up every time."""
+    """Tokens change only when `inboxd serve` applies the workspace file, before any worker starts,
+    so a token once found stays valid for the life of the process; unknown tokens are looked up
+    every time."""
 
     def __init__(self) -> None:
         self._known: dict[str, WorkspaceRef] = {}
@@ -171,34 +172,47 @@ class TokenCache:
         self._known[token] = workspace
 
 
+def _lookup_token(engine: Engine, token: str) -> WorkspaceRef | None:
+    with transaction(engine, write=False) as conn:
+        return workspace_for_token(conn, token)
+
+
+async def _authenticate(request: Request) -> WorkspaceRef:
+    token = _bearer(request)
+    if token is None:
+        raise Unauthorized("Access Token Invalid")
+    tokens: TokenCache = request.app.state.tokens
+    workspace = tokens.get(token)
+    if workspace is None:
+        workspace = await run_in_threadpool(_lookup_token, request.app.state.engine, token)
+        if workspace is None:
+            raise Unauthorized("Access Token Invalid")
+        tokens.put(token, workspace)
+    return workspace
+
+
 Handler = Callable[[Call], Response]
 
 
 def endpoint(write: bool) -> Callable[[Handler], Callable[[Request], Awaitable[Response]]]:
     """Turn ``handler(call)`` into a Starlette endpoint that authenticates, reads the body and runs
-    the handler in one transaction (a write transaction when ``write``)."""
+    the handler in one transaction (a write transaction when ``write``).
+
+    The token is checked before the body is read: a caller without a valid token learns nothing
+    about its body (no 400 for bad JSON) and does not get to make the server read 4 MiB."""
 
     def decorate(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         @functools.wraps(handler)
         async def run(request: Request) -> Response:
             request_id(request)
-            token = _bearer(request)
-            if token is None:
-                raise Unauthorized("Access Token Invalid")
+            workspace = await _authenticate(request)
             _check_version(request)
             body = await _read_body(request)
             engine: Engine = request.app.state.engine
             clock: Clock = request.app.state.clock
-            tokens: TokenCache = request.app.state.tokens
 
             def work() -> Response:
                 with transaction(engine, write=write) as conn:
-                    workspace = tokens.get(token)
-                    if workspace is None:
-                        workspace = workspace_for_token(conn, token)
-                        if workspace is None:
-                            raise Unauthorized("Access Token Invalid")
-                        tokens.put(token, workspace)
                     call = Call(request, Store(conn, workspace.id), workspace, clock.now(), body)
                     return handler(call)
 

@@ -1,8 +1,10 @@
 """Workspaces, their tokens, admins and teams: applied from the workspace file, idempotently.
 
 Applying the same file twice changes nothing; applying an edited file adds what is new and updates
-names, titles and team membership in place, so ids that clients stored keep working. Nothing is
-deleted: an admin dropped from the file may still author parts of stored conversations.
+names, titles and team membership in place, so ids that clients stored keep working (a team is
+renamed by listing its old name under ``former_names``). Admins and teams are never deleted: an
+admin dropped from the file may still author parts of stored conversations. Tokens are: a token
+dropped from a workspace's list stops working, which is how a leaked token is revoked.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, delete, insert, select, update
 
-from inboxd.config import AdminConfig, TeamConfig, WorkspaceConfig, WorkspaceFile
+from inboxd.config import AdminConfig, ConfigError, TeamConfig, WorkspaceConfig, WorkspaceFile
 from inboxd.store.tables import access_tokens, admins, team_members, teams, workspaces
 
 OPERATOR_NAME = "Operator"
@@ -58,21 +60,38 @@ def apply_workspace(conn: Connection, ws: WorkspaceConfig, now: int) -> Workspac
         workspace_id = row.id
         conn.execute(update(workspaces).where(workspaces.c.id == workspace_id).values(name=ws.name))
 
-    for token in ws.access_tokens:
-        digest = token_digest(token)
-        owner = conn.execute(
-            select(access_tokens.c.workspace_id).where(access_tokens.c.token_sha256 == digest)
-        ).first()
-        if owner is None:
-            conn.execute(insert(access_tokens).values(token_sha256=digest, workspace_id=workspace_id, created_at=now))
-        elif owner.workspace_id != workspace_id:
-            raise ValueError(f"an access token of workspace {ws.name!r} already belongs to another workspace")
-
+    _apply_tokens(conn, workspace_id, ws, now)
     _ensure_operator(conn, workspace_id, code, now)
     admin_ids = {admin.email: _upsert_admin(conn, workspace_id, admin, now) for admin in ws.admins}
     for team in ws.teams:
         _upsert_team(conn, workspace_id, team, admin_ids, now)
     return WorkspaceRef(workspace_id, code, ws.name)
+
+
+def _apply_tokens(conn: Connection, workspace_id: int, ws: WorkspaceConfig, now: int) -> None:
+    wanted = {token_digest(token) for token in ws.access_tokens}
+    owners = {
+        row.token_sha256: row.workspace_id
+        for row in conn.execute(
+            select(access_tokens.c.token_sha256, access_tokens.c.workspace_id).where(
+                access_tokens.c.token_sha256.in_(wanted) | (access_tokens.c.workspace_id == workspace_id)
+            )
+        )
+    }
+    for digest in sorted(wanted):
+        owner = owners.get(digest)
+        if owner is None:
+            conn.execute(insert(access_tokens).values(token_sha256=digest, workspace_id=workspace_id, created_at=now))
+        elif owner != workspace_id:
+            # Most often a workspace renamed without an `id_code`: its code follows the name, so the
+            # file now describes a new workspace holding the old one's token.
+            raise ConfigError(
+                f"an access token of workspace {ws.name!r} already belongs to another workspace "
+                "(renamed it? give it the old id_code so that it stays the same workspace)"
+            )
+    revoked = [digest for digest, owner in owners.items() if owner == workspace_id and digest not in wanted]
+    if revoked:
+        conn.execute(delete(access_tokens).where(access_tokens.c.token_sha256.in_(revoked)))
 
 
 def _ensure_operator(conn: Connection, workspace_id: int, code: str, now: int) -> None:
@@ -119,15 +138,17 @@ def _upsert_admin(conn: Connection, workspace_id: int, admin: AdminConfig, now: 
 
 
 def _upsert_team(conn: Connection, workspace_id: int, team: TeamConfig, admin_ids: dict[str, int], now: int) -> None:
-    row = conn.execute(
-        select(teams.c.id).where(teams.c.workspace_id == workspace_id, teams.c.name == team.name)
-    ).first()
-    if row is None:
+    team_id = _find_team(conn, workspace_id, team.name)
+    if team_id is None:
+        for former in team.former_names:
+            team_id = _find_team(conn, workspace_id, former)
+            if team_id is not None:
+                conn.execute(update(teams).where(teams.c.id == team_id).values(name=team.name))
+                break
+    if team_id is None:
         team_id = conn.execute(
             insert(teams).values(workspace_id=workspace_id, name=team.name, created_at=now)
         ).inserted_primary_key[0]
-    else:
-        team_id = row.id
     wanted = {admin_ids[email] for email in team.admin_emails}
     current = {
         r.admin_id for r in conn.execute(select(team_members.c.admin_id).where(team_members.c.team_id == team_id))
@@ -140,6 +161,11 @@ def _upsert_team(conn: Connection, workspace_id: int, team: TeamConfig, admin_id
         )
     for admin_id in sorted(wanted - current):
         conn.execute(insert(team_members).values(workspace_id=workspace_id, team_id=team_id, admin_id=admin_id))
+
+
+def _find_team(conn: Connection, workspace_id: int, name: str) -> int | None:
+    row = conn.execute(select(teams.c.id).where(teams.c.workspace_id == workspace_id, teams.c.name == name)).first()
+    return int(row.id) if row else None
 
 
 def demo_workspace() -> tuple[WorkspaceFile, str]:
