@@ -282,3 +282,25 @@ def test_unexpected_failure_is_500_error_list_with_request_id(engine, clock):
 
     error = error_of(response, 500, "server_error")
     assert "boom" not in (error["message"] or "")  # internals stay in the log
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("/contacts", {"name": "a\u0000b", "email": "nul@example.test"}, "name"),
+        ("/tags", {"name": "x\u0000"}, "name"),
+        ("/ticket_types", {"name": "Bug", "description": "\u0000"}, "description"),
+        ("/contacts", {"email": "n@example.test", "custom_attributes": {"k": ["\u0000"]}}, "custom_attributes.k.0"),
+    ],
+)
+def test_nul_characters_are_refused_everywhere(api, path, body, field):
+    response = api.post(path, json=body)
+    assert response.status_code == 400
+    [error] = response.json()["errors"]
+    assert error["code"] == "parameter_invalid" and error["field"] == field
+
+
+def test_non_ascii_digits_in_per_page_are_refused(api):
+    response = api.get("/conversations", params={"per_page": "\u00b2"})
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["field"] == "per_page"

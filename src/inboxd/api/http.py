@@ -152,7 +152,25 @@ async def _read_body(request: Request) -> dict[str, Any]:
         raise ParameterInvalid(f"Request body is not valid JSON: {exc.msg} at position {exc.pos}") from None
     if not isinstance(data, dict):
         raise ParameterInvalid("Request body must be a JSON object")
+    if b"\\u0000" in raw:
+        _refuse_nul(data, "")
     return data
+
+
+def _refuse_nul(value: Any, path: str) -> None:
+    """PostgreSQL text cannot hold NUL characters and no Intercom field needs one: refuse them here,
+    once for every endpoint, rather than let the database fail on them."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            field = path or "(body)"
+            raise ParameterInvalid(f"{field} must not contain NUL characters", field=field)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _refuse_nul(key, path or "(key)")
+            _refuse_nul(item, f"{path}.{key}" if path else key)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _refuse_nul(item, f"{path}.{index}")
 
 
 class TokenCache:
@@ -227,7 +245,7 @@ def per_page(call: Call, default: int = 20, maximum: int = 150) -> int:
     raw = call.query("per_page")
     if raw is None or raw == "":
         return default
-    if not raw.strip().isdigit():
+    if not (raw.isascii() and raw.strip().isdigit()):
         raise ParameterInvalid("per_page must be an integer", field="per_page")
     value = int(raw)
     if value < 1 or value > maximum:

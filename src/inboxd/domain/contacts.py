@@ -24,9 +24,6 @@ def _check_storable(fields: dict[str, Any]) -> None:
         value = fields.get(field)
         if not isinstance(value, str):
             continue
-        # PostgreSQL text cannot hold NUL characters at all.
-        if "\x00" in value:
-            raise ParameterInvalid(f"{field} must not contain NUL characters", field=field)
         limit = MAX_LENGTHS.get(field)
         if limit is not None and len(value) > limit:
             raise ParameterInvalid(f"{field} is longer than {limit} characters", field=field)

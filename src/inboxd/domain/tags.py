@@ -11,8 +11,6 @@ def clean_name(name: str) -> str:
     cleaned = " ".join(name.split())
     if not cleaned:
         raise ParameterInvalid("invalid tag parameters: name must not be blank", field="name")
-    if "\x00" in cleaned:
-        raise ParameterInvalid("invalid tag parameters: name must not contain NUL characters", field="name")
     # Uniqueness is checked on the case-folded name, which can be longer than the name itself
     # ("ß" folds to "ss"); both must fit the column.
     if len(cleaned.casefold()) > MAX_TAG_NAME:
