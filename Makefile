@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: serve test migrate check clean
+.PHONY: serve test migrate lint check clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,15 @@ migrate: $(STAMP)
 
 test: $(STAMP)  ## the whole suite; PostgreSQL half runs when INBOXD_TEST_POSTGRES_URL is set
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)  ## static checks: ruff, mypy --strict, the import contracts, the generated docs
+	$(BIN)/ruff check src tests scripts
+	$(BIN)/ruff format --check src tests scripts
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+	$(BIN)/python scripts/coverage.py --check
+
+check: lint test
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -16,7 +16,9 @@ def contact(api: Any, **fields: Any) -> dict[str, Any]:
     return dict(response.json())
 
 
-def conversation(api: Any, contact_id: str | None = None, body: str = "<p>I need support</p>", **fields: Any) -> dict[str, Any]:
+def conversation(
+    api: Any, contact_id: str | None = None, body: str = "<p>I need support</p>", **fields: Any
+) -> dict[str, Any]:
     """A contact-initiated conversation, returned as `GET /conversations/{id}` shows it."""
     if contact_id is None:
         contact_id = contact(api)["id"]

@@ -8,7 +8,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from click.testing import CliRunner
@@ -53,7 +53,7 @@ def runner(monkeypatch: pytest.MonkeyPatch) -> CliRunner:
 class FakeGranian:
     """Stands in for granian's server: records how `serve` configured it instead of listening."""
 
-    started: list[dict[str, Any]] = []
+    started: ClassVar[list[dict[str, Any]]] = []
 
     def __init__(self, target: str, **kwargs: Any) -> None:
         self.config = {"target": target, **kwargs}
@@ -151,7 +151,15 @@ def test_migrate_twice_on_a_fresh_sqlite_file(runner, tmp_path):
     assert first.exit_code == 0, first.output
     assert "up to date" in first.output
     assert path.exists()
-    assert {"workspaces", "access_tokens", "admins", "teams", "contacts", "conversations", "alembic_version"} <= _tables(url)
+    assert {
+        "workspaces",
+        "access_tokens",
+        "admins",
+        "teams",
+        "contacts",
+        "conversations",
+        "alembic_version",
+    } <= _tables(url)
 
     # Data written between the two runs survives the second one.
     engine = make_engine(url)
@@ -227,8 +235,23 @@ def test_serve_reads_every_setting_from_the_environment(runner, fake_granian, tm
 def test_serve_flags_win_over_the_environment(runner, fake_granian, tmp_path):
     result = runner.invoke(
         main,
-        ["serve", "--host", "127.0.0.3", "--port", "18124", "--workers", "2", "--database-url", f"sqlite:///{tmp_path}/flag.sqlite3"],
-        env={"INBOXD_HOST": "0.0.0.0", "INBOXD_PORT": "1", "INBOXD_WORKERS": "9", "INBOXD_DATABASE_URL": "sqlite:///nope.sqlite3"},
+        [
+            "serve",
+            "--host",
+            "127.0.0.3",
+            "--port",
+            "18124",
+            "--workers",
+            "2",
+            "--database-url",
+            f"sqlite:///{tmp_path}/flag.sqlite3",
+        ],
+        env={
+            "INBOXD_HOST": "0.0.0.0",
+            "INBOXD_PORT": "1",
+            "INBOXD_WORKERS": "9",
+            "INBOXD_DATABASE_URL": "sqlite:///nope.sqlite3",
+        },
     )
 
     assert result.exit_code == 0, result.output
@@ -266,7 +289,9 @@ def test_serve_on_an_empty_database_announces_the_demo_token_once(runner, fake_g
     ],
 )
 def test_printed_urls_are_usable(runner, fake_granian, tmp_path, host, curl_url, listening):
-    result = runner.invoke(main, ["serve", "--host", host, "--port", "18126", "--database-url", f"sqlite:///{tmp_path}/u.sqlite3"])
+    result = runner.invoke(
+        main, ["serve", "--host", host, "--port", "18126", "--database-url", f"sqlite:///{tmp_path}/u.sqlite3"]
+    )
 
     assert result.exit_code == 0, result.output
     assert f"' {curl_url}\n" in result.output
@@ -285,7 +310,9 @@ def test_serve_refuses_a_bad_port(runner, fake_granian, port):
 
 def test_serve_with_a_broken_workspace_file_exits_with_the_problem(runner, fake_granian, tmp_path):
     workspace_file = tmp_path / "workspaces.toml"
-    workspace_file.write_text(WORKSPACE_FILE.replace('admin_emails = ["bill@', 'admin_emails = ["milton@'), encoding="utf-8")
+    workspace_file.write_text(
+        WORKSPACE_FILE.replace('admin_emails = ["bill@', 'admin_emails = ["milton@'), encoding="utf-8"
+    )
 
     result = runner.invoke(
         main, ["serve", "--database-url", f"sqlite:///{tmp_path}/x.sqlite3", "--workspace-file", str(workspace_file)]
@@ -299,7 +326,8 @@ def test_serve_with_a_broken_workspace_file_exits_with_the_problem(runner, fake_
 
 def test_serve_with_a_missing_workspace_file_exits_with_the_problem(runner, fake_granian, tmp_path):
     result = runner.invoke(
-        main, ["serve", "--database-url", f"sqlite:///{tmp_path}/x.sqlite3", "--workspace-file", str(tmp_path / "nope.toml")]
+        main,
+        ["serve", "--database-url", f"sqlite:///{tmp_path}/x.sqlite3", "--workspace-file", str(tmp_path / "nope.toml")],
     )
 
     assert result.exit_code == 1

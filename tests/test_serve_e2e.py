@@ -53,8 +53,18 @@ class Server:
         child_env["PYTHONUNBUFFERED"] = "1"
         with open(self.stdout_path, "wb") as out, open(self.stderr_path, "wb") as err:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "inboxd", "serve", "--host", "127.0.0.1", "--port", str(self.port),
-                 "--database-url", database_url],
+                [
+                    sys.executable,
+                    "-m",
+                    "inboxd",
+                    "serve",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(self.port),
+                    "--database-url",
+                    database_url,
+                ],
                 stdout=out,
                 stderr=err,
                 stdin=subprocess.DEVNULL,
@@ -264,7 +274,9 @@ def test_postgres_workspace_file_and_data_survive_a_restart(servers, postgres_ur
     assert second.stop() == 0, second.logs()
 
     # An edited file: the admin renamed in place, the token rotated — the old one stops working.
-    workspace_file.write_text(WORKSPACE_FILE.format(token="initech-token-2", admin="William Lumbergh"), encoding="utf-8")
+    workspace_file.write_text(
+        WORKSPACE_FILE.format(token="initech-token-2", admin="William Lumbergh"), encoding="utf-8"
+    )
     third = servers(postgres_url, env)
     client = Client(third, "initech-token-2")
     try:

@@ -63,7 +63,7 @@ class RequestId:
 
 
 def create_app(engine: Engine, clock: Clock | None = None) -> Starlette:
-    app = Starlette(routes=ROUTES, exception_handlers=HANDLERS)  # type: ignore[arg-type]
+    app = Starlette(routes=ROUTES, exception_handlers=HANDLERS)
     app.state.engine = engine
     app.state.clock = clock or Clock()
     app.state.tokens = TokenCache()

@@ -40,12 +40,21 @@ def migrate(database_url: str) -> None:
 
 @main.command()
 @click.option(
-    "--host", envvar="INBOXD_HOST", show_envvar=True, default="127.0.0.1", show_default=True,
+    "--host",
+    envvar="INBOXD_HOST",
+    show_envvar=True,
+    default="127.0.0.1",
+    show_default=True,
     help="Address to listen on.",
 )
 @click.option(
-    "--port", envvar="INBOXD_PORT", show_envvar=True, default=8000, show_default=True,
-    type=click.IntRange(1, 65535), help="Port to listen on.",
+    "--port",
+    envvar="INBOXD_PORT",
+    show_envvar=True,
+    default=8000,
+    show_default=True,
+    type=click.IntRange(1, 65535),
+    help="Port to listen on.",
 )
 @database_option
 @click.option(
@@ -57,7 +66,12 @@ def migrate(database_url: str) -> None:
     help="TOML file declaring workspaces, tokens, admins and teams (docs/workspace-file.md).",
 )
 @click.option(
-    "--workers", envvar="INBOXD_WORKERS", show_envvar=True, default=1, show_default=True, type=click.IntRange(1, 64),
+    "--workers",
+    envvar="INBOXD_WORKERS",
+    show_envvar=True,
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
     help="Worker processes.",
 )
 def serve(host: str, port: int, database_url: str, workspace_file: str | None, workers: int) -> None:

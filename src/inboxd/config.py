@@ -69,7 +69,7 @@ class WorkspaceConfig(_Strict):
         return value
 
     @model_validator(mode="after")
-    def _teams_name_known_admins(self) -> "WorkspaceConfig":
+    def _teams_name_known_admins(self) -> WorkspaceConfig:
         emails = {admin.email for admin in self.admins}
         if len(emails) != len(self.admins):
             raise ValueError("two admins share an email")
@@ -96,7 +96,7 @@ class WorkspaceFile(_Strict):
     workspaces: list[WorkspaceConfig] = Field(min_length=1)
 
     @model_validator(mode="after")
-    def _unique(self) -> "WorkspaceFile":
+    def _unique(self) -> WorkspaceFile:
         codes = [ws.code() for ws in self.workspaces]
         if len(set(codes)) != len(codes):
             raise ValueError("two workspaces have the same id_code (or name)")

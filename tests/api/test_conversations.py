@@ -60,7 +60,9 @@ def test_every_from_type_is_accepted(api, from_type):
 
 
 def test_unknown_contact_is_user_not_found(api):
-    response = api.post("/conversations", json={"from": {"type": "user", "id": "6657ac8a6abd0166b52ae266"}, "body": "x"})
+    response = api.post(
+        "/conversations", json={"from": {"type": "user", "id": "6657ac8a6abd0166b52ae266"}, "body": "x"}
+    )
     assert response.status_code == 404
     assert response.json()["errors"] == [{"code": "not_found", "message": "User Not Found"}]
 
@@ -104,7 +106,11 @@ def test_more_than_ten_attachment_urls_are_refused(api):
         ({"from": {"type": "user", "id": "abc"}, "body": 5}, "parameter_invalid", "body"),
         ({"from": {"type": "user", "id": "abc"}, "body": "   "}, "parameter_invalid", "body"),
         ({"from": "abc", "body": "x"}, "parameter_invalid", "from"),
-        ({"from": {"type": "user", "id": "abc"}, "body": "x", "attachment_urls": "nope"}, "parameter_invalid", "attachment_urls"),
+        (
+            {"from": {"type": "user", "id": "abc"}, "body": "x", "attachment_urls": "nope"},
+            "parameter_invalid",
+            "attachment_urls",
+        ),
     ],
 )
 def test_bad_create_requests_name_the_field(api, body, code, field):

@@ -11,8 +11,8 @@ import pytest
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from inboxd.app import create_app
 from inboxd.api.http import MAX_BODY_BYTES
+from inboxd.app import create_app
 from tests import factories
 
 
@@ -231,7 +231,9 @@ def test_chunked_body_over_4_mib_is_413(api):
 
 def test_body_of_exactly_4_mib_is_accepted(api):
     assert MAX_BODY_BYTES == 4 * 1024 * 1024
-    response = api.post("/contacts", content=_padded_contact(MAX_BODY_BYTES), headers={"Content-Type": "application/json"})
+    response = api.post(
+        "/contacts", content=_padded_contact(MAX_BODY_BYTES), headers={"Content-Type": "application/json"}
+    )
 
     assert response.status_code == 200, response.text
     assert response.json()["email"] == "big@example.test"

@@ -48,10 +48,9 @@ def test_data_survives_a_new_engine(engine):
 
 
 def test_a_failed_unit_of_work_leaves_nothing_half_written(engine):
-    with pytest.raises(RuntimeError):
-        with transaction(engine, write=True) as conn:
-            _start(_store(conn, ACME_TOKEN), T0)
-            raise RuntimeError("the request failed after the insert")
+    with pytest.raises(RuntimeError), transaction(engine, write=True) as conn:
+        _start(_store(conn, ACME_TOKEN), T0)
+        raise RuntimeError("the request failed after the insert")
     with transaction(engine, write=False) as conn:
         assert conn.execute(select(func.count()).select_from(conversations)).scalar_one() == 0
         assert conn.execute(select(func.count()).select_from(conversation_contacts)).scalar_one() == 0

@@ -62,7 +62,9 @@ def others(conn: Connection, workspace_id: int) -> list[tuple[Any, ...]]:
     return [
         tuple(row)
         for table in (admins, teams, team_members)
-        for row in conn.execute(select(table).where(table.c.workspace_id != workspace_id).order_by(*table.primary_key.columns))
+        for row in conn.execute(
+            select(table).where(table.c.workspace_id != workspace_id).order_by(*table.primary_key.columns)
+        )
     ]
 
 
@@ -104,7 +106,11 @@ def test_edited_file_updates_in_place_keeping_ids(engine):
                 {"name": "Carol Danvers", "email": "carol@acme.test"},
             ],
             teams=[
-                {"name": "Customer Support", "former_names": ["Support"], "admin_emails": ["ada@acme.test", "carol@acme.test"]},
+                {
+                    "name": "Customer Support",
+                    "former_names": ["Support"],
+                    "admin_emails": ["ada@acme.test", "carol@acme.test"],
+                },
                 {"name": "Billing", "admin_emails": ["carol@acme.test"]},
             ],
         ),
@@ -184,7 +190,10 @@ def test_token_of_another_workspace_is_refused(engine):
 
     # Nothing of the refused file was kept, and the token still opens Globex.
     with transaction(engine, write=False) as conn:
-        assert conn.execute(select(workspaces.c.id_code).order_by(workspaces.c.id)).scalars().all() == ["acme", "globex"]
+        assert conn.execute(select(workspaces.c.id_code).order_by(workspaces.c.id)).scalars().all() == [
+            "acme",
+            "globex",
+        ]
         assert workspace_for_token(conn, "initech-token-1") is None
         assert workspace_for_token(conn, GLOBEX_TOKEN).id_code == "globex"
 
@@ -236,4 +245,8 @@ def test_demo_workspace_gets_a_fresh_working_token(engine):
     with transaction(engine, write=False) as conn:
         ref = workspace_for_token(conn, token)
         assert ref is not None and ref.id_code == "demo"
-        assert sorted(admin_ids(conn, "demo")) == ["ada@demo.inboxd.test", "grace@demo.inboxd.test", "operator+demo@intercom.io"]
+        assert sorted(admin_ids(conn, "demo")) == [
+            "ada@demo.inboxd.test",
+            "grace@demo.inboxd.test",
+            "operator+demo@intercom.io",
+        ]

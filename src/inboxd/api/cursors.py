@@ -31,7 +31,7 @@ def decode(cursor: str, shape: tuple[type, ...], field: str = "starting_after") 
     if (
         not isinstance(value, list)
         or len(value) != len(shape) + 1
-        or not all(isinstance(v, t) and not isinstance(v, bool) for v, t in zip(value, (*shape, int)))
+        or not all(isinstance(v, t) and not isinstance(v, bool) for v, t in zip(value, (*shape, int), strict=True))
         or value[-1] < 1
     ):
         raise ParameterInvalid(f"{field} is not a cursor this server returned", field=field)

@@ -70,9 +70,13 @@ def new_contact(fields: dict[str, Any], now: int) -> dict[str, Any]:
     }
 
 
-def check_unique(new: dict[str, Any], same_external_id: dict[str, Any] | None, same_email: dict[str, Any] | None) -> None:
+def check_unique(
+    new: dict[str, Any], same_external_id: dict[str, Any] | None, same_email: dict[str, Any] | None
+) -> None:
     """Intercom refuses a second contact with the same external_id, or a second user with the same
     email (leads may share an email: they are anonymous until identified)."""
-    clash = same_external_id or (same_email if new["role"] == "user" and same_email and same_email["role"] == "user" else None)
+    clash = same_external_id or (
+        same_email if new["role"] == "user" and same_email and same_email["role"] == "user" else None
+    )
     if clash is not None:
         raise Conflict(f"A contact matching those details already exists with id={clash['id']}")

@@ -51,7 +51,7 @@ def started_by_contact(now: int) -> Statistics:
     return Statistics(first_contact_reply_at=now, last_contact_reply_at=now)
 
 
-def record(stats: Statistics, part: "Part") -> Statistics:
+def record(stats: Statistics, part: Part) -> Statistics:
     at = part.created_at
     stats = replace(stats, count_conversation_parts=(stats.count_conversation_parts or 0) + 1)
     kind = part.part_type

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from inboxd.render.pages import Page, pages_object
-
 from inboxd.domain import ids, statistics
+from inboxd.domain.views import ConversationView
+from inboxd.render.pages import Page, pages_object
 from inboxd.render.plaintext import to_plaintext
-from inboxd.store.views import ConversationView
 
 
 def _body(text: str | None, plaintext: bool) -> str | None:

@@ -43,7 +43,7 @@ class _Text(HTMLParser):
 
 
 def to_plaintext(body: str | None) -> str | None:
-    if body is None or "<" not in body and "&" not in body:
+    if body is None or ("<" not in body and "&" not in body):
         return body
     parser = _Text()
     parser.feed(body)

@@ -15,6 +15,7 @@ from inboxd.domain import statistics
 from inboxd.domain.conversations import Conversation, Part, Source
 from inboxd.domain.errors import NotFound
 from inboxd.domain.ids import parse_numeric_id
+from inboxd.store.engine import inserted_id
 from inboxd.store.tables import (
     conversation_contacts,
     conversation_parts,
@@ -92,7 +93,7 @@ class Conversations:
             first_contact_reply_type="conversation" if source.author.type != "admin" else None,
             first_contact_reply_url=source.url,
         )
-        conversation_id = int(self.conn.execute(insert(conversations).values(**values)).inserted_primary_key[0])
+        conversation_id = inserted_id(self.conn.execute(insert(conversations).values(**values)))
         for position, contact_id in enumerate(contact_ids):
             self.conn.execute(
                 insert(conversation_contacts).values(
@@ -117,12 +118,12 @@ class Conversations:
         ids = []
         for part in parts:
             ids.append(
-                int(
+                inserted_id(
                     self.conn.execute(
                         insert(conversation_parts).values(
                             workspace_id=self.workspace_id, **_part_values(before.id, part)
                         )
-                    ).inserted_primary_key[0]
+                    )
                 )
             )
         return ids
@@ -161,9 +162,7 @@ class Conversations:
     def count(self) -> int:
         return int(
             self.conn.execute(
-                select(func.count())
-                .select_from(conversations)
-                .where(conversations.c.workspace_id == self.workspace_id)
+                select(func.count()).select_from(conversations).where(conversations.c.workspace_id == self.workspace_id)
             ).scalar_one()
         )
 

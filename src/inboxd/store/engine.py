@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, CursorResult, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
 DEFAULT_DATABASE_URL = "sqlite:///./data/inboxd.sqlite3"
@@ -80,3 +80,10 @@ def transaction(engine: Engine, write: bool) -> Iterator[Connection]:
 
 def database_url_from_env() -> str:
     return os.environ.get("INBOXD_DATABASE_URL") or DEFAULT_DATABASE_URL
+
+
+def inserted_id(result: CursorResult[Any]) -> int:
+    """The integer primary key an INSERT just generated."""
+    key = result.inserted_primary_key
+    assert key is not None
+    return int(key[0])

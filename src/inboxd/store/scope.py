@@ -10,9 +10,9 @@ from sqlalchemy import Connection, select
 from inboxd.store.admins import Admins
 from inboxd.store.contacts import Contacts
 from inboxd.store.conversations import Conversations
+from inboxd.store.tables import workspaces
 from inboxd.store.tags import Tags
 from inboxd.store.teams import Teams
-from inboxd.store.tables import workspaces
 from inboxd.store.ticket_types import TicketTypes
 
 

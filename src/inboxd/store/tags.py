@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
+from inboxd.store.engine import inserted_id
 from inboxd.store.tables import tags
 
 
@@ -39,12 +40,12 @@ class Tags:
         return row._asdict() if row else None
 
     def create(self, name: str, now: int) -> int:
-        return int(
+        return inserted_id(
             self.conn.execute(
                 insert(tags).values(
                     workspace_id=self.workspace_id, name=name, name_folded=name.casefold(), created_at=now
                 )
-            ).inserted_primary_key[0]
+            )
         )
 
     def rename(self, tag_id: int, name: str) -> None:

@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select
 
+from inboxd.store.engine import inserted_id
 from inboxd.store.tables import ticket_type_attributes, ticket_types
 
 
@@ -15,10 +16,8 @@ class TicketTypes:
         self.workspace_id = workspace_id
 
     def create(self, row: dict[str, Any], attributes: list[dict[str, Any]]) -> int:
-        ticket_type_id = int(
-            self.conn.execute(
-                insert(ticket_types).values(workspace_id=self.workspace_id, **row)
-            ).inserted_primary_key[0]
+        ticket_type_id = inserted_id(
+            self.conn.execute(insert(ticket_types).values(workspace_id=self.workspace_id, **row))
         )
         for attribute in attributes:
             self.conn.execute(

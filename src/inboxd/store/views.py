@@ -2,22 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
+from inboxd.domain.views import ConversationView
 from inboxd.store.scope import Store
-
-
-@dataclass
-class ConversationView:
-    row: dict[str, Any]
-    contacts: list[dict[str, Any]]  # {id, external_id}
-    teammates: list[int]
-    tags: list[dict[str, Any]]  # {id, name, applied_at, applied_by_admin_id}
-    source_author: dict[str, Any]  # {type, id, name, email}
-    parts: list[dict[str, Any]] | None = None  # rows with "author": {type, id, name, email}
-    parts_total: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def _person(kind: str, ident: str, contacts: dict[str, Any], admins: dict[int, Any]) -> dict[str, Any]:
@@ -74,16 +62,13 @@ def conversation_views(store: Store, rows: list[dict[str, Any]], with_parts: boo
                 for cid in rel["contacts"]
             ],
             teammates=rel["teammates"],
-            tags=[
-                {**t, "name": tags[t["tag_id"]]["name"]} for t in rel["tags"] if t["tag_id"] in tags
-            ],
+            tags=[{**t, "name": tags[t["tag_id"]]["name"]} for t in rel["tags"] if t["tag_id"] in tags],
             source_author=_person(row["source_author_type"], row["source_author_id"], contacts, admins),
         )
         if with_parts:
             parts, total = parts_by_id[row["id"]]
             view.parts = [
-                {**part, "author": _person(part["author_type"], part["author_id"], contacts, admins)}
-                for part in parts
+                {**part, "author": _person(part["author_type"], part["author_id"], contacts, admins)} for part in parts
             ]
             view.parts_total = total
         views.append(view)

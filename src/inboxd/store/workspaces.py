@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, delete, insert, select, update
 
 from inboxd.config import AdminConfig, ConfigError, TeamConfig, WorkspaceConfig, WorkspaceFile
+from inboxd.store.engine import inserted_id
 from inboxd.store.tables import access_tokens, admins, team_members, teams, workspaces
 
 OPERATOR_NAME = "Operator"
@@ -53,9 +54,7 @@ def apply_workspace(conn: Connection, ws: WorkspaceConfig, now: int) -> Workspac
     code = ws.code()
     row = conn.execute(select(workspaces.c.id).where(workspaces.c.id_code == code)).first()
     if row is None:
-        workspace_id = conn.execute(
-            insert(workspaces).values(id_code=code, name=ws.name, created_at=now)
-        ).inserted_primary_key[0]
+        workspace_id = inserted_id(conn.execute(insert(workspaces).values(id_code=code, name=ws.name, created_at=now)))
     else:
         workspace_id = row.id
         conn.execute(update(workspaces).where(workspaces.c.id == workspace_id).values(name=ws.name))
@@ -126,12 +125,12 @@ def _upsert_admin(conn: Connection, workspace_id: int, admin: AdminConfig, now: 
         select(admins.c.id).where(admins.c.workspace_id == workspace_id, admins.c.email == admin.email)
     ).first()
     if row is None:
-        return int(
+        return inserted_id(
             conn.execute(
                 insert(admins).values(
                     workspace_id=workspace_id, email=admin.email, kind="admin", created_at=now, **values
                 )
-            ).inserted_primary_key[0]
+            )
         )
     conn.execute(update(admins).where(admins.c.id == row.id).values(**values))
     return int(row.id)
@@ -146,18 +145,16 @@ def _upsert_team(conn: Connection, workspace_id: int, team: TeamConfig, admin_id
                 conn.execute(update(teams).where(teams.c.id == team_id).values(name=team.name))
                 break
     if team_id is None:
-        team_id = conn.execute(
-            insert(teams).values(workspace_id=workspace_id, name=team.name, created_at=now)
-        ).inserted_primary_key[0]
+        team_id = inserted_id(
+            conn.execute(insert(teams).values(workspace_id=workspace_id, name=team.name, created_at=now))
+        )
     wanted = {admin_ids[email] for email in team.admin_emails}
     current = {
         r.admin_id for r in conn.execute(select(team_members.c.admin_id).where(team_members.c.team_id == team_id))
     }
     if current - wanted:
         conn.execute(
-            delete(team_members).where(
-                team_members.c.team_id == team_id, team_members.c.admin_id.in_(current - wanted)
-            )
+            delete(team_members).where(team_members.c.team_id == team_id, team_members.c.admin_id.in_(current - wanted))
         )
     for admin_id in sorted(wanted - current):
         conn.execute(insert(team_members).values(workspace_id=workspace_id, team_id=team_id, admin_id=admin_id))
@@ -182,9 +179,7 @@ def demo_workspace() -> tuple[WorkspaceFile, str]:
                         {"name": "Ada Admin", "email": "ada@demo.inboxd.test", "job_title": "Support lead"},
                         {"name": "Grace Hopper", "email": "grace@demo.inboxd.test", "job_title": "Engineer"},
                     ],
-                    "teams": [
-                        {"name": "Support", "admin_emails": ["ada@demo.inboxd.test", "grace@demo.inboxd.test"]}
-                    ],
+                    "teams": [{"name": "Support", "admin_emails": ["ada@demo.inboxd.test", "grace@demo.inboxd.test"]}],
                 }
             ]
         }
