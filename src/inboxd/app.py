@@ -10,7 +10,7 @@ from starlette.applications import Starlette
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from inboxd.api import admins, contacts, conversations, tags, teams, ticket_types
+from inboxd.api import admins, attachments, contacts, conversation_parts, conversations, tags, teams, ticket_types
 from inboxd.api.errors import HANDLERS
 from inboxd.api.http import TokenCache
 from inboxd.domain.clock import Clock
@@ -30,10 +30,18 @@ ROUTES = [
     Route("/ticket_types", ticket_types.create, methods=["POST"]),
     Route("/ticket_types", ticket_types.list_all, methods=["GET"]),
     Route("/ticket_types/{id}", ticket_types.retrieve, methods=["GET"]),
+    Route("/attachments/{token}/{name}", attachments.download, methods=["GET"]),
     Route("/conversations", conversations.create, methods=["POST"]),
     Route("/conversations", conversations.list_all, methods=["GET"]),
     Route("/conversations/{id}", conversations.retrieve, methods=["GET"]),
     Route("/conversations/{id}", conversations.update, methods=["PUT"]),
+    Route("/conversations/redact", conversation_parts.redact, methods=["POST"]),
+    Route("/conversations/{id}/reply", conversation_parts.reply, methods=["POST"]),
+    Route("/conversations/{id}/parts", conversation_parts.manage, methods=["POST"]),
+    Route("/conversations/{conversation_id}/tags", conversations.attach_tag, methods=["POST"]),
+    Route("/conversations/{conversation_id}/tags/{id}", conversations.detach_tag, methods=["DELETE"]),
+    Route("/conversations/{id}/customers", conversations.attach_customer, methods=["POST"]),
+    Route("/conversations/{conversation_id}/customers/{contact_id}", conversations.detach_customer, methods=["DELETE"]),
 ]
 
 

@@ -10,10 +10,11 @@ ADMIN = Actor("admin", "7")
 T = 1_000_000
 
 
-def fold(parts):
+def fold(parts, reopening=()):
+    """Fold ``parts``; the parts at the indexes in ``reopening`` turned a closed conversation open."""
     stats = statistics.started_by_contact(T)
-    for part in parts:
-        stats = statistics.record(stats, part)
+    for index, part in enumerate(parts):
+        stats = statistics.record(stats, part, reopens=index in reopening)
     return stats
 
 
@@ -61,7 +62,8 @@ def test_closing_and_reopening():
             Part("open", ADMIN, T + 200),
             Part("comment", CONTACT, T + 250),
             Part("close", Actor("admin", "9"), T + 400),
-        ]
+        ],
+        reopening={1},
     )
     assert stats.first_close_at == T + 100 and stats.time_to_first_close == 100
     assert stats.last_close_at == T + 400 and stats.time_to_last_close == 400
@@ -71,5 +73,24 @@ def test_closing_and_reopening():
     assert stats.first_contact_reply_at == T
 
 
-def test_opening_a_conversation_that_was_never_closed_is_not_a_reopen():
-    assert fold([Part("open", ADMIN, T + 5)]).count_reopens == 0
+def test_a_contact_reply_that_reopens_counts_as_a_reopen():
+    stats = fold([Part("close", ADMIN, T + 5), Part("comment", CONTACT, T + 9)], reopening={1})
+    assert stats.count_reopens == 1
+    assert stats.awaiting_reply_since == T  # still waiting since the unanswered opening message
+
+
+def test_median_time_to_reply_over_every_answered_contact_message():
+    stats = fold(
+        [
+            Part("comment", ADMIN, T + 10),  # answers the opening message after 10 s
+            Part("comment", CONTACT, T + 100),
+            Part("comment", CONTACT, T + 150),  # still the same wait, from T + 100
+            Part("comment", ADMIN, T + 130 + 100),  # 130 s after T + 100
+            Part("comment", ADMIN, T + 300),  # nobody was waiting: not a reply time
+            Part("comment", CONTACT, T + 400),
+            Part("comment", ADMIN, T + 440),  # 40 s
+        ]
+    )
+    assert stats.reply_durations == (10, 130, 40)
+    assert stats.median_time_to_reply == 40
+    assert stats.awaiting_reply_since is None

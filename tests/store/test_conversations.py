@@ -31,7 +31,17 @@ def _new_contact(store, now):
 def _start(store, now):
     contact = _new_contact(store, now)
     conversation, source = domain.start_by_contact(Actor("user", contact["id"]), "hello", None, [], now)
-    return store.conversations.create(conversation, source, [contact["id"]])
+    message_id = store.messages.create(
+        kind="user_message",
+        message_type="inapp",
+        subject="",
+        body="hello",
+        author_type="user",
+        author_id=contact["id"],
+        contact_id=contact["id"],
+        created_at=now,
+    )
+    return store.conversations.create(conversation, source, message_id, [contact["id"]])
 
 
 def test_data_survives_a_new_engine(engine):
@@ -63,7 +73,7 @@ def test_apply_writes_state_and_parts_together(engine):
         before = store.conversations.require(conversation_id)
         operator = Actor("bot", str(store.admins.operator_id()))
         change = domain.update_attributes(before, operator, T0 + 10, title="Hello", custom_attributes={"x": 1})
-        part_ids = store.conversations.apply(before, change.conversation, change.parts)
+        part_ids = store.conversations.apply(before, change)
     with transaction(engine, write=False) as conn:
         store = _store(conn, ACME_TOKEN)
         after = store.conversations.require(conversation_id)
@@ -91,7 +101,7 @@ def test_only_the_500_most_recent_parts_are_loaded(engine):
         before = store.conversations.require(conversation_id)
         operator = Actor("bot", str(store.admins.operator_id()))
         parts = [domain.Part("note", operator, T0 + i, body=f"note {i}") for i in range(503)]
-        store.conversations.apply(before, before, parts)
+        store.conversations.apply(before, domain.Change(before, parts))
     with transaction(engine, write=False) as conn:
         loaded, total = _store(conn, ACME_TOKEN).conversations.recent_parts(conversation_id)
     assert total == 503

@@ -10,9 +10,13 @@ from starlette.responses import Response
 from inboxd.api import cursors
 from inboxd.api.http import Call, endpoint, json, parse, per_page
 from inboxd.api.types import IdStr, Request, StrictBool, StrictStr
+from inboxd.domain import contacts as contact_rules
 from inboxd.domain import conversations as domain
 from inboxd.domain.conversations import Actor
+from inboxd.domain.errors import NotFound, ParameterNotFound, UnprocessableEntity
+from inboxd.domain.ids import parse_numeric_id
 from inboxd.render import conversations as render
+from inboxd.render import tags as render_tags
 from inboxd.store.views import conversation_views
 
 
@@ -45,7 +49,8 @@ def _plaintext(call: Call) -> bool:
     return call.query("display_as") == "plaintext"
 
 
-def _render_one(call: Call, conversation_id: int) -> dict[str, Any]:
+def render_conversation(call: Call, conversation_id: int) -> dict[str, Any]:
+    """The conversation as `GET /conversations/{id}` shows it: what every write answers with."""
     row = call.store.conversations.require_row(conversation_id)
     [view] = conversation_views(call.store, [row], with_parts=True)
     return render.conversation(view, plaintext=_plaintext(call))
@@ -58,8 +63,19 @@ def create(call: Call) -> Response:
     conversation, source = domain.start_by_contact(
         Actor(contact["role"], contact["id"]), request.body, request.subject, request.attachment_urls, call.now
     )
-    conversation_id = call.store.conversations.create(conversation, source, [contact["id"]])
-    return json(render.user_message(conversation_id, call.now, request.body, source.subject))
+    message_id = call.store.messages.create(
+        kind="user_message",
+        message_type="inapp",
+        subject=source.subject,
+        body=source.body,
+        author_type=contact["role"],
+        author_id=contact["id"],
+        contact_id=contact["id"],
+        created_at=call.now,
+    )
+    conversation_id = call.store.conversations.create(conversation, source, message_id, [contact["id"]])
+    call.store.messages.link(message_id, conversation_id)
+    return json(render.message(call.store.messages.require(message_id)))
 
 
 @endpoint(write=False)
@@ -79,7 +95,7 @@ def list_all(call: Call) -> Response:
 @endpoint(write=False)
 def retrieve(call: Call) -> Response:
     conversation_id = call.store.conversations.parse_id(call.path["id"])
-    return json(_render_one(call, conversation_id))
+    return json(render_conversation(call, conversation_id))
 
 
 @endpoint(write=True)
@@ -94,5 +110,136 @@ def update(call: Call) -> Response:
         title=request.title,
         custom_attributes=request.custom_attributes,
     )
-    call.store.conversations.apply(conversation, change.conversation, change.parts)
-    return json(_render_one(call, conversation.id or 0))
+    call.store.conversations.apply(conversation, change)
+    return json(render_conversation(call, conversation.id or 0))
+
+
+# -- tags -------------------------------------------------------------------------------------------
+
+
+class TagRequest(Request):
+    id: IdStr
+    admin_id: IdStr
+
+
+class UntagRequest(Request):
+    admin_id: IdStr
+
+
+def _conversation_for_tags(call: Call) -> int:
+    # The tag endpoints answer an unknown conversation with this message (spec examples).
+    number = parse_numeric_id(call.path["conversation_id"])
+    if number is None or call.store.conversations.get_row(number) is None:
+        raise NotFound("Conversation not found")
+    return number
+
+
+def _tag(call: Call, tag_id: str) -> dict[str, Any]:
+    number = parse_numeric_id(tag_id)
+    tag = call.store.tags.get(number) if number is not None else None
+    if tag is None:
+        raise NotFound("Tag not found", code="tag_not_found", field="id")
+    return tag
+
+
+@endpoint(write=True)
+def attach_tag(call: Call) -> Response:
+    request = parse(TagRequest, call.body)
+    conversation_id = _conversation_for_tags(call)
+    admin = call.store.admins.require(request.admin_id)
+    tag = _tag(call, request.id)
+    tagging = call.store.conversations.tag(conversation_id, tag["id"], admin["id"], call.now)
+    return json(render_tags.applied_tag(tag, tagging["applied_at"], tagging["applied_by_admin_id"]))
+
+
+@endpoint(write=True)
+def detach_tag(call: Call) -> Response:
+    request = parse(UntagRequest, call.body)
+    conversation_id = _conversation_for_tags(call)
+    call.store.admins.require(request.admin_id)
+    tag = _tag(call, call.path["id"])
+    tagging = call.store.conversations.untag(conversation_id, tag["id"])
+    if tagging is None:
+        return json(render_tags.applied_tag(tag, None, None))
+    return json(render_tags.applied_tag(tag, tagging["applied_at"], tagging["applied_by_admin_id"]))
+
+
+# -- participants -----------------------------------------------------------------------------------
+
+
+class Customer(Request):
+    intercom_user_id: IdStr | None = None
+    user_id: IdStr | None = None
+    email: StrictStr | None = None
+
+
+class AttachCustomer(Request):
+    admin_id: IdStr
+    customer: Customer
+
+
+class DetachCustomer(Request):
+    admin_id: IdStr
+
+
+def _customer(call: Call, customer: Customer) -> dict[str, Any]:
+    """The contact a request names; an email nobody has yet becomes a new lead (spec)."""
+    contacts = call.store.contacts
+    if customer.intercom_user_id is not None:
+        return contacts.require(customer.intercom_user_id)
+    if customer.user_id is not None:
+        found = contacts.find(external_id=customer.user_id)
+        if found is None:
+            raise NotFound("User Not Found")
+        return found
+    if customer.email is not None:
+        found = contacts.find(email=customer.email)
+        if found is None:
+            lead = contact_rules.new_contact({"role": "lead", "email": customer.email}, call.now)
+            contacts.insert(lead)
+            found = contacts.require(lead["id"])
+        return found
+    raise ParameterNotFound("customer needs intercom_user_id, user_id or email", field="customer")
+
+
+def _customers(call: Call, conversation_id: int) -> dict[str, Any]:
+    ids = call.store.conversations.contact_ids(conversation_id)
+    found = call.store.contacts.many(ids)
+    return {"customers": [{"type": found[i]["role"], "id": i} for i in ids if i in found]}
+
+
+@endpoint(write=True)
+def attach_customer(call: Call) -> Response:
+    request = parse(AttachCustomer, call.body)
+    conversations = call.store.conversations
+    conversation = conversations.require(conversations.parse_id(call.path["id"]))
+    admin = call.store.admins.require(request.admin_id)
+    contact = _customer(call, request.customer)
+    assert conversation.id is not None
+    if conversations.add_contact(conversation.id, contact["id"]):
+        change = domain.attach_contact(
+            conversation, Actor("admin", str(admin["id"])), Actor(contact["role"], contact["id"]), call.now
+        )
+        conversations.apply(conversation, change)
+    return json(_customers(call, conversation.id))
+
+
+@endpoint(write=True)
+def detach_customer(call: Call) -> Response:
+    request = parse(DetachCustomer, call.body)
+    conversations = call.store.conversations
+    conversation = conversations.require(conversations.parse_id(call.path["conversation_id"]))
+    admin = call.store.admins.require(request.admin_id)
+    contact = call.store.contacts.require(call.path["contact_id"])
+    assert conversation.id is not None
+    participants = conversations.contact_ids(conversation.id)
+    if contact["id"] not in participants:
+        raise NotFound("User Not Found")
+    if participants == [contact["id"]]:
+        raise UnprocessableEntity("Removing the last customer is not allowed")
+    conversations.remove_contact(conversation.id, contact["id"])
+    change = domain.detach_contact(
+        conversation, Actor("admin", str(admin["id"])), Actor(contact["role"], contact["id"]), call.now
+    )
+    conversations.apply(conversation, change)
+    return json(_customers(call, conversation.id))

@@ -21,7 +21,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from inboxd.api.errors import request_id
+from inboxd.domain import conversations
 from inboxd.domain.clock import Clock
+from inboxd.domain.conversations import Actor
 from inboxd.domain.errors import (
     IntercomError,
     ParameterInvalid,
@@ -212,6 +214,19 @@ async def _authenticate(request: Request) -> WorkspaceRef:
 Handler = Callable[[Call], Response]
 
 
+def wake_due_snoozes(store: Store, now: int) -> None:
+    """A snoozed conversation whose `snoozed_until` has passed *is* open: nobody has to call the
+    API for that. inboxd makes it so lazily, before any request of the workspace reads or writes,
+    with a `timer_unsnooze` part dated at the snooze's end (docs/decisions.md)."""
+    operator = Actor("bot", str(store.admins.operator_id()))
+    while True:
+        due = store.conversations.due_snoozes(now)
+        for conversation in due:
+            store.conversations.apply(conversation, conversations.wake(conversation, operator))
+        if len(due) < store.conversations.WAKE_BATCH:
+            return
+
+
 def endpoint(write: bool) -> Callable[[Handler], Callable[[Request], Awaitable[Response]]]:
     """Turn ``handler(call)`` into a Starlette endpoint that authenticates, reads the body and runs
     the handler in one transaction (a write transaction when ``write``).
@@ -230,9 +245,18 @@ def endpoint(write: bool) -> Callable[[Handler], Callable[[Request], Awaitable[R
             clock: Clock = request.app.state.clock
 
             def work() -> Response:
-                with transaction(engine, write=write) as conn:
-                    call = Call(request, Store(conn, workspace.id), workspace, clock.now(), body)
-                    return handler(call)
+                now = clock.now()
+                if not write:
+                    with transaction(engine, write=False) as conn:
+                        store = Store(conn, workspace.id)
+                        if not store.conversations.any_due_snooze(now):
+                            return handler(Call(request, store, workspace, now, body))
+                # Writes, and reads that would see a snooze whose time has come: wake those
+                # conversations first, in the same transaction that then answers.
+                with transaction(engine, write=True) as conn:
+                    store = Store(conn, workspace.id)
+                    wake_due_snoozes(store, now)
+                    return handler(Call(request, store, workspace, now, body))
 
             return await run_in_threadpool(work)
 

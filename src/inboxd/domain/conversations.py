@@ -1,8 +1,11 @@
 """The rules of a conversation: pure Python, no HTTP and no SQL (STYLE.md §3).
 
 An operation takes the current conversation, the actor and ``now`` and returns a :class:`Change`:
-the new values of the conversation's state and the parts to append. The store applies both in the
-request's one transaction, so state and history never disagree.
+the conversation's new state, the parts to append and the teammates to add. The store applies all
+of it in the request's one transaction, so state and history never disagree.
+
+State moves only through :data:`TRANSITIONS` (state × action → new state); an action missing from
+the table for a state leaves the state as it is.
 """
 
 from __future__ import annotations
@@ -17,14 +20,15 @@ from inboxd.domain.errors import ParameterInvalid
 MAX_ATTACHMENT_URLS = 10
 MAX_TITLE_LENGTH = 255
 MAX_CUSTOM_ATTRIBUTE_NAME = 190
+CONTACT_TYPES = statistics.CONTACT_TYPES
 
 
 @dataclass(frozen=True)
 class Actor:
-    """Who did something: ``type`` is admin, bot, user, lead or contact; ``id`` is a string id."""
+    """Who did something: ``type`` is admin, bot, team, user, lead or contact; ``id`` a string id."""
 
     type: str
-    id: str
+    id: str | None
 
 
 @dataclass(frozen=True)
@@ -76,6 +80,67 @@ class Source:
 class Change:
     conversation: Conversation
     parts: list[Part] = field(default_factory=list)
+    add_teammates: list[int] = field(default_factory=list)
+
+
+# state × action → new state. Closing a closed conversation or opening an open one is no
+# transition at all: no part is written and nothing moves.
+TRANSITIONS: dict[tuple[str, str], str] = {
+    ("open", "close"): "closed",
+    ("snoozed", "close"): "closed",
+    ("open", "snooze"): "snoozed",
+    ("snoozed", "snooze"): "snoozed",
+    ("closed", "snooze"): "snoozed",
+    ("closed", "open"): "open",
+    ("snoozed", "open"): "open",
+    # A contact writing into a closed or snoozed conversation brings it back (Intercom's inbox).
+    ("closed", "contact_reply"): "open",
+    ("snoozed", "contact_reply"): "open",
+    # The snooze timer firing.
+    ("snoozed", "timer"): "open",
+}
+
+
+def _transition(conversation: Conversation, action: str) -> str | None:
+    return TRANSITIONS.get((conversation.state, action))
+
+
+def _apply(conversation: Conversation, parts: list[Part], now: int, **values: Any) -> Change:
+    """The conversation with ``values`` set, ``parts`` folded into its statistics and ``updated_at``
+    moved to the latest of its parts (never backwards)."""
+    changed = replace(conversation, **values)
+    new_state = values.get("state", conversation.state)
+    stats = changed.stats
+    for part in parts:
+        reopens = conversation.state == "closed" and new_state == "open"
+        stats = statistics.record(stats, part, reopens=reopens)
+    latest = max([conversation.updated_at, now, *(p.created_at for p in parts)])
+    return Change(replace(changed, stats=stats, updated_at=latest), parts)
+
+
+def _leave_state(new_state: str) -> dict[str, Any]:
+    return {"state": new_state, "snoozed_until": None} if new_state != "snoozed" else {"state": new_state}
+
+
+# -- starting -----------------------------------------------------------------------------------
+
+
+def _new(now: int, stats: statistics.Statistics, waiting_since: int | None, state: str = "open") -> Conversation:
+    return Conversation(
+        id=None,
+        created_at=now,
+        updated_at=now,
+        state=state,
+        read=False,
+        priority="not_priority",
+        waiting_since=waiting_since,
+        snoozed_until=None,
+        admin_assignee_id=None,
+        team_assignee_id=None,
+        title=None,
+        custom_attributes={},
+        stats=stats,
+    )
 
 
 def start_by_contact(
@@ -86,11 +151,6 @@ def start_by_contact(
     Intercom records the contact's message as the conversation's *source*, not as a part, and
     treats it as the first contact reply (`first_contact_reply`, statistics).
     """
-    if len(attachment_urls) > MAX_ATTACHMENT_URLS:
-        raise ParameterInvalid(
-            f"attachment_urls has {len(attachment_urls)} items; at most {MAX_ATTACHMENT_URLS} are allowed",
-            field="attachment_urls",
-        )
     source = Source(
         type="conversation",
         delivered_as="customer_initiated",
@@ -98,35 +158,136 @@ def start_by_contact(
         body=body,
         author=contact,
         url=None,
-        attachments=tuple(url_attachment(url) for url in attachment_urls),
+        attachments=url_attachments(attachment_urls),
     )
-    conversation = Conversation(
-        id=None,
-        created_at=now,
-        updated_at=now,
-        state="open",
-        read=False,
-        priority="not_priority",
-        waiting_since=now,
-        snoozed_until=None,
-        admin_assignee_id=None,
-        team_assignee_id=None,
-        title=None,
-        custom_attributes={},
-        stats=statistics.started_by_contact(now),
+    return _new(now, statistics.started_by_contact(now), waiting_since=now), source
+
+
+def start_by_admin(admin: Actor, message_type: str, subject: str, body: str, now: int) -> tuple[Conversation, Source]:
+    """The conversation of an admin's outbound message (`POST /messages`): nobody waits yet, and
+    there is no first contact reply until the contact answers."""
+    source = Source(
+        type="email" if message_type == "email" else "conversation",
+        delivered_as="admin_initiated",
+        subject=subject,
+        body=body,
+        author=admin,
+        url=None,
+        attachments=(),
     )
-    return conversation, source
+    return _new(now, statistics.Statistics(), waiting_since=None), source
+
+
+def url_attachments(urls: list[str]) -> tuple[dict[str, Any], ...]:
+    if len(urls) > MAX_ATTACHMENT_URLS:
+        raise ParameterInvalid(
+            f"attachment_urls has {len(urls)} items; at most {MAX_ATTACHMENT_URLS} are allowed",
+            field="attachment_urls",
+        )
+    return tuple(url_attachment(url) for url in urls)
 
 
 def url_attachment(url: str) -> dict[str, Any]:
     """An attachment given by URL: Intercom names it after the last path segment."""
     name = url.rstrip("/").rsplit("/", 1)[-1].split("?", 1)[0] or url
-    return {"type": "upload", "name": name, "url": url, "content_type": _guess_content_type(name)}
-
-
-def _guess_content_type(name: str) -> str:
     guessed, _ = mimetypes.guess_type(name)
-    return guessed or "application/octet-stream"
+    return {"type": "upload", "name": name, "url": url, "content_type": guessed or "application/octet-stream"}
+
+
+# -- replies ------------------------------------------------------------------------------------
+
+
+def reply_as_admin(
+    conversation: Conversation,
+    admin: Actor,
+    message_type: str,
+    body: str,
+    attachments: tuple[dict[str, Any], ...],
+    now: int,
+    created_at: int | None = None,
+) -> Change:
+    """An admin's comment answers the contact: nobody is waiting any more and the admin joins the
+    teammates. A note is internal: it changes neither."""
+    at = created_at if created_at is not None else now
+    part = Part(message_type, admin, at, body=body, attachments=attachments)
+    if message_type == "note":
+        return _apply(conversation, [part], now)
+    change = _apply(conversation, [part], now, waiting_since=None)
+    if admin.id is not None:
+        change.add_teammates.append(int(admin.id))
+    return change
+
+
+def reply_as_contact(
+    conversation: Conversation, contact: Actor, body: str, attachments: tuple[dict[str, Any], ...], now: int
+) -> Change:
+    """A contact's comment: the contact waits (from the first unanswered message on) and a closed
+    or snoozed conversation opens again."""
+    part = Part("comment", contact, now, body=body, attachments=attachments)
+    values: dict[str, Any] = {"waiting_since": conversation.waiting_since if conversation.waiting_since else now}
+    new_state = _transition(conversation, "contact_reply")
+    if new_state is not None:
+        values.update(_leave_state(new_state))
+    return _apply(conversation, [part], now, **values)
+
+
+# -- managing -----------------------------------------------------------------------------------
+
+
+def close(conversation: Conversation, admin: Actor, body: str | None, now: int) -> Change:
+    new_state = _transition(conversation, "close")
+    if new_state is None:
+        return Change(conversation)
+    return _apply(conversation, [Part("close", admin, now, body=body)], now, **_leave_state(new_state))
+
+
+def snooze(conversation: Conversation, admin: Actor, until: int, now: int) -> Change:
+    if until <= now:
+        raise ParameterInvalid("snoozed_until must be in the future", field="snoozed_until")
+    new_state = _transition(conversation, "snooze")
+    assert new_state is not None  # every state may be snoozed
+    return _apply(conversation, [Part("snoozed", admin, now)], now, state=new_state, snoozed_until=until)
+
+
+def open_(conversation: Conversation, admin: Actor, now: int) -> Change:
+    new_state = _transition(conversation, "open")
+    if new_state is None:
+        return Change(conversation)
+    return _apply(conversation, [Part("open", admin, now)], now, **_leave_state(new_state))
+
+
+def assign(conversation: Conversation, admin: Actor, assignee: Actor, body: str | None, now: int) -> Change:
+    """Assign to an admin or a team; an ``assignee.id`` of None unassigns that kind of assignee."""
+    number = int(assignee.id) if assignee.id is not None else None
+    values = {"admin_assignee_id": number} if assignee.type == "admin" else {"team_assignee_id": number}
+    # Intercom names the empty assignee "nobody_admin".
+    assigned_to = assignee if assignee.id is not None else Actor("nobody_admin", None)
+    part = Part("assignment", admin, now, body=body, assigned_to=assigned_to)
+    return _apply(conversation, [part], now, **values)
+
+
+def wake(conversation: Conversation, operator: Actor) -> Change:
+    """The snooze timer fires: the conversation is open again as of ``snoozed_until``, recorded by
+    a `timer_unsnooze` part at that moment, however late anyone looks."""
+    if conversation.snoozed_until is None or _transition(conversation, "timer") is None:
+        return Change(conversation)
+    at = conversation.snoozed_until
+    part = Part("timer_unsnooze", operator, at)
+    return _apply(conversation, [part], at, state="open", snoozed_until=None)
+
+
+# -- participants -------------------------------------------------------------------------------
+
+
+def attach_contact(conversation: Conversation, admin: Actor, contact: Actor, now: int) -> Change:
+    return _apply(conversation, [Part("participant_added", admin, now, assigned_to=None)], now)
+
+
+def detach_contact(conversation: Conversation, admin: Actor, contact: Actor, now: int) -> Change:
+    return _apply(conversation, [Part("participant_removed", admin, now)], now)
+
+
+# -- attributes ---------------------------------------------------------------------------------
 
 
 def update_attributes(
@@ -143,30 +304,28 @@ def update_attributes(
     Each attribute that really changes leaves a ``conversation_attribute_updated_by_admin`` part
     authored by the Operator bot, as the spec's example response shows; marking read leaves none.
     """
-    changed = conversation
+    values: dict[str, Any] = {}
     parts: list[Part] = []
     if read is not None and read != conversation.read:
-        changed = replace(changed, read=read)
+        values["read"] = read
     if title is not None:
         if len(title) > MAX_TITLE_LENGTH:
             raise ParameterInvalid(f"title is longer than {MAX_TITLE_LENGTH} characters", field="title")
         if title != conversation.title:
-            changed = replace(changed, title=title)
+            values["title"] = title
             parts.append(Part("conversation_attribute_updated_by_admin", operator, now))
     if custom_attributes:
-        merged = dict(changed.custom_attributes)
+        merged = dict(conversation.custom_attributes)
         for name, value in custom_attributes.items():
             validate_custom_attribute(name, value)
             if merged.get(name, _MISSING) != value:
                 merged[name] = value
                 parts.append(Part("conversation_attribute_updated_by_admin", operator, now))
-        changed = replace(changed, custom_attributes=merged)
-    if changed != conversation:
-        changed = replace(changed, updated_at=max(now, conversation.updated_at))
-    stats = changed.stats
-    for part in parts:
-        stats = statistics.record(stats, part)
-    return Change(replace(changed, stats=stats), parts)
+        if merged != conversation.custom_attributes:
+            values["custom_attributes"] = merged
+    if not values:
+        return Change(conversation)
+    return _apply(conversation, parts, now, **values)
 
 
 _MISSING = object()

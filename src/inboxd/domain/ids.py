@@ -9,11 +9,6 @@ import secrets
 
 _CONTACT_ID = re.compile(r"^[0-9a-f]{24}$")
 
-# A conversation's source message has an id of its own in Intercom (`user_message.id`,
-# `source.id`), distinct from the conversation id. inboxd derives it from the conversation id
-# with a fixed offset, so it needs no table and maps back without a lookup (docs/decisions.md).
-SOURCE_ID_OFFSET = 400_000_000
-
 
 def new_contact_id(now: int) -> str:
     return f"{now & 0xFFFFFFFF:08x}{secrets.token_hex(8)}"
@@ -34,14 +29,3 @@ def parse_numeric_id(value: str | int | None) -> int | None:
         return None
     number = int(text)
     return number if number > 0 else None
-
-
-def source_id(conversation_id: int) -> str:
-    return str(conversation_id + SOURCE_ID_OFFSET)
-
-
-def conversation_id_from_source_id(value: str) -> int | None:
-    number = parse_numeric_id(value)
-    if number is None or number <= SOURCE_ID_OFFSET:
-        return None
-    return number - SOURCE_ID_OFFSET

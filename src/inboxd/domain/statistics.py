@@ -1,21 +1,22 @@
 """Conversation statistics as a fold over its parts (DESIGN.md: derived from parts, never a
-counter that can drift). ``record`` is the only way a value changes; the store persists the result
-beside the conversation so that search can filter on it.
+counter that can drift). :func:`record` is the only way a figure changes; the store keeps the
+result beside the conversation so that search can filter on it. Each figure is defined in
+docs/statistics.md.
 
 Durations are wall-clock seconds: inboxd has no office hours to subtract (docs/decisions.md).
-Counts and "after first contact reply" figures follow Intercom's conversation model page.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
+from statistics import median
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from inboxd.domain.conversations import Part
 
 CONTACT_TYPES = frozenset({"user", "lead", "contact"})
-ADMIN_TYPES = frozenset({"admin"})
+ASSIGNMENT_PARTS = frozenset({"assignment", "assign_and_unsnooze", "away_mode_assignment", "workflow_assignment"})
 
 
 @dataclass(frozen=True)
@@ -38,66 +39,88 @@ class Statistics:
     count_reopens: int | None = 0
     count_assignments: int | None = 0
     count_conversation_parts: int | None = 0
+    # The fold's own state, never rendered: how long each admin reply took, and since when the
+    # contact has been waiting for the reply being timed.
+    reply_durations: tuple[int, ...] = ()
+    awaiting_reply_since: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
-NAMES = tuple(f.name for f in fields(Statistics))
+STATE = ("reply_durations", "awaiting_reply_since")
+NAMES = tuple(f.name for f in fields(Statistics) if f.name not in STATE)  # the rendered figures
+ALL = NAMES + STATE
 
 
 def started_by_contact(now: int) -> Statistics:
-    """The contact's opening message is the first contact reply."""
-    return Statistics(first_contact_reply_at=now, last_contact_reply_at=now)
+    """The contact's opening message is the first contact reply, and the contact now waits."""
+    return Statistics(first_contact_reply_at=now, last_contact_reply_at=now, awaiting_reply_since=now)
 
 
-def record(stats: Statistics, part: Part) -> Statistics:
+def _first(current: int | None, at: int) -> int:
+    return current if current is not None else at
+
+
+def record(stats: Statistics, part: Part, *, reopens: bool = False) -> Statistics:
+    """The statistics after ``part``; ``reopens`` says the part turned a closed conversation open."""
     at = part.created_at
     stats = replace(stats, count_conversation_parts=(stats.count_conversation_parts or 0) + 1)
-    kind = part.part_type
-    author = part.author.type
+    kind, author = part.part_type, part.author.type
     if kind == "comment" and author in CONTACT_TYPES:
-        return replace(
+        stats = replace(
             stats,
-            first_contact_reply_at=stats.first_contact_reply_at if stats.first_contact_reply_at is not None else at,
+            first_contact_reply_at=_first(stats.first_contact_reply_at, at),
             last_contact_reply_at=at,
+            awaiting_reply_since=_first(stats.awaiting_reply_since, at),
         )
+        return _reopened(stats) if reopens else stats
     started = stats.first_contact_reply_at
     if started is None:
-        # Intercom counts what happens after the first contact reply; before it, only parts count.
+        # Intercom measures from the first contact reply; before it, parts are only counted.
         return stats
-    if kind == "comment" and author in ADMIN_TYPES:
+    if kind == "comment" and author == "admin":
+        durations = stats.reply_durations
+        if stats.awaiting_reply_since is not None:
+            durations = (*durations, max(0, at - stats.awaiting_reply_since))
         first = stats.first_admin_reply_at
         return replace(
             stats,
-            first_admin_reply_at=first if first is not None else at,
-            time_to_admin_reply=stats.time_to_admin_reply if first is not None else at - started,
+            first_admin_reply_at=_first(first, at),
+            time_to_admin_reply=stats.time_to_admin_reply if first is not None else max(0, at - started),
             last_admin_reply_at=at,
             last_assignment_admin_reply_at=(
                 at
                 if stats.last_assignment_at is not None and stats.last_assignment_admin_reply_at is None
                 else stats.last_assignment_admin_reply_at
             ),
+            reply_durations=durations,
+            median_time_to_reply=int(median(durations)) if durations else stats.median_time_to_reply,
+            awaiting_reply_since=None,
         )
-    if kind in ("assignment", "assign_and_unsnooze", "away_mode_assignment", "workflow_assignment"):
+    if kind in ASSIGNMENT_PARTS:
         return replace(
             stats,
-            first_assignment_at=stats.first_assignment_at if stats.first_assignment_at is not None else at,
+            first_assignment_at=_first(stats.first_assignment_at, at),
             last_assignment_at=at,
             last_assignment_admin_reply_at=None,
             count_assignments=(stats.count_assignments or 0) + 1,
-            time_to_assignment=at - started if stats.first_admin_reply_at is None else stats.time_to_assignment,
+            time_to_assignment=max(0, at - started) if stats.first_admin_reply_at is None else stats.time_to_assignment,
         )
     if kind == "close":
         first = stats.first_close_at
         return replace(
             stats,
-            first_close_at=first if first is not None else at,
-            time_to_first_close=stats.time_to_first_close if first is not None else at - started,
+            first_close_at=_first(first, at),
+            time_to_first_close=stats.time_to_first_close if first is not None else max(0, at - started),
             last_close_at=at,
-            time_to_last_close=at - started,
+            time_to_last_close=max(0, at - started),
             last_closed_by_id=part.author.id,
         )
-    if kind == "open" and stats.last_close_at is not None:
-        return replace(stats, count_reopens=(stats.count_reopens or 0) + 1)
-    return stats
+    return _reopened(stats) if reopens else stats
+
+
+def _reopened(stats: Statistics) -> Statistics:
+    if stats.first_contact_reply_at is None:
+        return stats
+    return replace(stats, count_reopens=(stats.count_reopens or 0) + 1)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from inboxd.domain import ids, statistics
+from inboxd.domain import statistics
 from inboxd.domain.views import ConversationView
 from inboxd.render.pages import Page, pages_object
 from inboxd.render.plaintext import to_plaintext
@@ -73,7 +73,7 @@ def conversation(view: ConversationView, plaintext: bool = False) -> dict[str, A
         "snoozed_until": row["snoozed_until"],
         "source": {
             "type": row["source_type"],
-            "id": ids.source_id(row["id"]),
+            "id": str(row["source_id"]),
             "delivered_as": row["source_delivered_as"],
             "subject": row["source_subject"],
             "body": _body(row["source_body"], plaintext),
@@ -142,16 +142,18 @@ def conversation_list(views: list[ConversationView], page: Page, total_count: in
     }
 
 
-def user_message(conversation_id: int, created_at: int, body: str, subject: str) -> dict[str, Any]:
-    """What `POST /conversations` returns: the contact's message, pointing at its conversation."""
+def message(row: dict[str, Any]) -> dict[str, Any]:
+    """A `message` (`user_message` or `admin_message`): what `POST /conversations` and
+    `POST /messages` answer with; `conversation_id` once the message has a conversation."""
     doc: dict[str, Any] = {
-        "type": "user_message",
-        "id": ids.source_id(conversation_id),
-        "created_at": created_at,
-        "body": body,
-        "message_type": "inapp",
-        "conversation_id": str(conversation_id),
+        "type": row["kind"],
+        "id": str(row["id"]),
+        "created_at": row["created_at"],
+        "body": row["body"],
+        "message_type": row["message_type"],
     }
-    if subject:
-        doc["subject"] = subject
+    if row["subject"]:
+        doc["subject"] = row["subject"]
+    if row["conversation_id"] is not None:
+        doc["conversation_id"] = str(row["conversation_id"])
     return doc

@@ -13,7 +13,7 @@ def tag_list(rows: list[dict[str, Any]]) -> dict[str, Any]:
     return {"type": "list", "data": [tag(row) for row in rows]}
 
 
-def applied_tag(row: dict[str, Any], applied_at: int, applied_by_admin_id: int | None) -> dict[str, Any]:
+def applied_tag(row: dict[str, Any], applied_at: int | None, applied_by_admin_id: int | None) -> dict[str, Any]:
     """A tag as returned by a tagging operation: with when and by whom it was applied."""
     return {
         **tag(row),

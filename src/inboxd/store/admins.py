@@ -7,6 +7,8 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
+from inboxd.domain.errors import NotFound
+from inboxd.domain.ids import parse_numeric_id
 from inboxd.store.tables import admins, team_members
 
 
@@ -43,6 +45,14 @@ class Admins:
             )
         ).first()
         return self._with_teams([row])[0] if row else None
+
+    def require(self, admin_id: str | int | None, field: str = "admin_id") -> dict[str, Any]:
+        """An admin of this workspace named by a request, or Intercom's `admin_not_found`."""
+        number = parse_numeric_id(admin_id)
+        found = self.get(number) if number is not None else None
+        if found is None:
+            raise NotFound("Admin not found", code="admin_not_found", field=field)
+        return found
 
     def me(self) -> dict[str, Any] | None:
         """The admin a workspace token acts as: the first admin listed in the workspace file."""

@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, insert, or_, select, update
+from sqlalchemy import Connection, and_, delete, func, insert, or_, select, update
 
 from inboxd.domain import statistics
-from inboxd.domain.conversations import Conversation, Part, Source
+from inboxd.domain.conversations import Change, Conversation, Part, Source
 from inboxd.domain.errors import NotFound
 from inboxd.domain.ids import parse_numeric_id
 from inboxd.store.engine import inserted_id
@@ -24,6 +24,8 @@ from inboxd.store.tables import (
     conversations,
 )
 
+# What a redacted body becomes: the text is overwritten in the database, not flagged and kept.
+REDACTED_BODY = ""
 MAX_RENDERED_PARTS = 500  # Intercom returns the 500 most recent parts (spec, retrieveConversation).
 
 _STATE_COLUMNS = (
@@ -42,13 +44,16 @@ _STATE_COLUMNS = (
 
 
 def to_domain(row: dict[str, Any]) -> Conversation:
-    stats = statistics.Statistics(**{name: row[f"stat_{name}"] for name in statistics.NAMES})
+    figures = {name: row[f"stat_{name}"] for name in statistics.ALL}
+    figures["reply_durations"] = tuple(figures["reply_durations"] or ())
+    stats = statistics.Statistics(**figures)
     return Conversation(id=row["id"], stats=stats, **{name: row[name] for name in _STATE_COLUMNS})
 
 
 def _state_values(conversation: Conversation) -> dict[str, Any]:
     values = {name: getattr(conversation, name) for name in _STATE_COLUMNS}
-    values.update({f"stat_{name}": value for name, value in conversation.stats.as_dict().items()})
+    for name, value in conversation.stats.as_dict().items():
+        values[f"stat_{name}"] = list(value) if name == "reply_durations" else value
     return values
 
 
@@ -76,10 +81,11 @@ class Conversations:
 
     # -- writes ---------------------------------------------------------------------------------
 
-    def create(self, conversation: Conversation, source: Source, contact_ids: Sequence[str]) -> int:
+    def create(self, conversation: Conversation, source: Source, source_id: int, contact_ids: Sequence[str]) -> int:
         values = _state_values(conversation)
         values.update(
             workspace_id=self.workspace_id,
+            source_id=source_id,
             source_type=source.type,
             source_delivered_as=source.delivered_as,
             source_subject=source.subject,
@@ -91,42 +97,225 @@ class Conversations:
             source_redacted=False,
             first_contact_reply_at=conversation.created_at if source.author.type != "admin" else None,
             first_contact_reply_type="conversation" if source.author.type != "admin" else None,
-            first_contact_reply_url=source.url,
+            first_contact_reply_url=source.url if source.author.type != "admin" else None,
         )
         conversation_id = inserted_id(self.conn.execute(insert(conversations).values(**values)))
-        for position, contact_id in enumerate(contact_ids):
-            self.conn.execute(
-                insert(conversation_contacts).values(
-                    workspace_id=self.workspace_id,
-                    conversation_id=conversation_id,
-                    contact_id=contact_id,
-                    position=position,
-                )
-            )
+        for contact_id in contact_ids:
+            self.add_contact(conversation_id, contact_id)
         return conversation_id
 
-    def apply(self, before: Conversation, after: Conversation, parts: Sequence[Part]) -> list[int]:
-        """Write a domain change: the new state (if any) and the appended parts, in order."""
+    def apply(self, before: Conversation, change: Change) -> list[int]:
+        """Write a domain change: the new state (if any), the appended parts in order, and the
+        teammates who joined."""
         assert before.id is not None
-        changed = {k: v for k, v in _state_values(after).items() if _state_values(before)[k] != v}
+        old, new = _state_values(before), _state_values(change.conversation)
+        changed = {key: value for key, value in new.items() if old[key] != value}
         if changed:
             self.conn.execute(
                 update(conversations)
                 .where(conversations.c.workspace_id == self.workspace_id, conversations.c.id == before.id)
                 .values(**changed)
             )
-        ids = []
-        for part in parts:
-            ids.append(
-                inserted_id(
-                    self.conn.execute(
-                        insert(conversation_parts).values(
-                            workspace_id=self.workspace_id, **_part_values(before.id, part)
-                        )
-                    )
+        if before.stats.first_contact_reply_at is None and change.conversation.stats.first_contact_reply_at:
+            self._set_first_contact_reply(before.id, change)
+        ids = [
+            inserted_id(
+                self.conn.execute(
+                    insert(conversation_parts).values(workspace_id=self.workspace_id, **_part_values(before.id, part))
                 )
             )
+            for part in change.parts
+        ]
+        for admin_id in change.add_teammates:
+            self._add_teammate(before.id, admin_id)
         return ids
+
+    def _set_first_contact_reply(self, conversation_id: int, change: Change) -> None:
+        self.conn.execute(
+            update(conversations)
+            .where(conversations.c.workspace_id == self.workspace_id, conversations.c.id == conversation_id)
+            .values(
+                first_contact_reply_at=change.conversation.stats.first_contact_reply_at,
+                first_contact_reply_type="conversation",
+            )
+        )
+
+    def _next_position(self, table: Any, conversation_id: int) -> int:
+        current = self.conn.execute(
+            select(func.max(table.c.position)).where(
+                table.c.workspace_id == self.workspace_id, table.c.conversation_id == conversation_id
+            )
+        ).scalar_one()
+        return 0 if current is None else int(current) + 1
+
+    def _add_teammate(self, conversation_id: int, admin_id: int) -> None:
+        exists = self.conn.execute(
+            select(conversation_teammates.c.admin_id).where(
+                conversation_teammates.c.conversation_id == conversation_id,
+                conversation_teammates.c.admin_id == admin_id,
+            )
+        ).first()
+        if exists is None:
+            self.conn.execute(
+                insert(conversation_teammates).values(
+                    workspace_id=self.workspace_id,
+                    conversation_id=conversation_id,
+                    admin_id=admin_id,
+                    position=self._next_position(conversation_teammates, conversation_id),
+                )
+            )
+
+    def add_contact(self, conversation_id: int, contact_id: str) -> bool:
+        """Make the contact a participant; False when it already was one."""
+        if contact_id in self.contact_ids(conversation_id):
+            return False
+        self.conn.execute(
+            insert(conversation_contacts).values(
+                workspace_id=self.workspace_id,
+                conversation_id=conversation_id,
+                contact_id=contact_id,
+                position=self._next_position(conversation_contacts, conversation_id),
+            )
+        )
+        return True
+
+    def remove_contact(self, conversation_id: int, contact_id: str) -> None:
+        self.conn.execute(
+            delete(conversation_contacts).where(
+                conversation_contacts.c.workspace_id == self.workspace_id,
+                conversation_contacts.c.conversation_id == conversation_id,
+                conversation_contacts.c.contact_id == contact_id,
+            )
+        )
+
+    def contact_ids(self, conversation_id: int) -> list[str]:
+        return [
+            row.contact_id
+            for row in self.conn.execute(
+                select(conversation_contacts.c.contact_id)
+                .where(
+                    conversation_contacts.c.workspace_id == self.workspace_id,
+                    conversation_contacts.c.conversation_id == conversation_id,
+                )
+                .order_by(conversation_contacts.c.position)
+            )
+        ]
+
+    def tag(self, conversation_id: int, tag_id: int, admin_id: int, now: int) -> dict[str, Any]:
+        """Apply a tag (once: a second application keeps the first one's time and admin)."""
+        existing = self._tagging(conversation_id, tag_id)
+        if existing is not None:
+            return existing
+        self.conn.execute(
+            insert(conversation_tags).values(
+                workspace_id=self.workspace_id,
+                conversation_id=conversation_id,
+                tag_id=tag_id,
+                applied_at=now,
+                applied_by_admin_id=admin_id,
+            )
+        )
+        return {"applied_at": now, "applied_by_admin_id": admin_id}
+
+    def untag(self, conversation_id: int, tag_id: int) -> dict[str, Any] | None:
+        """Remove a tag; the tagging it removed, or None when the tag was not applied."""
+        existing = self._tagging(conversation_id, tag_id)
+        if existing is not None:
+            self.conn.execute(
+                delete(conversation_tags).where(
+                    conversation_tags.c.workspace_id == self.workspace_id,
+                    conversation_tags.c.conversation_id == conversation_id,
+                    conversation_tags.c.tag_id == tag_id,
+                )
+            )
+        return existing
+
+    def _tagging(self, conversation_id: int, tag_id: int) -> dict[str, Any] | None:
+        row = self.conn.execute(
+            select(conversation_tags.c.applied_at, conversation_tags.c.applied_by_admin_id).where(
+                conversation_tags.c.workspace_id == self.workspace_id,
+                conversation_tags.c.conversation_id == conversation_id,
+                conversation_tags.c.tag_id == tag_id,
+            )
+        ).first()
+        return row._asdict() if row else None
+
+    def part(self, conversation_id: int, part_id: int) -> dict[str, Any] | None:
+        row = self.conn.execute(
+            select(conversation_parts).where(
+                conversation_parts.c.workspace_id == self.workspace_id,
+                conversation_parts.c.conversation_id == conversation_id,
+                conversation_parts.c.id == part_id,
+            )
+        ).first()
+        return row._asdict() if row else None
+
+    def redact_part(self, part_id: int, now: int) -> None:
+        """Overwrite the part's text and attachments: redacted text is gone, not hidden."""
+        self.conn.execute(
+            update(conversation_parts)
+            .where(conversation_parts.c.workspace_id == self.workspace_id, conversation_parts.c.id == part_id)
+            .values(body=REDACTED_BODY, attachments=[], redacted=True, updated_at=now)
+        )
+
+    def redact_source(self, conversation_id: int) -> None:
+        self.conn.execute(
+            update(conversations)
+            .where(conversations.c.workspace_id == self.workspace_id, conversations.c.id == conversation_id)
+            .values(source_body=REDACTED_BODY, source_attachments=[], source_redacted=True)
+        )
+
+    WAKE_BATCH = 200
+
+    def due_snoozes(self, now: int) -> list[Conversation]:
+        """Snoozed conversations whose timer has run out (on the (workspace, state, snoozed_until) index)."""
+        rows = self.conn.execute(
+            select(conversations)
+            .where(
+                conversations.c.workspace_id == self.workspace_id,
+                conversations.c.state == "snoozed",
+                conversations.c.snoozed_until <= now,
+            )
+            .order_by(conversations.c.snoozed_until)
+            .limit(self.WAKE_BATCH)
+        )
+        return [to_domain(row._asdict()) for row in rows]
+
+    def any_due_snooze(self, now: int) -> bool:
+        return (
+            self.conn.execute(
+                select(conversations.c.id)
+                .where(
+                    conversations.c.workspace_id == self.workspace_id,
+                    conversations.c.state == "snoozed",
+                    conversations.c.snoozed_until <= now,
+                )
+                .limit(1)
+            ).first()
+            is not None
+        )
+
+    def latest_for_contact(self, contact_id: str) -> int | None:
+        """The contact's most recently updated conversation (`POST /conversations/last/reply`)."""
+        row = self.conn.execute(
+            select(conversations.c.id)
+            .join(conversation_contacts, conversation_contacts.c.conversation_id == conversations.c.id)
+            .where(
+                conversation_contacts.c.workspace_id == self.workspace_id,
+                conversation_contacts.c.contact_id == contact_id,
+            )
+            .order_by(conversations.c.updated_at.desc(), conversations.c.id.desc())
+            .limit(1)
+        ).first()
+        return int(row.id) if row else None
+
+    def by_source_id(self, source_id: int) -> int | None:
+        row = self.conn.execute(
+            select(conversations.c.id).where(
+                conversations.c.workspace_id == self.workspace_id, conversations.c.source_id == source_id
+            )
+        ).first()
+        return int(row.id) if row else None
 
     # -- reads ----------------------------------------------------------------------------------
 

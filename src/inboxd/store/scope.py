@@ -8,8 +8,10 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from inboxd.store.admins import Admins
+from inboxd.store.attachments import Attachments
 from inboxd.store.contacts import Contacts
 from inboxd.store.conversations import Conversations
+from inboxd.store.messages import Messages
 from inboxd.store.tables import workspaces
 from inboxd.store.tags import Tags
 from inboxd.store.teams import Teams
@@ -21,11 +23,13 @@ class Store:
         self.conn = conn
         self.workspace_id = workspace_id
         self.admins = Admins(conn, workspace_id)
+        self.attachments = Attachments(conn, workspace_id)
         self.teams = Teams(conn, workspace_id)
         self.contacts = Contacts(conn, workspace_id)
         self.tags = Tags(conn, workspace_id)
         self.ticket_types = TicketTypes(conn, workspace_id)
         self.conversations = Conversations(conn, workspace_id)
+        self.messages = Messages(conn, workspace_id)
 
     def workspace(self) -> dict[str, Any]:
         row = self.conn.execute(select(workspaces).where(workspaces.c.id == self.workspace_id)).one()

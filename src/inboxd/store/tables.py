@@ -16,6 +16,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -164,6 +165,26 @@ ticket_type_attributes = Table(
     Index(None, "workspace_id", "ticket_type_id"),
 )
 
+messages = Table(
+    "messages",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("workspace_id", Id, ForeignKey("workspaces.id"), nullable=False),
+    # "user_message" (a contact wrote it) or "admin_message" (POST /messages).
+    Column("kind", String(16), nullable=False),
+    Column("message_type", String(16), nullable=False),
+    Column("subject", Text, nullable=False, default=""),
+    Column("body", Text, nullable=False),
+    Column("author_type", String(16), nullable=False),
+    Column("author_id", String(32), nullable=False),
+    Column("contact_id", String(24), ForeignKey("contacts.id"), nullable=False),
+    # Set once the message has a conversation: at once for contacts, on the contact's reply (or
+    # create_conversation_without_contact_reply) for admin messages.
+    Column("conversation_id", BigInteger, nullable=True),
+    Column("created_at", BigInteger, nullable=False),
+    Index(None, "workspace_id", "contact_id", "created_at"),
+)
+
 # Statistics are a fold over the conversation's parts (domain/statistics.py), kept in columns
 # so that search can filter on them; only that fold writes them.
 STATISTICS_COLUMNS = (
@@ -186,6 +207,9 @@ STATISTICS_COLUMNS = (
     "count_assignments",
     "count_conversation_parts",
 )
+# The fold's own state, never rendered: the reply durations the median is taken over, and when the
+# contact started waiting for the reply being timed.
+STATISTICS_STATE_COLUMNS = ("reply_durations", "awaiting_reply_since")
 
 conversations = Table(
     "conversations",
@@ -202,6 +226,8 @@ conversations = Table(
     Column("snoozed_until", BigInteger, nullable=True),
     Column("admin_assignee_id", BigInteger, nullable=True),
     Column("team_assignee_id", BigInteger, nullable=True),
+    # The source message (messages.id): what `source.id` and `POST /conversations` answer with.
+    Column("source_id", Id, ForeignKey("messages.id"), nullable=False),
     Column("source_type", String(32), nullable=False),
     Column("source_delivered_as", String(32), nullable=False),
     Column("source_subject", Text, nullable=False, default=""),
@@ -224,10 +250,15 @@ conversations = Table(
         Column(f"stat_{name}", String(32) if name == "last_closed_by_id" else BigInteger, nullable=True)
         for name in STATISTICS_COLUMNS
     ),
+    Column("stat_reply_durations", JSON, nullable=False, default=list),
+    Column("stat_awaiting_reply_since", BigInteger, nullable=True),
     # The list endpoint walks this index newest-updated first; the id breaks ties.
     Index(None, "workspace_id", "updated_at", "id"),
     Index(None, "workspace_id", "created_at", "id"),
     Index(None, "workspace_id", "state", "updated_at"),
+    # Snoozes that are due wake up before any read sees them (domain/conversations.py, wake).
+    Index(None, "workspace_id", "state", "snoozed_until"),
+    Index(None, "workspace_id", "source_id"),
 )
 
 conversation_contacts = Table(
@@ -282,4 +313,52 @@ conversation_parts = Table(
     Column("redacted", Boolean, nullable=False, default=False),
     Index(None, "conversation_id", "id"),
     Index(None, "workspace_id", "id"),
+)
+
+tickets = Table(
+    "tickets",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("workspace_id", Id, ForeignKey("workspaces.id"), nullable=False),
+    Column("conversation_id", Id, ForeignKey("conversations.id"), nullable=False),
+    Column("ticket_type_id", Id, ForeignKey("ticket_types.id"), nullable=False),
+    Column("ticket_state", String(32), nullable=False),
+    Column("attributes", JSON, nullable=False, default=dict),
+    Column("is_shared", Boolean, nullable=False, default=True),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    UniqueConstraint("conversation_id"),
+    Index(None, "workspace_id", "id"),
+)
+
+attachments = Table(
+    "attachments",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("workspace_id", Id, ForeignKey("workspaces.id"), nullable=False),
+    # The unguessable part of the attachment's URL, which is served without a token like
+    # Intercom's signed attachment URLs.
+    Column("token", String(64), nullable=False, unique=True),
+    Column("name", String(255), nullable=False),
+    Column("content_type", String(255), nullable=False),
+    Column("filesize", BigInteger, nullable=False),
+    Column("width", Integer, nullable=True),
+    Column("height", Integer, nullable=True),
+    Column("data", LargeBinary, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+assignment_rules = Table(
+    "assignment_rules",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("workspace_id", Id, ForeignKey("workspaces.id"), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("conditions", JSON, nullable=False),
+    Column("team_id", Id, ForeignKey("teams.id"), nullable=False),
+    Column("round_robin", Boolean, nullable=False, default=False),
+    # The admin who got the last round-robin assignment from this rule.
+    Column("last_admin_id", BigInteger, nullable=True),
+    UniqueConstraint("workspace_id", "position"),
 )

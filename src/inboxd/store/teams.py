@@ -6,6 +6,8 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
+from inboxd.domain.errors import NotFound
+from inboxd.domain.ids import parse_numeric_id
 from inboxd.store.tables import team_members, teams
 
 
@@ -35,3 +37,10 @@ class Teams:
             select(teams).where(teams.c.workspace_id == self.workspace_id, teams.c.id == team_id)
         ).first()
         return self._with_members([row])[0] if row else None
+
+    def require(self, team_id: str | int | None, field: str = "assignee_id") -> dict[str, Any]:
+        number = parse_numeric_id(team_id)
+        found = self.get(number) if number is not None else None
+        if found is None:
+            raise NotFound("Team not found", code="team_not_found", field=field)
+        return found
