@@ -7,16 +7,15 @@ from typing import Any, Literal
 from pydantic import Field, field_validator
 from starlette.responses import Response
 
-from inboxd.api.attachments import base_url
 from inboxd.api.conversations import render_conversation
 from inboxd.api.http import Call, endpoint, json, parse
 from inboxd.api.types import IdStr, Request, StrictInt, StrictStr
 from inboxd.domain import attachments as attachment_rules
 from inboxd.domain import conversations as domain
 from inboxd.domain.conversations import Actor
-from inboxd.domain.errors import IntercomError, NotFound, ParameterInvalid, ParameterNotFound
+from inboxd.domain.errors import Forbidden, IntercomError, NotFound, ParameterInvalid, ParameterNotFound
 from inboxd.domain.ids import parse_numeric_id
-from inboxd.render.attachments import part_attachment
+from inboxd.render.attachments import STORED_KEYS
 
 
 def _not_blank(value: str) -> str:
@@ -92,13 +91,12 @@ def _choose(body: dict[str, Any], key: str, models: dict[str, type[Request]]) ->
 
 
 def _store_files(call: Call, files: list[dict[str, Any]]) -> tuple[dict[str, Any], ...]:
-    """Keep uploaded files in the database and describe them as the part's attachments, with a
-    URL of this server's (api/attachments.py serves it)."""
+    """Keep uploaded files in the database, in this request's transaction; the part keeps their
+    description (with the token), and render/ builds their URL from the request it answers."""
     if not files:
         return ()
-    prepared = attachment_rules.prepare(files)
-    url = base_url(call.request)
-    return tuple(part_attachment(call.store.attachments.save(new, call.now), url) for new in prepared)
+    saved = (call.store.attachments.save(new, call.now) for new in attachment_rules.prepare(files))
+    return tuple({key: row[key] for key in STORED_KEYS} for row in saved)
 
 
 def _admin(call: Call, admin_id: str) -> Actor:
@@ -151,7 +149,7 @@ def reply(call: Call) -> Response:
         else:
             conversation = conversations.require(conversations.parse_id(call.path["id"]))
         if contact["id"] not in conversations.contact_ids(conversation.id or 0):
-            raise IntercomError("The contact is not a participant of this conversation", code="action_forbidden")
+            raise Forbidden("The contact is not a participant of this conversation")
         change = domain.reply_as_contact(
             conversation, Actor(contact["role"], contact["id"]), request.body, attachments, call.now
         )
@@ -215,6 +213,7 @@ def redact(call: Call) -> Response:
         if not part["redacted"]:
             if not part["body"]:
                 raise _not_redactable("a conversation part without a body")
+            call.store.attachments.delete([a["token"] for a in part["attachments"] if "token" in a])
             conversations.redact_part(part["id"], call.now)
     else:
         if request.source_id is None:

@@ -8,6 +8,7 @@ from pydantic import Field, field_validator
 from starlette.responses import Response
 
 from inboxd.api import cursors
+from inboxd.api.attachments import base_url
 from inboxd.api.http import Call, endpoint, json, parse, per_page
 from inboxd.api.types import IdStr, Request, StrictBool, StrictStr
 from inboxd.domain import contacts as contact_rules
@@ -53,7 +54,7 @@ def render_conversation(call: Call, conversation_id: int) -> dict[str, Any]:
     """The conversation as `GET /conversations/{id}` shows it: what every write answers with."""
     row = call.store.conversations.require_row(conversation_id)
     [view] = conversation_views(call.store, [row], with_parts=True)
-    return render.conversation(view, plaintext=_plaintext(call))
+    return render.conversation(view, plaintext=_plaintext(call), base_url=base_url(call.request))
 
 
 @endpoint(write=True)
@@ -89,7 +90,7 @@ def list_all(call: Call) -> Response:
         lambda row: [row["updated_at"], row["id"]],
     )
     views = conversation_views(call.store, page.rows)
-    return json(render.conversation_list(views, page, conversations.count()))
+    return json(render.conversation_list(views, page, conversations.count(), base_url(call.request)))
 
 
 @endpoint(write=False)

@@ -26,6 +26,11 @@ class NotFound(IntercomError):
     code = "not_found"
 
 
+class Forbidden(IntercomError):
+    status = 403
+    code = "action_forbidden"
+
+
 class ParameterInvalid(IntercomError):
     status = 400
     code = "parameter_invalid"

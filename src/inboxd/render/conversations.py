@@ -12,6 +12,7 @@ from typing import Any
 
 from inboxd.domain import statistics
 from inboxd.domain.views import ConversationView
+from inboxd.render.attachments import attachments as render_attachments
 from inboxd.render.pages import Page, pages_object
 from inboxd.render.plaintext import to_plaintext
 
@@ -33,7 +34,7 @@ def _statistics(row: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def part(row: dict[str, Any], plaintext: bool = False) -> dict[str, Any]:
+def part(row: dict[str, Any], plaintext: bool = False, base_url: str = "") -> dict[str, Any]:
     assigned = (
         {"type": row["assigned_to_type"], "id": row["assigned_to_id"]} if row["assigned_to_type"] is not None else None
     )
@@ -47,13 +48,13 @@ def part(row: dict[str, Any], plaintext: bool = False) -> dict[str, Any]:
         "notified_at": row["notified_at"],
         "assigned_to": assigned,
         "author": _author(row["author"]),
-        "attachments": row["attachments"],
+        "attachments": render_attachments(row["attachments"], base_url),
         "external_id": row["external_id"],
         "redacted": row["redacted"],
     }
 
 
-def conversation(view: ConversationView, plaintext: bool = False) -> dict[str, Any]:
+def conversation(view: ConversationView, plaintext: bool = False, base_url: str = "") -> dict[str, Any]:
     row = view.row
     first_contact_reply = (
         {
@@ -78,7 +79,7 @@ def conversation(view: ConversationView, plaintext: bool = False) -> dict[str, A
             "subject": row["source_subject"],
             "body": _body(row["source_body"], plaintext),
             "author": _author(view.source_author),
-            "attachments": row["source_attachments"],
+            "attachments": render_attachments(row["source_attachments"], base_url),
             "url": row["source_url"],
             "redacted": row["source_redacted"],
         },
@@ -126,19 +127,21 @@ def conversation(view: ConversationView, plaintext: bool = False) -> dict[str, A
     if view.parts is not None:
         doc["conversation_parts"] = {
             "type": "conversation_part.list",
-            "conversation_parts": [part(p, plaintext) for p in view.parts],
+            "conversation_parts": [part(p, plaintext, base_url) for p in view.parts],
             "total_count": view.parts_total,
         }
     return doc
 
 
-def conversation_list(views: list[ConversationView], page: Page, total_count: int) -> dict[str, Any]:
+def conversation_list(
+    views: list[ConversationView], page: Page, total_count: int, base_url: str = ""
+) -> dict[str, Any]:
     pages = pages_object(page, total_count)
     return {
         "type": "conversation.list",
         "pages": pages,
         "total_count": total_count,
-        "conversations": [conversation(view) for view in views],
+        "conversations": [conversation(view, base_url=base_url) for view in views],
     }
 
 

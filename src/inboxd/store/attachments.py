@@ -7,7 +7,7 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, delete, insert, select
 
 from inboxd.domain.attachments import NewAttachment
 from inboxd.store.engine import inserted_id
@@ -38,6 +38,15 @@ class Attachments:
         }
         row["id"] = inserted_id(self.conn.execute(insert(attachments).values(**row, data=new.data)))
         return {column.name: row[column.name] for column in _DESCRIPTION}
+
+    def delete(self, tokens: list[str]) -> None:
+        """Remove stored files for good (a redacted part takes its files with it)."""
+        if tokens:
+            self.conn.execute(
+                delete(attachments).where(
+                    attachments.c.workspace_id == self.workspace_id, attachments.c.token.in_(tokens)
+                )
+            )
 
 
 def load_by_token(conn: Connection, token: str) -> dict[str, Any] | None:
