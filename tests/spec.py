@@ -36,7 +36,7 @@ def _honour_nullable_refs(node: Any) -> Any:
     if not isinstance(node, dict):
         return node
     node = {key: _honour_nullable_refs(value) for key, value in node.items()}
-    if node.get("nullable") is True and "type" not in node and ("$ref" in node or "allOf" in node):
+    if node.get("nullable") is True and ("$ref" in node or "allOf" in node):
         inner = {key: value for key, value in node.items() if key != "nullable"}
         return {"anyOf": [inner, {"enum": [None]}]}
     return node
