@@ -17,13 +17,17 @@ from starlette.routing import Route
 
 from inboxd.app import ROUTES
 
-TAGS = ("Conversations", "Admins", "Teams", "Contacts", "Tags", "Ticket Types")
+TAGS = ("Conversations", "Messages", "Admins", "Teams", "Contacts", "Tags", "Ticket Types", "Tickets")
 OUT = Path(__file__).resolve().parent.parent / "docs" / "compatibility.md"
 
 # What a served operation does not do yet, by operationId. Keep in step with docs/decisions.md.
 PARTIAL = {
     "createTag": "create and rename; tagging companies or contacts answers 400 `unsupported`",
     "createConversation": "contact-initiated in-app conversations; visitors are not modelled",
+    "createMessage": "admin-initiated messages (`from.type: admin`); contacts write through `POST /conversations`",
+    "convertConversationToTicket": "`files` attributes are given as URLs (no upload ids); "
+    "ticket parts carry no `ticket_state`/`previous_ticket_state`",
+    "getTicket": "ticket parts carry no `ticket_state`/`previous_ticket_state`",
 }
 
 

@@ -27,3 +27,11 @@ def conversation(
     shown = api.get(f"/conversations/{created.json()['conversation_id']}")
     assert shown.status_code == 200, shown.text
     return dict(shown.json())
+
+
+def ticket_type(api: Any, **fields: Any) -> dict[str, Any]:
+    """A ticket type (a Customer one unless `category` says otherwise), as `POST /ticket_types` answers."""
+    n = next(_seq)
+    response = api.post("/ticket_types", json={"name": f"Ticket type {n}", **fields})
+    assert response.status_code == 200, response.text
+    return dict(response.json())

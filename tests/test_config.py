@@ -280,3 +280,81 @@ def test_every_problem_is_reported_at_once(tmp_path):
 
     assert "eve@acme.test" in message
     assert "Globex" in message and "admins" in message
+
+
+# -- assignment rules -------------------------------------------------------------------------------
+
+SUPPORT = '[[workspaces.teams]]\nname = "Support"\nadmin_emails = ["ada@acme.test"]\n'
+
+
+def test_assignment_rules_load_in_order(tmp_path):
+    rules = """
+[[workspaces.assignment_rules]]
+name = "Billing questions"
+team = "Support"
+round_robin = true
+[workspaces.assignment_rules.conditions]
+body_contains = [" refund ", "invoice"]
+contact_email_domain = ["@BigCorp.com"]
+contact_role = ["user", "lead"]
+tag = ["VIP"]
+
+[[workspaces.assignment_rules]]
+name = "Everything else"
+team = "Support"
+"""
+    file = load_workspace_file(write(tmp_path, one_workspace(ADA, SUPPORT + rules)))
+
+    first, catch_all = file.workspaces[0].assignment_rules
+    assert (first.name, first.team, first.round_robin) == ("Billing questions", "Support", True)
+    assert first.conditions.model_dump(exclude_none=True) == {
+        "body_contains": ["refund", "invoice"],
+        "contact_email_domain": ["bigcorp.com"],  # lower-cased, without the "@"
+        "contact_role": ["user", "lead"],
+        "tag": ["VIP"],
+    }
+    assert catch_all.round_robin is False
+    assert catch_all.conditions.model_dump(exclude_none=True) == {}
+
+
+def rule_problem(tmp_path, rule: str, teams: str = SUPPORT) -> str:
+    return problem(tmp_path, one_workspace(ADA, teams + "\n[[workspaces.assignment_rules]]\n" + rule))
+
+
+def test_assignment_rule_naming_an_unknown_team(tmp_path):
+    message = rule_problem(tmp_path, 'name = "Billing"\nteam = "Billing"\n')
+
+    assert "assignment rule 'Billing' names an unknown team: Billing" in message
+    assert "Acme" in message
+
+
+@pytest.mark.parametrize(
+    ("conditions", "complaint"),
+    [
+        ('body_contain = ["refund"]', "body_contain"),  # a typo would make the rule match everything
+        ("body_contains = []", "body_contains"),
+        ('tag = [" "]', "blank"),
+        ('contact_email_domain = ["ann@bigcorp.com"]', "domains"),
+        ('contact_role = ["admin"]', "contact_role"),
+    ],
+)
+def test_bad_assignment_rule_conditions(tmp_path, conditions, complaint):
+    message = rule_problem(
+        tmp_path, f'name = "R"\nteam = "Support"\n[workspaces.assignment_rules.conditions]\n{conditions}\n'
+    )
+
+    assert complaint in message
+    assert "assignment_rules" in message
+
+
+def test_assignment_rules_need_a_name_and_a_team(tmp_path):
+    assert "team" in rule_problem(tmp_path, 'name = "R"\n')
+    assert "name" in rule_problem(tmp_path, 'team = "Support"\n')
+
+
+def test_two_assignment_rules_with_one_name(tmp_path):
+    message = rule_problem(
+        tmp_path, 'name = "R"\nteam = "Support"\n\n[[workspaces.assignment_rules]]\nname = "R"\nteam = "Support"\n'
+    )
+
+    assert "two assignment rules share a name" in message

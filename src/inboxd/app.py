@@ -10,7 +10,19 @@ from starlette.applications import Starlette
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from inboxd.api import admins, attachments, contacts, conversation_parts, conversations, tags, teams, ticket_types
+from inboxd.api import (
+    admins,
+    assignment_rules,
+    attachments,
+    contacts,
+    conversation_parts,
+    conversations,
+    messages,
+    tags,
+    teams,
+    ticket_types,
+    tickets,
+)
 from inboxd.api.errors import HANDLERS
 from inboxd.api.http import TokenCache
 from inboxd.domain.clock import Clock
@@ -38,10 +50,14 @@ ROUTES = [
     Route("/conversations/redact", conversation_parts.redact, methods=["POST"]),
     Route("/conversations/{id}/reply", conversation_parts.reply, methods=["POST"]),
     Route("/conversations/{id}/parts", conversation_parts.manage, methods=["POST"]),
+    Route("/conversations/{id}/run_assignment_rules", assignment_rules.run, methods=["POST"]),
+    Route("/messages", messages.create, methods=["POST"]),
     Route("/conversations/{conversation_id}/tags", conversations.attach_tag, methods=["POST"]),
     Route("/conversations/{conversation_id}/tags/{id}", conversations.detach_tag, methods=["DELETE"]),
     Route("/conversations/{id}/customers", conversations.attach_customer, methods=["POST"]),
     Route("/conversations/{conversation_id}/customers/{contact_id}", conversations.detach_customer, methods=["DELETE"]),
+    Route("/conversations/{id}/convert", tickets.convert, methods=["POST"]),
+    Route("/tickets/{id}", tickets.retrieve, methods=["GET"]),
 ]
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -52,6 +52,46 @@ class TeamConfig(_Strict):
         return [email.strip().lower() for email in value]
 
 
+def _words(values: list[str]) -> list[str]:
+    cleaned = [value.strip() for value in values]
+    if any(not value for value in cleaned):
+        raise ValueError("must not contain blank entries")
+    return cleaned
+
+
+class RuleConditions(_Strict):
+    """What an assignment rule looks at; every condition given must hold, and a condition holds when
+    any of its values does (docs/workspace-file.md). Unknown keys are refused (a typo would
+    otherwise widen the rule to every conversation)."""
+
+    body_contains: list[str] | None = Field(default=None, min_length=1)
+    contact_email_domain: list[str] | None = Field(default=None, min_length=1)
+    contact_role: list[Literal["user", "lead"]] | None = Field(default=None, min_length=1)
+    tag: list[str] | None = Field(default=None, min_length=1)
+
+    @field_validator("body_contains", "tag")
+    @classmethod
+    def _not_blank(cls, value: list[str] | None) -> list[str] | None:
+        return _words(value) if value is not None else None
+
+    @field_validator("contact_email_domain")
+    @classmethod
+    def _domain(cls, value: list[str] | None) -> list[str] | None:
+        if value is None:
+            return None
+        domains = [domain.removeprefix("@").lower() for domain in _words(value)]
+        if any("@" in domain or "." not in domain for domain in domains):
+            raise ValueError("must list domains such as example.com")
+        return domains
+
+
+class AssignmentRuleConfig(_Strict):
+    name: str = Field(min_length=1)
+    team: str = Field(min_length=1)
+    round_robin: bool = False
+    conditions: RuleConditions = Field(default_factory=RuleConditions)
+
+
 class WorkspaceConfig(_Strict):
     name: str = Field(min_length=1)
     # The stable handle of the workspace (Intercom's app `id_code`); derived from the name when absent.
@@ -59,6 +99,8 @@ class WorkspaceConfig(_Strict):
     access_tokens: list[str] = Field(min_length=1)
     admins: list[AdminConfig] = Field(min_length=1)
     teams: list[TeamConfig] = Field(default_factory=list)
+    # In order: the first rule that matches a conversation assigns it.
+    assignment_rules: list[AssignmentRuleConfig] = Field(default_factory=list)
 
     @field_validator("access_tokens")
     @classmethod
@@ -83,6 +125,13 @@ class WorkspaceConfig(_Strict):
             unknown = [email for email in team.admin_emails if email not in emails]
             if unknown:
                 raise ValueError(f"team {team.name!r} names unknown admins: {', '.join(unknown)}")
+        rules = [rule.name for rule in self.assignment_rules]
+        if len(set(rules)) != len(rules):
+            # A rule's round-robin turn is kept across restarts by its name.
+            raise ValueError("two assignment rules share a name")
+        for rule in self.assignment_rules:
+            if rule.team not in names:
+                raise ValueError(f"assignment rule {rule.name!r} names an unknown team: {rule.team}")
         return self
 
     def code(self) -> str:

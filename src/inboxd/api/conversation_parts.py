@@ -9,6 +9,7 @@ from starlette.responses import Response
 
 from inboxd.api.conversations import render_conversation
 from inboxd.api.http import Call, endpoint, json, parse
+from inboxd.api.messages import last_conversation
 from inboxd.api.types import IdStr, Request, StrictInt, StrictStr
 from inboxd.domain import attachments as attachment_rules
 from inboxd.domain import conversations as domain
@@ -142,7 +143,9 @@ def reply(call: Call) -> Response:
         assert isinstance(request, ContactReply)
         contact = _contact(call, request)
         if call.path["id"] == "last":
-            latest = conversations.latest_for_contact(contact["id"])
+            # The newest admin message (POST /messages) the contact has not answered turns into its
+            # conversation here, when nothing the contact took part in moved since it was sent.
+            latest = last_conversation(call.store, contact["id"])
             if latest is None:
                 raise NotFound("Resource Not Found")
             conversation = conversations.require(latest)

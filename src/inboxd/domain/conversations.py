@@ -105,7 +105,7 @@ def _transition(conversation: Conversation, action: str) -> str | None:
     return TRANSITIONS.get((conversation.state, action))
 
 
-def _apply(conversation: Conversation, parts: list[Part], now: int, **values: Any) -> Change:
+def advance(conversation: Conversation, parts: list[Part], now: int, **values: Any) -> Change:
     """The conversation with ``values`` set, ``parts`` folded into its statistics and ``updated_at``
     moved to the latest of its parts (never backwards)."""
     changed = replace(conversation, **values)
@@ -211,8 +211,8 @@ def reply_as_admin(
     at = created_at if created_at is not None else now
     part = Part(message_type, admin, at, body=body, attachments=attachments)
     if message_type == "note":
-        return _apply(conversation, [part], now)
-    change = _apply(conversation, [part], now, waiting_since=None)
+        return advance(conversation, [part], now)
+    change = advance(conversation, [part], now, waiting_since=None)
     if admin.id is not None:
         change.add_teammates.append(int(admin.id))
     return change
@@ -228,7 +228,7 @@ def reply_as_contact(
     new_state = _transition(conversation, "contact_reply")
     if new_state is not None:
         values.update(_leave_state(new_state))
-    return _apply(conversation, [part], now, **values)
+    return advance(conversation, [part], now, **values)
 
 
 # -- managing -----------------------------------------------------------------------------------
@@ -238,7 +238,7 @@ def close(conversation: Conversation, admin: Actor, body: str | None, now: int) 
     new_state = _transition(conversation, "close")
     if new_state is None:
         return Change(conversation)
-    return _apply(conversation, [Part("close", admin, now, body=body)], now, **_leave_state(new_state))
+    return advance(conversation, [Part("close", admin, now, body=body)], now, **_leave_state(new_state))
 
 
 def snooze(conversation: Conversation, admin: Actor, until: int, now: int) -> Change:
@@ -246,14 +246,14 @@ def snooze(conversation: Conversation, admin: Actor, until: int, now: int) -> Ch
         raise ParameterInvalid("snoozed_until must be in the future", field="snoozed_until")
     new_state = _transition(conversation, "snooze")
     assert new_state is not None  # every state may be snoozed
-    return _apply(conversation, [Part("snoozed", admin, now)], now, state=new_state, snoozed_until=until)
+    return advance(conversation, [Part("snoozed", admin, now)], now, state=new_state, snoozed_until=until)
 
 
 def open_(conversation: Conversation, admin: Actor, now: int) -> Change:
     new_state = _transition(conversation, "open")
     if new_state is None:
         return Change(conversation)
-    return _apply(conversation, [Part("open", admin, now)], now, **_leave_state(new_state))
+    return advance(conversation, [Part("open", admin, now)], now, **_leave_state(new_state))
 
 
 def assign(conversation: Conversation, admin: Actor, assignee: Actor, body: str | None, now: int) -> Change:
@@ -263,7 +263,7 @@ def assign(conversation: Conversation, admin: Actor, assignee: Actor, body: str 
     # Intercom names the empty assignee "nobody_admin".
     assigned_to = assignee if assignee.id is not None else Actor("nobody_admin", None)
     part = Part("assignment", admin, now, body=body, assigned_to=assigned_to)
-    return _apply(conversation, [part], now, **values)
+    return advance(conversation, [part], now, **values)
 
 
 def wake(conversation: Conversation, operator: Actor) -> Change:
@@ -273,18 +273,18 @@ def wake(conversation: Conversation, operator: Actor) -> Change:
         return Change(conversation)
     at = conversation.snoozed_until
     part = Part("timer_unsnooze", operator, at)
-    return _apply(conversation, [part], at, state="open", snoozed_until=None)
+    return advance(conversation, [part], at, state="open", snoozed_until=None)
 
 
 # -- participants -------------------------------------------------------------------------------
 
 
 def attach_contact(conversation: Conversation, admin: Actor, contact: Actor, now: int) -> Change:
-    return _apply(conversation, [Part("participant_added", admin, now, assigned_to=None)], now)
+    return advance(conversation, [Part("participant_added", admin, now, assigned_to=None)], now)
 
 
 def detach_contact(conversation: Conversation, admin: Actor, contact: Actor, now: int) -> Change:
-    return _apply(conversation, [Part("participant_removed", admin, now)], now)
+    return advance(conversation, [Part("participant_removed", admin, now)], now)
 
 
 # -- attributes ---------------------------------------------------------------------------------
@@ -325,7 +325,7 @@ def update_attributes(
             values["custom_attributes"] = merged
     if not values:
         return Change(conversation)
-    return _apply(conversation, parts, now, **values)
+    return advance(conversation, parts, now, **values)
 
 
 _MISSING = object()

@@ -16,3 +16,4 @@ class ConversationView:
     parts: list[dict[str, Any]] | None = None  # rows with "author": {type, id, name, email}
     parts_total: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
+    ticket: dict[str, Any] | None = None  # {id, category, ticket_state} once converted to a ticket

@@ -34,6 +34,19 @@ def _statistics(row: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _ticket_reference(ticket: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A converted conversation names its ticket; the 2.10 schema does not describe the field, so
+    this is the `linked_object` shape plus `ticket_id` (docs/decisions.md, Tickets)."""
+    if ticket is None:
+        return None
+    return {"type": "ticket", "id": str(ticket["id"]), "ticket_id": str(ticket["id"]), "category": ticket["category"]}
+
+
+def _linked_objects(ticket: dict[str, Any] | None) -> dict[str, Any]:
+    data = [{"type": "ticket", "id": str(ticket["id"]), "category": ticket["category"]}] if ticket else []
+    return {"type": "list", "data": data, "total_count": len(data), "has_more": False}
+
+
 def part(row: dict[str, Any], plaintext: bool = False, base_url: str = "") -> dict[str, Any]:
     assigned = (
         {"type": row["assigned_to_type"], "id": row["assigned_to_id"]} if row["assigned_to_type"] is not None else None
@@ -121,8 +134,8 @@ def conversation(view: ConversationView, plaintext: bool = False, base_url: str 
         "title": row["title"],
         "custom_attributes": row["custom_attributes"],
         "topics": {},
-        "ticket": None,
-        "linked_objects": {"type": "list", "data": [], "total_count": 0, "has_more": False},
+        "ticket": _ticket_reference(view.ticket),
+        "linked_objects": _linked_objects(view.ticket),
     }
     if view.parts is not None:
         doc["conversation_parts"] = {

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from inboxd.store.admins import Admins
+from inboxd.store.assignment_rules import AssignmentRules
 from inboxd.store.attachments import Attachments
 from inboxd.store.contacts import Contacts
 from inboxd.store.conversations import Conversations
@@ -16,6 +17,7 @@ from inboxd.store.tables import workspaces
 from inboxd.store.tags import Tags
 from inboxd.store.teams import Teams
 from inboxd.store.ticket_types import TicketTypes
+from inboxd.store.tickets import Tickets
 
 
 class Store:
@@ -28,8 +30,10 @@ class Store:
         self.contacts = Contacts(conn, workspace_id)
         self.tags = Tags(conn, workspace_id)
         self.ticket_types = TicketTypes(conn, workspace_id)
+        self.tickets = Tickets(conn, workspace_id)
         self.conversations = Conversations(conn, workspace_id)
         self.messages = Messages(conn, workspace_id)
+        self.assignment_rules = AssignmentRules(conn, workspace_id)
 
     def workspace(self) -> dict[str, Any]:
         row = self.conn.execute(select(workspaces).where(workspaces.c.id == self.workspace_id)).one()

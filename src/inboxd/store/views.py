@@ -29,6 +29,8 @@ def _person(kind: str, ident: str, contacts: dict[str, Any], admins: dict[int, A
 def conversation_views(store: Store, rows: list[dict[str, Any]], with_parts: bool = False) -> list[ConversationView]:
     ids = [row["id"] for row in rows]
     related = store.conversations.related(ids)
+    # Only converted conversations carry a ticket_id: a page without one costs no query.
+    tickets = store.tickets.for_conversations([row["id"] for row in rows if row.get("ticket_id")])
     parts_by_id: dict[int, tuple[list[dict[str, Any]], int]] = {}
     if with_parts:
         parts_by_id = {i: store.conversations.recent_parts(i) for i in ids}
@@ -64,6 +66,7 @@ def conversation_views(store: Store, rows: list[dict[str, Any]], with_parts: boo
             teammates=rel["teammates"],
             tags=[{**t, "name": tags[t["tag_id"]]["name"]} for t in rel["tags"] if t["tag_id"] in tags],
             source_author=_person(row["source_author_type"], row["source_author_id"], contacts, admins),
+            ticket=tickets.get(row["id"]),
         )
         if with_parts:
             parts, total = parts_by_id[row["id"]]

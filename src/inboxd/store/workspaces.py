@@ -4,7 +4,8 @@ Applying the same file twice changes nothing; applying an edited file adds what 
 names, titles and team membership in place, so ids that clients stored keep working (a team is
 renamed by listing its old name under ``former_names``). Admins and teams are never deleted: an
 admin dropped from the file may still author parts of stored conversations. Tokens are: a token
-dropped from a workspace's list stops working, which is how a leaked token is revoked.
+dropped from a workspace's list stops working, which is how a leaked token is revoked. Assignment
+rules are the file's, in its order, each keeping its round-robin turn while its name stays.
 """
 
 from __future__ import annotations
@@ -15,9 +16,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, delete, insert, select, update
 
-from inboxd.config import AdminConfig, ConfigError, TeamConfig, WorkspaceConfig, WorkspaceFile
+from inboxd.config import AdminConfig, AssignmentRuleConfig, ConfigError, TeamConfig, WorkspaceConfig, WorkspaceFile
 from inboxd.store.engine import inserted_id
-from inboxd.store.tables import access_tokens, admins, team_members, teams, workspaces
+from inboxd.store.tables import access_tokens, admins, assignment_rules, team_members, teams, workspaces
 
 OPERATOR_NAME = "Operator"
 
@@ -62,8 +63,8 @@ def apply_workspace(conn: Connection, ws: WorkspaceConfig, now: int) -> Workspac
     _apply_tokens(conn, workspace_id, ws, now)
     _ensure_operator(conn, workspace_id, code, now)
     admin_ids = {admin.email: _upsert_admin(conn, workspace_id, admin, now) for admin in ws.admins}
-    for team in ws.teams:
-        _upsert_team(conn, workspace_id, team, admin_ids, now)
+    team_ids = {team.name: _upsert_team(conn, workspace_id, team, admin_ids, now) for team in ws.teams}
+    _apply_assignment_rules(conn, workspace_id, ws.assignment_rules, team_ids)
     return WorkspaceRef(workspace_id, code, ws.name)
 
 
@@ -136,7 +137,7 @@ def _upsert_admin(conn: Connection, workspace_id: int, admin: AdminConfig, now: 
     return int(row.id)
 
 
-def _upsert_team(conn: Connection, workspace_id: int, team: TeamConfig, admin_ids: dict[str, int], now: int) -> None:
+def _upsert_team(conn: Connection, workspace_id: int, team: TeamConfig, admin_ids: dict[str, int], now: int) -> int:
     team_id = _find_team(conn, workspace_id, team.name)
     if team_id is None:
         for former in team.former_names:
@@ -158,6 +159,46 @@ def _upsert_team(conn: Connection, workspace_id: int, team: TeamConfig, admin_id
         )
     for admin_id in sorted(wanted - current):
         conn.execute(insert(team_members).values(workspace_id=workspace_id, team_id=team_id, admin_id=admin_id))
+    return team_id
+
+
+def _apply_assignment_rules(
+    conn: Connection, workspace_id: int, rules: list[AssignmentRuleConfig], team_ids: dict[str, int]
+) -> None:
+    """The workspace's rules become the file's, in the file's order. A rule is known by its name:
+    one that stays keeps its row and its round-robin turn; one dropped from the file is deleted
+    (nothing else refers to a rule)."""
+    existing = {
+        row.name: row.id
+        for row in conn.execute(
+            select(assignment_rules.c.name, assignment_rules.c.id).where(
+                assignment_rules.c.workspace_id == workspace_id
+            )
+        )
+    }
+    wanted = {rule.name for rule in rules}
+    dropped = [rule_id for name, rule_id in existing.items() if name not in wanted]
+    if dropped:
+        conn.execute(delete(assignment_rules).where(assignment_rules.c.id.in_(dropped)))
+    # Positions are unique per workspace: move the kept rules out of the way before renumbering.
+    kept = [rule_id for name, rule_id in existing.items() if name in wanted]
+    if kept:
+        conn.execute(
+            update(assignment_rules)
+            .where(assignment_rules.c.id.in_(kept))
+            .values(position=-assignment_rules.c.position - 1)
+        )
+    for position, rule in enumerate(rules):
+        values = {
+            "position": position,
+            "conditions": rule.conditions.model_dump(exclude_none=True),
+            "team_id": team_ids[rule.team],
+            "round_robin": rule.round_robin,
+        }
+        if rule.name in existing:
+            conn.execute(update(assignment_rules).where(assignment_rules.c.id == existing[rule.name]).values(**values))
+        else:
+            conn.execute(insert(assignment_rules).values(workspace_id=workspace_id, name=rule.name, **values))
 
 
 def _find_team(conn: Connection, workspace_id: int, name: str) -> int | None:

@@ -1,0 +1,77 @@
+"""Tickets on the wire (`ticket`, `ticket_part`), in the order of the spec's examples.
+
+A ticket is drawn from its row, its ticket type and the view of the conversation it was made from:
+contacts, assignees, state and parts are the conversation's, as in Intercom, where the ticket and
+its conversation are one thread.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from inboxd.domain.tickets import STATES
+from inboxd.domain.views import ConversationView
+from inboxd.render.conversations import part as conversation_part
+from inboxd.render.ticket_types import ticket_type as render_ticket_type
+
+# `ticket_part_author.type` allows admin, bot, team and user: a lead (or any contact) is a user there.
+_AUTHOR_TYPES = frozenset({"admin", "bot", "team", "user"})
+
+
+def ticket_part(row: dict[str, Any], base_url: str = "") -> dict[str, Any]:
+    """A conversation part as a ticket shows it: the same fields, less `notified_at`."""
+    doc = conversation_part(row, base_url=base_url)
+    doc["type"] = "ticket_part"
+    del doc["notified_at"]
+    if doc["author"]["type"] not in _AUTHOR_TYPES:
+        doc["author"]["type"] = "user"
+    return doc
+
+
+def _assignee(value: int | None) -> str:
+    # The spec types these as non-nullable strings; its examples send "0" for nobody.
+    return str(value) if value is not None else "0"
+
+
+def ticket(
+    row: dict[str, Any],
+    ticket_type: dict[str, Any],
+    view: ConversationView,
+    workspace_code: str,
+    base_url: str = "",
+) -> dict[str, Any]:
+    conversation = view.row
+    label = STATES[row["ticket_state"]]
+    doc: dict[str, Any] = {
+        "type": "ticket",
+        "id": str(row["id"]),
+        "ticket_id": str(row["id"]),
+        "ticket_attributes": row["attributes"],
+        "ticket_state": row["ticket_state"],
+        "ticket_state_internal_label": label,
+        "ticket_state_external_label": label,
+        "ticket_type": render_ticket_type(ticket_type, workspace_code),
+        "contacts": {
+            "type": "contact.list",
+            "contacts": [{"type": "contact", **contact} for contact in view.contacts],
+        },
+        "admin_assignee_id": _assignee(conversation["admin_assignee_id"]),
+        "team_assignee_id": _assignee(conversation["team_assignee_id"]),
+        # The conversation's times: the spec's example ticket is as old as its conversation's first
+        # part, and it moves with every part (docs/decisions.md, Tickets).
+        "created_at": conversation["created_at"],
+        "updated_at": max(conversation["updated_at"], row["updated_at"]),
+        "ticket_parts": {
+            "type": "ticket_part.list",
+            "ticket_parts": [ticket_part(p, base_url) for p in view.parts or []],
+            "total_count": view.parts_total,
+        },
+        "open": conversation["state"] != "closed",
+    }
+    # A non-nullable integer in the spec: left out while the conversation is not snoozed.
+    if conversation["snoozed_until"] is not None:
+        doc["snoozed_until"] = conversation["snoozed_until"]
+    doc["linked_objects"] = {"type": "list", "data": [], "total_count": 0, "has_more": False}
+    doc["category"] = ticket_type["category"]
+    doc["is_shared"] = row["is_shared"]
+    return doc
