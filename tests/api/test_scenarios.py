@@ -221,3 +221,20 @@ def test_a_support_conversation_from_question_to_reopened(api, clock):
     assert shown == expected.doc
     listed = api.get("/conversations").json()["conversations"][0]
     assert listed == {k: v for k, v in expected.doc.items() if k != "conversation_parts"}
+
+    # Finally Ada turns it into a ticket: the conversation names its ticket and links to it
+    clock.advance(30)
+    bug = factories.ticket_type(api, name="Billing bug")
+    ticket = api.post(
+        f"{path}/convert",
+        json={"ticket_type_id": bug["id"], "attributes": {"_default_title_": "Invoice total wrong"}},
+    ).json()
+    assert ticket["type"] == "ticket" and ticket["ticket_attributes"]["_default_title_"] == "Invoice total wrong"
+    shown = api.get(path).json()
+    converted = shown["conversation_parts"]["conversation_parts"][-1]
+    expected.part(shown, converted["part_type"], operator, now + 30)
+    reference = {"type": "ticket", "id": ticket["id"], "category": "Customer"}
+    expected.set(ticket={**reference, "ticket_id": ticket["ticket_id"]})
+    expected.set(linked_objects={"type": "list", "data": [reference], "total_count": 1, "has_more": False})
+    assert shown == expected.doc
+    assert api.get(f"/tickets/{ticket['id']}").json() == ticket | {"updated_at": shown["updated_at"]}
