@@ -306,3 +306,31 @@ def test_non_ascii_digits_in_per_page_are_refused(api):
     response = api.get("/conversations", params={"per_page": "\u00b2"})
     assert response.status_code == 400
     assert response.json()["errors"][0]["field"] == "per_page"
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("/contacts", {"email": "big@example.test", "signed_up_at": 2**63}, "signed_up_at"),
+        ("/contacts", {"email": "big@example.test", "owner_id": -(2**63) - 1}, "owner_id"),
+    ],
+)
+def test_integers_beyond_64_bits_are_a_400(api, path, body, field):
+    response = api.post(path, json=body)
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["field"] == field
+
+
+def test_a_snooze_beyond_64_bits_is_a_400(api):
+    conversation = factories.conversation(api)
+    ada = api.get("/admins").json()["admins"][0]
+    response = api.post(
+        f"/conversations/{conversation['id']}/parts",
+        json={"message_type": "snoozed", "admin_id": ada["id"], "snoozed_until": 2**63},
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"][0] == {
+        "code": "parameter_invalid",
+        "message": "snoozed_until is out of range",
+        "field": "snoozed_until",
+    }

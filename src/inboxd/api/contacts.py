@@ -8,7 +8,7 @@ from starlette.responses import Response
 
 from inboxd.api import cursors
 from inboxd.api.http import Call, endpoint, json, parse, per_page
-from inboxd.api.types import Request, StrictBool, StrictInt, StrictStr
+from inboxd.api.types import Int64, Request, StrictBool, StrictStr
 from inboxd.domain import contacts as domain
 from inboxd.render import contacts as render
 
@@ -20,9 +20,9 @@ class CreateContact(Request):
     phone: StrictStr | None = None
     name: StrictStr | None = None
     avatar: StrictStr | None = None
-    signed_up_at: StrictInt | None = None
-    last_seen_at: StrictInt | None = None
-    owner_id: StrictInt | None = None
+    signed_up_at: Int64 | None = None
+    last_seen_at: Int64 | None = None
+    owner_id: Int64 | None = None
     unsubscribed_from_emails: StrictBool | None = None
     custom_attributes: dict[str, Any] | None = None
 

@@ -10,7 +10,7 @@ from starlette.responses import Response
 from inboxd.api.conversations import render_conversation
 from inboxd.api.http import Call, endpoint, json, parse
 from inboxd.api.messages import last_conversation
-from inboxd.api.types import IdStr, Request, StrictInt, StrictStr
+from inboxd.api.types import IdStr, Int64, Request, StrictStr
 from inboxd.domain import attachments as attachment_rules
 from inboxd.domain import conversations as domain
 from inboxd.domain.conversations import Actor
@@ -37,7 +37,7 @@ class AdminReply(_Reply):
     type: Literal["admin"]
     message_type: Literal["comment", "note"]
     admin_id: IdStr
-    created_at: StrictInt | None = None
+    created_at: Int64 | None = None
 
 
 class ContactReply(_Reply):
@@ -58,7 +58,7 @@ class Close(Request):
 class Snooze(Request):
     message_type: Literal["snoozed"]
     admin_id: IdStr
-    snoozed_until: StrictInt
+    snoozed_until: Int64
 
 
 class Open(Request):

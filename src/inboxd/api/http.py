@@ -101,6 +101,8 @@ def to_intercom_error(exc: ValidationError, prefix: str = "") -> IntercomError:
     if kind in ("literal_error", "enum"):
         expected = error.get("ctx", {}).get("expected", "")
         return ParameterInvalid(f"{field} must be one of {expected}", field=field)
+    if kind in ("greater_than_equal", "less_than_equal"):
+        return ParameterInvalid(f"{field} is out of range", field=field)
     if kind == "too_long":
         limit = error.get("ctx", {}).get("max_length")
         return ParameterInvalid(f"{field} has too many items; at most {limit} are allowed", field=field)

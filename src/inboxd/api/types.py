@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, StrictBool, StrictInt, StrictStr
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt, StrictStr
 
 
 def _id(value: Any) -> Any:
@@ -22,6 +22,9 @@ def _id(value: Any) -> Any:
 
 IdStr = Annotated[StrictStr, BeforeValidator(_id)]
 
+# Every integer inboxd stores is a 64-bit column: a larger JSON number is a 400, not a database error.
+Int64 = Annotated[StrictInt, Field(ge=-(2**63), le=2**63 - 1)]
+
 
 class Request(BaseModel):
     """A request body: unknown fields are ignored, as Intercom ignores them."""
@@ -29,4 +32,4 @@ class Request(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
 
-__all__ = ["IdStr", "Request", "StrictBool", "StrictInt", "StrictStr"]
+__all__ = ["IdStr", "Int64", "Request", "StrictBool", "StrictStr"]

@@ -7,35 +7,17 @@ from typing import Any
 from inboxd.domain import ids
 from inboxd.domain.conversations import validate_custom_attribute
 from inboxd.domain.errors import Conflict, ParameterInvalid
+from inboxd.domain.limits import check_lengths
 
 ROLES = ("user", "lead")
 
-# The widths of the contacts columns (store/tables.py). PostgreSQL refuses a longer value where
-# SQLite would keep it, so the limit is checked here and answered alike on both engines: a 400
-# naming the field, never a database error.
+# The widths of the contacts columns (store/tables.py).
 MAX_LENGTHS = {"external_id": 255, "email": 255, "phone": 64, "name": 255}
-_TEXT_FIELDS = ("role", "external_id", "email", "phone", "name", "avatar")
-# Stored as 64-bit integers; JSON numbers may be larger than any database column holds.
-_INTEGER_FIELDS = ("owner_id", "signed_up_at", "last_seen_at")
-
-
-def _check_storable(fields: dict[str, Any]) -> None:
-    for field in _TEXT_FIELDS:
-        value = fields.get(field)
-        if not isinstance(value, str):
-            continue
-        limit = MAX_LENGTHS.get(field)
-        if limit is not None and len(value) > limit:
-            raise ParameterInvalid(f"{field} is longer than {limit} characters", field=field)
-    for field in _INTEGER_FIELDS:
-        value = fields.get(field)
-        if isinstance(value, int) and not -(2**63) <= value < 2**63:
-            raise ParameterInvalid(f"{field} is out of range", field=field)
 
 
 def new_contact(fields: dict[str, Any], now: int) -> dict[str, Any]:
     """A contact row from `POST /contacts` fields (already type-checked by the API layer)."""
-    _check_storable(fields)
+    check_lengths(fields, MAX_LENGTHS)
     role = fields.get("role") or "user"
     if role not in ROLES:
         raise ParameterInvalid(f"role must be one of {', '.join(ROLES)}", field="role")

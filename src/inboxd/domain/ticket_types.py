@@ -6,27 +6,17 @@ from __future__ import annotations
 from typing import Any
 
 from inboxd.domain.errors import ParameterInvalid
+from inboxd.domain.limits import check_lengths
 
 CATEGORIES = ("Customer", "Back-office", "Tracker")
 DEFAULT_ICON = "\U0001f39f\ufe0f"  # the spec's default, 🎟️
 
-# The widths of the ticket_types columns (store/tables.py): PostgreSQL refuses longer values where
-# SQLite would keep them, so both engines answer a 400 naming the field instead.
+# The widths of the ticket_types columns (store/tables.py).
 MAX_LENGTHS = {"name": 255, "icon": 64}
 
 
-def _check_text(fields: dict[str, Any]) -> None:
-    for field in ("name", "description", "icon"):
-        value = fields.get(field)
-        if not isinstance(value, str):
-            continue
-        limit = MAX_LENGTHS.get(field)
-        if limit is not None and len(value) > limit:
-            raise ParameterInvalid(f"{field} is longer than {limit} characters", field=field)
-
-
 def new_ticket_type(fields: dict[str, Any], now: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    _check_text(fields)
+    check_lengths(fields, MAX_LENGTHS)
     name = (fields.get("name") or "").strip()
     if not name:
         raise ParameterInvalid("name must not be blank", field="name")
