@@ -16,6 +16,7 @@ from inboxd.domain.conversations import Change, Conversation, Part, Source
 from inboxd.domain.errors import NotFound
 from inboxd.domain.ids import parse_numeric_id
 from inboxd.store.engine import inserted_id
+from inboxd.store.search_index import SearchIndex
 from inboxd.store.tables import (
     conversation_contacts,
     conversation_parts,
@@ -78,6 +79,7 @@ class Conversations:
     def __init__(self, conn: Connection, workspace_id: int) -> None:
         self.conn = conn
         self.workspace_id = workspace_id
+        self.index = SearchIndex(conn, workspace_id)
 
     # -- writes ---------------------------------------------------------------------------------
 
@@ -102,6 +104,7 @@ class Conversations:
         conversation_id = inserted_id(self.conn.execute(insert(conversations).values(**values)))
         for contact_id in contact_ids:
             self.add_contact(conversation_id, contact_id)
+        self.index.add(conversation_id, source.body)
         return conversation_id
 
     def apply(self, before: Conversation, change: Change) -> list[int]:
@@ -259,6 +262,7 @@ class Conversations:
         )
 
     def redact_source(self, conversation_id: int) -> None:
+        self.index.remove(conversation_id)
         self.conn.execute(
             update(conversations)
             .where(conversations.c.workspace_id == self.workspace_id, conversations.c.id == conversation_id)

@@ -362,3 +362,30 @@ assignment_rules = Table(
     Column("last_admin_id", BigInteger, nullable=True),
     UniqueConstraint("workspace_id", "position"),
 )
+
+# The search index of `source.body` (store/search.py): one row per distinct token of a
+# conversation's source, tokenised by inboxd.search.tokens. Without a rowid on SQLite, the primary
+# key is the table: "conversations with this token" is one index range.
+MAX_TOKEN_LENGTH = 200  # longer words are indexed by their first 200 characters (btree entry limits)
+
+conversation_tokens = Table(
+    "conversation_tokens",
+    metadata,
+    Column("workspace_id", Id, ForeignKey("workspaces.id"), primary_key=True),
+    Column("token", String(MAX_TOKEN_LENGTH), primary_key=True),
+    Column("conversation_id", Id, ForeignKey("conversations.id"), primary_key=True),
+    # The other way round: a conversation's tokens (contains / starts with / ends with, redaction).
+    Index(None, "conversation_id", "token"),
+    sqlite_with_rowid=False,
+)
+
+# How many conversations of a workspace carry each token: the search planner's statistics
+# (perf-anchors observation 8: the plan for a body word depends on how common the word is).
+token_stats = Table(
+    "token_stats",
+    metadata,
+    Column("workspace_id", Id, ForeignKey("workspaces.id"), primary_key=True),
+    Column("token", String(MAX_TOKEN_LENGTH), primary_key=True),
+    Column("documents", BigInteger, nullable=False),
+    sqlite_with_rowid=False,
+)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: (none)
-Create Date: 2026-11-25 02:26:11.163244
+Create Date: 2026-11-25 02:48:50.646932
 """
 
 import sqlalchemy as sa
@@ -140,6 +140,17 @@ def upgrade() -> None:
     with op.batch_alter_table("ticket_types", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_ticket_types_workspace_id_id"), ["workspace_id", "id"], unique=False)
 
+    op.create_table(
+        "token_stats",
+        sa.Column("workspace_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("token", sa.String(length=200), nullable=False),
+        sa.Column("documents", sa.BigInteger(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"], ["workspaces.id"], name=op.f("fk_token_stats_workspace_id_workspaces")
+        ),
+        sa.PrimaryKeyConstraint("workspace_id", "token", name=op.f("pk_token_stats")),
+        sqlite_with_rowid=False,
+    )
     op.create_table(
         "assignment_rules",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
@@ -414,6 +425,25 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "conversation_tokens",
+        sa.Column("workspace_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("token", sa.String(length=200), nullable=False),
+        sa.Column("conversation_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["conversation_id"], ["conversations.id"], name=op.f("fk_conversation_tokens_conversation_id_conversations")
+        ),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"], ["workspaces.id"], name=op.f("fk_conversation_tokens_workspace_id_workspaces")
+        ),
+        sa.PrimaryKeyConstraint("workspace_id", "token", "conversation_id", name=op.f("pk_conversation_tokens")),
+        sqlite_with_rowid=False,
+    )
+    with op.batch_alter_table("conversation_tokens", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_conversation_tokens_conversation_id_token"), ["conversation_id", "token"], unique=False
+        )
+
+    op.create_table(
         "tickets",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
         sa.Column("workspace_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
@@ -443,6 +473,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_tickets_workspace_id_id"))
 
     op.drop_table("tickets")
+    with op.batch_alter_table("conversation_tokens", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_conversation_tokens_conversation_id_token"))
+
+    op.drop_table("conversation_tokens")
     with op.batch_alter_table("conversation_teammates", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_conversation_teammates_workspace_id_admin_id"))
 
@@ -481,6 +515,7 @@ def downgrade() -> None:
 
     op.drop_table("messages")
     op.drop_table("assignment_rules")
+    op.drop_table("token_stats")
     with op.batch_alter_table("ticket_types", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_ticket_types_workspace_id_id"))
 
