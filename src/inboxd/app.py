@@ -45,6 +45,7 @@ ROUTES = [
     Route("/attachments/{token}/{name}", attachments.download, methods=["GET"]),
     Route("/conversations", conversations.create, methods=["POST"]),
     Route("/conversations", conversations.list_all, methods=["GET"]),
+    Route("/conversations/search", conversations.search, methods=["POST"]),
     Route("/conversations/{id}", conversations.retrieve, methods=["GET"]),
     Route("/conversations/{id}", conversations.update, methods=["PUT"]),
     Route("/conversations/redact", conversation_parts.redact, methods=["POST"]),

@@ -18,6 +18,7 @@ from inboxd.domain.errors import NotFound, ParameterNotFound, UnprocessableEntit
 from inboxd.domain.ids import parse_numeric_id
 from inboxd.render import conversations as render
 from inboxd.render import tags as render_tags
+from inboxd.search import query as search_query
 from inboxd.store.views import conversation_views
 
 
@@ -91,6 +92,24 @@ def list_all(call: Call) -> Response:
     )
     views = conversation_views(call.store, page.rows)
     return json(render.conversation_list(views, page, conversations.count(), base_url(call.request)))
+
+
+@endpoint(write=False)
+def search(call: Call) -> Response:
+    """`POST /conversations/search`: the query language of docs/search.md, on indexes."""
+    query = search_query.parse(call.body)
+    searcher = call.store.search
+    condition = searcher.where(query.root, query.per_page)
+    page = cursors.walk(
+        query.starting_after,
+        query.per_page,
+        (int, int),
+        lambda limit, after: searcher.page(condition, limit, after),
+        lambda row: [row["updated_at"], row["id"]],
+        field="pagination.starting_after",
+    )
+    views = conversation_views(call.store, page.rows)
+    return json(render.conversation_list(views, page, searcher.count(condition), base_url(call.request)))
 
 
 @endpoint(write=False)

@@ -44,6 +44,7 @@ def walk(
     shape: tuple[type, ...],
     fetch: Callable[[int, tuple[Any, ...] | None], list[dict[str, Any]]],
     key: Callable[[dict[str, Any]], list[Any]],
+    field: str = "starting_after",
 ) -> Page:
     """One page of a keyset walk: ``fetch(n, after)`` returns up to n rows after the key ``after``.
 
@@ -51,7 +52,7 @@ def walk(
     """
     after, page = None, 1
     if cursor:
-        after, last_page = decode(cursor, shape)
+        after, last_page = decode(cursor, shape, field)
         page = last_page + 1
     rows = fetch(limit + 1, after)
     more = len(rows) > limit

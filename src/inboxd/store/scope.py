@@ -13,6 +13,7 @@ from inboxd.store.attachments import Attachments
 from inboxd.store.contacts import Contacts
 from inboxd.store.conversations import Conversations
 from inboxd.store.messages import Messages
+from inboxd.store.search import Search
 from inboxd.store.tables import workspaces
 from inboxd.store.tags import Tags
 from inboxd.store.teams import Teams
@@ -33,6 +34,7 @@ class Store:
         self.tickets = Tickets(conn, workspace_id)
         self.conversations = Conversations(conn, workspace_id)
         self.messages = Messages(conn, workspace_id)
+        self.search = Search(conn, workspace_id)
         self.assignment_rules = AssignmentRules(conn, workspace_id)
 
     def workspace(self) -> dict[str, Any]:
