@@ -154,8 +154,9 @@ class Compiler:
         if positive is not None:
             if item.value is None:
                 return self._is_null(item.field, negate=True)
-            # The exact complement: what the positive operator does not match, nulls included.
-            return not_(self._positive(Filter(item.field, positive, item.value)))
+            # The exact complement: what the positive operator does not match, nulls included (SQL's
+            # NOT would keep a null comparison null, which WHERE drops).
+            return not_(func.coalesce(self._positive(Filter(item.field, positive, item.value)), false()))
         if item.value is None:
             return self._is_null(item.field, negate=False)
         return self._positive(item)
@@ -238,7 +239,7 @@ class Compiler:
                 }[field_type]
             )
             if field_type in (FieldType.INTEGER, FieldType.DATE):
-                guard = and_(guard, column.op("->>")(key).regexp_match("^-?[0-9]+$"))
+                guard = and_(guard, column[key].as_string().regexp_match("^-?[0-9]+$"))
         return case((guard, _json_member(column, key, field_type)), else_=None)
 
     def _integer_id(self, column: KeyedColumnElement[Any], item: Filter) -> ColumnElement[bool]:
