@@ -143,7 +143,7 @@ def filters(docs: list[dict[str, Any]]) -> st.SearchStrategy[dict[str, Any]]:
             pool: list[Any] = [True, False]
         elif kind in ("integer", "number"):
             numbers = [v for v in seen if isinstance(v, int | float) and not isinstance(v, bool)]
-            pool = numbers + [0, 7, 10**6] if kind == "integer" else numbers + [1.5, 3.75]
+            pool = [*numbers, 0, 7, 10**6] if kind == "integer" else [*numbers, 1.5, 3.75]
             if kind == "number":
                 pool = [float(v) for v in pool]
         else:
