@@ -172,7 +172,9 @@ class _Parser:
         at = f"{path}.value"
         if operator in LIST:
             if not isinstance(value, list) or not value:
-                raise ParameterInvalid(f"operator {operator} needs a non-empty array, got {_show(value)}", field=at)
+                raise ParameterInvalid(
+                    f"{name}: operator {operator} needs a non-empty array, got {_show(value)}", field=at
+                )
             if len(value) > MAX_LIST_VALUES:
                 raise ParameterInvalid(f"{at} has {len(value)} values; at most {MAX_LIST_VALUES} are allowed", field=at)
             self.count(len(value), at)

@@ -1,0 +1,159 @@
+"""POST /conversations/search over HTTP: pagination in the body, errors, and consistency with GET."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests import factories
+from tests.conftest import T0
+
+NOW = T0 + 3600
+
+
+def search(api, query, **pagination):
+    body = {"query": query}
+    if pagination:
+        body["pagination"] = pagination
+    return api.post("/conversations/search", json=body)
+
+
+OPEN = {"field": "state", "operator": "=", "value": "open"}
+
+
+def test_walks_every_match_once_newest_updated_first(api, clock):
+    ids = []
+    for _ in range(5):
+        ids.append(factories.conversation(api)["id"])
+        clock.advance(1)
+    first = search(api, OPEN, per_page=2).json()
+    assert first["type"] == "conversation.list"
+    assert first["total_count"] == 5
+    assert first["pages"]["total_pages"] == 3 and first["pages"]["page"] == 1
+    seen = [c["id"] for c in first["conversations"]]
+    cursor = first["pages"]["next"]["starting_after"]
+    factories.conversation(api)  # arrives during the walk, newer than the cursor: not visited
+    while cursor:
+        page = search(api, OPEN, per_page=2, starting_after=cursor).json()
+        seen += [c["id"] for c in page["conversations"]]
+        cursor = page["pages"].get("next", {}).get("starting_after")
+    assert seen == list(reversed(ids))
+    assert all("conversation_parts" not in c for c in first["conversations"])
+
+
+def test_a_cursor_in_the_query_string_is_ignored_as_by_intercom(api):
+    for _ in range(3):
+        factories.conversation(api)
+    first = search(api, OPEN, per_page=1).json()
+    cursor = first["pages"]["next"]["starting_after"]
+    again = api.post(
+        "/conversations/search", params={"starting_after": cursor}, json={"query": OPEN, "pagination": {"per_page": 1}}
+    ).json()
+    assert again["conversations"] == first["conversations"]
+
+
+def test_default_page_size_is_20(api):
+    assert search(api, OPEN).json()["pages"]["per_page"] == 20
+
+
+@pytest.mark.parametrize(
+    ("body", "code", "field", "words"),
+    [
+        ({}, "parameter_not_found", "query", "query"),
+        ({"query": {"field": "colour", "operator": "=", "value": "red"}}, "parameter_invalid", "query.field", "colour"),
+        (
+            {"query": {"field": "created_at", "operator": ">", "value": "foobar"}},
+            "parameter_invalid",
+            "query.value",
+            "created_at",
+        ),
+        (
+            {"query": {"field": "source.subject", "operator": ">", "value": "a"}},
+            "parameter_invalid",
+            "query.operator",
+            "source.subject",
+        ),
+        (
+            {"query": {"field": "state", "operator": "IN", "value": "open"}},
+            "parameter_invalid",
+            "query.value",
+            "state",
+        ),
+        (
+            {"query": {"operator": "AND", "value": [OPEN] * 16}},
+            "parameter_invalid",
+            "query.value",
+            "15",
+        ),
+        (
+            {
+                "query": {
+                    "operator": "AND",
+                    "value": [
+                        {
+                            "operator": "OR",
+                            "value": [{"operator": "AND", "value": [{"operator": "OR", "value": [OPEN]}]}],
+                        }
+                    ],
+                }
+            },
+            "parameter_invalid",
+            None,
+            "levels",
+        ),
+        ({"query": OPEN, "pagination": {"per_page": 151}}, "parameter_invalid", "pagination.per_page", "150"),
+        (
+            {"query": OPEN, "pagination": {"starting_after": "nonsense"}},
+            "parameter_invalid",
+            "pagination.starting_after",
+            "",
+        ),
+    ],
+)
+def test_bad_queries_say_what_is_wrong(api, body, code, field, words):
+    response = api.post("/conversations/search", json=body)
+    assert response.status_code == 400
+    [error] = response.json()["errors"]
+    assert error["code"] == code
+    if field is not None:
+        assert error["field"].startswith(field)
+    assert words in error["message"]
+
+
+def test_search_sees_what_get_shows(api, clock):
+    ada = api.get("/admins").json()["admins"][0]
+    snoozed = factories.conversation(api, body="please wake me")
+    api.post(
+        f"/conversations/{snoozed['id']}/parts",
+        json={"message_type": "snoozed", "admin_id": ada["id"], "snoozed_until": NOW + 60},
+    )
+    secret = factories.conversation(api, body="my password is hunter2")
+    api.post(
+        "/conversations/redact",
+        json={"type": "source", "conversation_id": secret["id"], "source_id": secret["source"]["id"]},
+    )
+    clock.advance(120)  # the snooze runs out with nobody looking
+    found = search(api, {"field": "source.body", "operator": "=", "value": "wake"}).json()["conversations"]
+    assert found == [
+        {k: v for k, v in api.get(f"/conversations/{snoozed['id']}").json().items() if k != "conversation_parts"}
+    ]
+    assert found[0]["state"] == "open"
+    assert search(api, {"field": "state", "operator": "=", "value": "snoozed"}).json()["total_count"] == 0
+    for word in ("hunter2", "password"):
+        assert search(api, {"field": "source.body", "operator": "=", "value": word}).json()["total_count"] == 0
+
+
+def test_another_workspace_finds_nothing_of_ours(api, globex):
+    factories.conversation(api, body="acme internal matter")
+    assert search(globex, {"field": "source.body", "operator": "=", "value": "acme"}).json()["total_count"] == 0
+    assert search(api, {"field": "source.body", "operator": "=", "value": "acme"}).json()["total_count"] == 1
+
+
+def test_custom_attributes_are_searchable_with_their_type(api):
+    conversation = factories.conversation(api)
+    api.put(f"/conversations/{conversation['id']}", json={"custom_attributes": {"seats": 5, "plan": "pro"}})
+    other = factories.conversation(api)
+    api.put(f"/conversations/{other['id']}", json={"custom_attributes": {"seats": "5"}})
+    by_int = search(api, {"field": "custom_attributes.seats", "operator": ">=", "value": 5}).json()
+    assert [c["id"] for c in by_int["conversations"]] == [conversation["id"]]
+    by_text = search(api, {"field": "custom_attributes.seats", "operator": "=", "value": "5"}).json()
+    assert [c["id"] for c in by_text["conversations"]] == [other["id"]]
