@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 import orjson
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
@@ -41,6 +42,7 @@ SUPPORTED_VERSIONS = frozenset(
     ["1.0", "1.1", "1.2", "1.3", "1.4", "2.0", "2.1", "2.2", "2.3", "2.4", "2.5", "2.6", "2.7", "2.8", "2.9", "2.10"]
 )
 DEFAULT_VERSION = "2.10"
+RETRIES = 3  # attempts of one request's transaction (see endpoint)
 MAX_BODY_BYTES = 4 * 1024 * 1024  # attachments travel as base64 in JSON; 4 MiB leaves room for ten small files
 
 Model = TypeVar("Model", bound=BaseModel)
@@ -246,7 +248,7 @@ def endpoint(write: bool) -> Callable[[Handler], Callable[[Request], Awaitable[R
             engine: Engine = request.app.state.engine
             clock: Clock = request.app.state.clock
 
-            def work() -> Response:
+            def once() -> Response:
                 now = clock.now()
                 if not write:
                     with transaction(engine, write=False) as conn:
@@ -259,6 +261,18 @@ def endpoint(write: bool) -> Callable[[Handler], Callable[[Request], Awaitable[R
                     store = Store(conn, workspace.id)
                     wake_due_snoozes(store, now)
                     return handler(Call(request, store, workspace, now, body))
+
+            def work() -> Response:
+                # Two requests racing to insert the same unique row (a contact's external_id, a
+                # tag name) or a PostgreSQL deadlock: the loser's transaction was rolled back, so
+                # running it again is safe, and the second time it sees the winner's row.
+                for attempt in range(RETRIES):
+                    try:
+                        return once()
+                    except (IntegrityError, OperationalError):
+                        if attempt == RETRIES - 1:
+                            raise
+                raise AssertionError("unreachable")
 
             return await run_in_threadpool(work)
 

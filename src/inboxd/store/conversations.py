@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, Select, and_, delete, func, insert, or_, select, update
 
 from inboxd.domain import statistics
 from inboxd.domain.conversations import Change, Conversation, Part, Source
@@ -274,14 +274,16 @@ class Conversations:
     def due_snoozes(self, now: int) -> list[Conversation]:
         """Snoozed conversations whose timer has run out (on the (workspace, state, snoozed_until) index)."""
         rows = self.conn.execute(
-            select(conversations)
-            .where(
-                conversations.c.workspace_id == self.workspace_id,
-                conversations.c.state == "snoozed",
-                conversations.c.snoozed_until <= now,
+            self._locked(
+                select(conversations)
+                .where(
+                    conversations.c.workspace_id == self.workspace_id,
+                    conversations.c.state == "snoozed",
+                    conversations.c.snoozed_until <= now,
+                )
+                .order_by(conversations.c.snoozed_until)
+                .limit(self.WAKE_BATCH)
             )
-            .order_by(conversations.c.snoozed_until)
-            .limit(self.WAKE_BATCH)
         )
         return [to_domain(row._asdict()) for row in rows]
 
@@ -323,10 +325,18 @@ class Conversations:
 
     # -- reads ----------------------------------------------------------------------------------
 
+    def _locked(self, query: Select[Any]) -> Select[Any]:
+        """In a write transaction, lock the rows read: on PostgreSQL two requests changing one
+        conversation then run one after the other, as they do on SQLite (BEGIN IMMEDIATE), so no
+        update is lost. SQLite renders no FOR UPDATE."""
+        return query.with_for_update() if self.conn.info.get("write") else query
+
     def get_row(self, conversation_id: int) -> dict[str, Any] | None:
         row = self.conn.execute(
-            select(conversations).where(
-                conversations.c.workspace_id == self.workspace_id, conversations.c.id == conversation_id
+            self._locked(
+                select(conversations).where(
+                    conversations.c.workspace_id == self.workspace_id, conversations.c.id == conversation_id
+                )
             )
         ).first()
         return row._asdict() if row else None

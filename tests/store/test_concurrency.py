@@ -1,0 +1,98 @@
+"""Writers racing on one conversation, each in its own transaction and connection, as concurrent
+requests are: no update is lost on either engine."""
+
+from __future__ import annotations
+
+import threading
+
+from inboxd.api.http import wake_due_snoozes
+from inboxd.domain import conversations as domain
+from inboxd.domain.contacts import new_contact
+from inboxd.domain.conversations import Actor
+from inboxd.store.engine import transaction
+from inboxd.store.scope import Store
+from inboxd.store.workspaces import workspace_for_token
+from tests.conftest import ACME_TOKEN, T0
+
+WRITERS = 16
+
+
+def _scope(conn):
+    workspace = workspace_for_token(conn, ACME_TOKEN)
+    assert workspace is not None
+    return Store(conn, workspace.id)
+
+
+def _start(engine):
+    with transaction(engine, write=True) as conn:
+        store = _scope(conn)
+        contact = new_contact({"email": "race@example.test"}, T0)
+        store.contacts.insert(contact)
+        conversation, source = domain.start_by_contact(Actor("user", contact["id"]), "hi", None, [], T0)
+        message = store.messages.create(
+            kind="user_message",
+            message_type="inapp",
+            subject="",
+            body="hi",
+            author_type="user",
+            author_id=contact["id"],
+            contact_id=contact["id"],
+            created_at=T0,
+        )
+        return store.conversations.create(conversation, source, message, [contact["id"]]), store.admins.me()
+
+
+def _race(work, count=WRITERS):
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(count)
+
+    def run(i):
+        try:
+            barrier.wait()
+            work(i)
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+
+
+def test_concurrent_replies_are_all_kept_and_counted(engine):
+    conversation_id, admin = _start(engine)
+
+    def reply(i):
+        with transaction(engine, write=True) as conn:
+            store = _scope(conn)
+            before = store.conversations.require(conversation_id)
+            change = domain.reply_as_admin(before, Actor("admin", str(admin["id"])), "comment", f"r{i}", (), T0 + i)
+            store.conversations.apply(before, change)
+
+    _race(reply)
+    with transaction(engine, write=False) as conn:
+        store = _scope(conn)
+        after = store.conversations.require(conversation_id)
+        parts, total = store.conversations.recent_parts(conversation_id)
+    assert total == WRITERS
+    assert after.stats.count_conversation_parts == WRITERS
+    assert sorted(p["body"] for p in parts) == sorted(f"r{i}" for i in range(WRITERS))
+
+
+def test_a_due_snooze_wakes_once_however_many_requests_race(engine):
+    conversation_id, admin = _start(engine)
+    with transaction(engine, write=True) as conn:
+        store = _scope(conn)
+        before = store.conversations.require(conversation_id)
+        store.conversations.apply(before, domain.snooze(before, Actor("admin", str(admin["id"])), T0 + 10, T0))
+
+    def wake(_):
+        with transaction(engine, write=True) as conn:
+            wake_due_snoozes(_scope(conn), T0 + 100)
+
+    _race(wake, 8)
+    with transaction(engine, write=False) as conn:
+        parts, _ = _scope(conn).conversations.recent_parts(conversation_id)
+    assert [p["part_type"] for p in parts] == ["snoozed", "timer_unsnooze"]
