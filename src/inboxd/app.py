@@ -25,6 +25,7 @@ from inboxd.api import (
 )
 from inboxd.api.errors import HANDLERS
 from inboxd.api.http import TokenCache
+from inboxd.api.render_cache import RenderCache
 from inboxd.domain.clock import Clock
 
 ROUTES = [
@@ -92,6 +93,7 @@ def create_app(engine: Engine, clock: Clock | None = None) -> Starlette:
     app.state.engine = engine
     app.state.clock = clock or Clock()
     app.state.tokens = TokenCache()
+    app.state.render_cache = RenderCache()
     app.add_middleware(RequestId)
     return app
 

@@ -208,3 +208,27 @@ def test_what_cannot_be_redacted(api, ada):
         assert missing.status_code == 404
         assert missing.json()["errors"][0]["code"] == "conversation_part_or_message_not_found"
     assert api.post("/conversations/redact", json={"type": "everything", "conversation_id": "1"}).status_code == 400
+
+
+def test_renaming_a_tag_shows_in_conversations_read_before(api, ada):
+    conversation = factories.conversation(api)
+    tag = api.post("/tags", json={"name": "Billing"}).json()
+    api.post(f"/conversations/{conversation['id']}/tags", json={"id": tag["id"], "admin_id": ada["id"]})
+    assert api.get(f"/conversations/{conversation['id']}").json()["tags"]["tags"][0]["name"] == "Billing"
+    api.post("/tags", json={"id": tag["id"], "name": "Invoices"})
+    assert api.get(f"/conversations/{conversation['id']}").json()["tags"]["tags"][0]["name"] == "Invoices"
+
+
+def test_every_read_after_a_write_sees_it(api, ada, clock):
+    conversation = factories.conversation(api)
+    path = f"/conversations/{conversation['id']}"
+    for body in (
+        {"message_type": "close", "type": "admin", "admin_id": ada["id"]},
+        {"message_type": "open", "admin_id": ada["id"]},
+    ):
+        api.get(path)
+        state = api.post(f"{path}/parts", json=body).json()["state"]
+        assert api.get(path).json()["state"] == state
+    api.get(path, params={"display_as": "plaintext"})
+    api.post(f"{path}/reply", json={"type": "admin", "admin_id": ada["id"], "message_type": "note", "body": "<b>x</b>"})
+    assert api.get(path, params={"display_as": "plaintext"}).json()["conversation_parts"]["total_count"] == 3

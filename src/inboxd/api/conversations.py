@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+import orjson
 from pydantic import Field, field_validator
 from starlette.responses import Response
 
 from inboxd.api import cursors
 from inboxd.api.attachments import base_url
 from inboxd.api.http import Call, endpoint, json, parse, per_page
+from inboxd.api.render_cache import RenderCache
 from inboxd.api.types import IdStr, Request, StrictBool, StrictStr
 from inboxd.domain import contacts as contact_rules
 from inboxd.domain import conversations as domain
@@ -114,8 +116,16 @@ def search(call: Call) -> Response:
 
 @endpoint(write=False)
 def retrieve(call: Call) -> Response:
-    conversation_id = call.store.conversations.parse_id(call.path["id"])
-    return json(render_conversation(call, conversation_id))
+    conversations = call.store.conversations
+    conversation_id = conversations.parse_id(call.path["id"])
+    version = conversations.version(conversation_id)
+    cache: RenderCache = call.request.app.state.render_cache
+    key = (call.workspace.id, conversation_id, _plaintext(call), base_url(call.request))
+    document = cache.get(key, version)
+    if document is None:
+        document = orjson.dumps(render_conversation(call, conversation_id))
+        cache.put(key, version, document)
+    return Response(document, media_type="application/json")
 
 
 @endpoint(write=True)

@@ -112,13 +112,12 @@ class Conversations:
         teammates who joined."""
         assert before.id is not None
         old, new = _state_values(before), _state_values(change.conversation)
-        changed = {key: value for key, value in new.items() if old[key] != value}
-        if changed:
-            self.conn.execute(
-                update(conversations)
-                .where(conversations.c.workspace_id == self.workspace_id, conversations.c.id == before.id)
-                .values(**changed)
-            )
+        changed: dict[str, Any] = {key: value for key, value in new.items() if old[key] != value}
+        self.conn.execute(
+            update(conversations)
+            .where(conversations.c.workspace_id == self.workspace_id, conversations.c.id == before.id)
+            .values(**changed, version=conversations.c.version + 1)
+        )
         if before.stats.first_contact_reply_at is None and change.conversation.stats.first_contact_reply_at:
             self._set_first_contact_reply(before.id, change)
         ids = [
@@ -339,7 +338,30 @@ class Conversations:
                 )
             )
         ).first()
+        if row is not None and self.conn.info.get("write"):
+            # Read to be changed: whatever this transaction does to the conversation or what it
+            # shows (parts, tags, contacts, ticket), its rendered document is stale from now on.
+            self.bump_version([conversation_id])
         return row._asdict() if row else None
+
+    def bump_version(self, ids: Sequence[int] | Any) -> None:
+        """Invalidate rendered documents: ``ids`` is a list of ids or a subquery of them."""
+        self.conn.execute(
+            update(conversations)
+            .where(conversations.c.workspace_id == self.workspace_id, conversations.c.id.in_(ids))
+            .values(version=conversations.c.version + 1)
+        )
+
+    def version(self, conversation_id: int) -> int:
+        """The conversation's render version (one primary-key read), or Intercom's 404."""
+        found = self.conn.execute(
+            select(conversations.c.version).where(
+                conversations.c.workspace_id == self.workspace_id, conversations.c.id == conversation_id
+            )
+        ).scalar()
+        if found is None:
+            raise NotFound("Resource Not Found")
+        return int(found)
 
     def get(self, conversation_id: int) -> Conversation | None:
         row = self.get_row(conversation_id)

@@ -52,6 +52,9 @@ access_tokens = Table(
     Column("token_sha256", String(64), primary_key=True),
     Column("workspace_id", Id, ForeignKey("workspaces.id"), nullable=False),
     Column("created_at", BigInteger, nullable=False),
+    # "file": listed in the workspace file, which owns it (dropped from the file = revoked);
+    # "cli": made by `inboxd token create`, which applying the file leaves alone.
+    Column("origin", String(8), nullable=False, default="file", server_default="file"),
     Index(None, "workspace_id"),
 )
 
@@ -252,6 +255,9 @@ conversations = Table(
     ),
     Column("stat_reply_durations", JSON, nullable=False, default=list),
     Column("stat_awaiting_reply_since", BigInteger, nullable=True),
+    # Bumped by every write transaction that touches the conversation or what it shows (parts,
+    # tags, contacts, ticket): the key of the rendered-document cache (api/render_cache.py).
+    Column("version", BigInteger, nullable=False, default=0, server_default="0"),
     # The list endpoint walks this index newest-updated first; the id breaks ties.
     Index(None, "workspace_id", "updated_at", "id"),
     Index(None, "workspace_id", "created_at", "id"),
@@ -387,5 +393,26 @@ token_stats = Table(
     Column("workspace_id", Id, ForeignKey("workspaces.id"), primary_key=True),
     Column("token", String(MAX_TOKEN_LENGTH), primary_key=True),
     Column("documents", BigInteger, nullable=False),
+    sqlite_with_rowid=False,
+)
+
+# Tokens revoked by `inboxd token revoke`: kept so that applying the workspace file again does not
+# bring back a token that is still listed there (docs/security.md).
+revoked_tokens = Table(
+    "revoked_tokens",
+    metadata,
+    Column("token_sha256", String(64), primary_key=True),
+    Column("workspace_id", Id, ForeignKey("workspaces.id"), nullable=False),
+    Column("revoked_at", BigInteger, nullable=False),
+)
+
+# Calls per token per 10-second window, shared by every process on the database (api/rate_limits.py).
+# No foreign key: a revoked token's rows are deleted with it, and the counter outlives nothing else.
+rate_limits = Table(
+    "rate_limits",
+    metadata,
+    Column("token_sha256", String(64), primary_key=True),
+    Column("window_start", BigInteger, primary_key=True),
+    Column("calls", BigInteger, nullable=False),
     sqlite_with_rowid=False,
 )

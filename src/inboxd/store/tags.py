@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Connection, insert, select, update
 
 from inboxd.store.engine import inserted_id
-from inboxd.store.tables import tags
+from inboxd.store.tables import conversation_tags, conversations, tags
 
 
 class Tags:
@@ -53,4 +53,13 @@ class Tags:
             update(tags)
             .where(tags.c.workspace_id == self.workspace_id, tags.c.id == tag_id)
             .values(name=name, name_folded=name.casefold())
+        )
+        # Conversations show their tags' names: their rendered documents are stale now.
+        tagged = select(conversation_tags.c.conversation_id).where(
+            conversation_tags.c.workspace_id == self.workspace_id, conversation_tags.c.tag_id == tag_id
+        )
+        self.conn.execute(
+            update(conversations)
+            .where(conversations.c.workspace_id == self.workspace_id, conversations.c.id.in_(tagged))
+            .values(version=conversations.c.version + 1)
         )

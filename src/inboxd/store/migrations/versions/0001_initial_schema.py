@@ -295,6 +295,7 @@ def upgrade() -> None:
         sa.Column("stat_count_conversation_parts", sa.BigInteger(), nullable=True),
         sa.Column("stat_reply_durations", sa.JSON(), nullable=False),
         sa.Column("stat_awaiting_reply_since", sa.BigInteger(), nullable=True),
+        sa.Column("version", sa.BigInteger(), server_default="0", nullable=False),
         sa.ForeignKeyConstraint(["source_id"], ["messages.id"], name=op.f("fk_conversations_source_id_messages")),
         sa.ForeignKeyConstraint(
             ["workspace_id"], ["workspaces.id"], name=op.f("fk_conversations_workspace_id_workspaces")
