@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Select, and_, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, Select, and_, bindparam, delete, func, insert, or_, select, update
 
 from inboxd.domain import statistics
 from inboxd.domain.conversations import Change, Conversation, Part, Source
@@ -28,6 +28,23 @@ from inboxd.store.tables import (
 # What a redacted body becomes: the text is overwritten in the database, not flagged and kept.
 REDACTED_BODY = ""
 MAX_RENDERED_PARTS = 500  # Intercom returns the 500 most recent parts (spec, retrieveConversation).
+
+# Hot statements, built once with bind parameters (see any_due_snooze).
+_ANY_DUE = (
+    select(conversations.c.id)
+    .where(
+        conversations.c.workspace_id == bindparam("ws"),
+        conversations.c.state == "snoozed",
+        conversations.c.snoozed_until <= bindparam("now"),
+    )
+    .limit(1)
+)
+_VERSION = select(conversations.c.version).where(
+    conversations.c.workspace_id == bindparam("ws"), conversations.c.id == bindparam("id")
+)
+_COUNT = (
+    select(func.count()).select_from(conversations).where(conversations.c.workspace_id == bindparam("ws"))
+)  # Intercom returns the 500 most recent parts (spec, retrieveConversation).
 
 _STATE_COLUMNS = (
     "created_at",
@@ -287,18 +304,9 @@ class Conversations:
         return [to_domain(row._asdict()) for row in rows]
 
     def any_due_snooze(self, now: int) -> bool:
-        return (
-            self.conn.execute(
-                select(conversations.c.id)
-                .where(
-                    conversations.c.workspace_id == self.workspace_id,
-                    conversations.c.state == "snoozed",
-                    conversations.c.snoozed_until <= now,
-                )
-                .limit(1)
-            ).first()
-            is not None
-        )
+        """Asked before every request: a statement built once (module top) costs a third of one
+        built per call, whose cache key SQLAlchemy must compute each time (docs/decisions.md)."""
+        return self.conn.execute(_ANY_DUE, {"ws": self.workspace_id, "now": now}).first() is not None
 
     def latest_for_contact(self, contact_id: str) -> int | None:
         """The contact's most recently updated conversation (`POST /conversations/last/reply`)."""
@@ -354,11 +362,7 @@ class Conversations:
 
     def version(self, conversation_id: int) -> int:
         """The conversation's render version (one primary-key read), or Intercom's 404."""
-        found = self.conn.execute(
-            select(conversations.c.version).where(
-                conversations.c.workspace_id == self.workspace_id, conversations.c.id == conversation_id
-            )
-        ).scalar()
+        found = self.conn.execute(_VERSION, {"ws": self.workspace_id, "id": conversation_id}).scalar()
         if found is None:
             raise NotFound("Resource Not Found")
         return int(found)
@@ -385,11 +389,7 @@ class Conversations:
         return to_domain(self.require_row(conversation_id))
 
     def count(self) -> int:
-        return int(
-            self.conn.execute(
-                select(func.count()).select_from(conversations).where(conversations.c.workspace_id == self.workspace_id)
-            ).scalar_one()
-        )
+        return int(self.conn.execute(_COUNT, {"ws": self.workspace_id}).scalar_one())
 
     def page(self, limit: int, after: tuple[int, int] | None) -> list[dict[str, Any]]:
         """Newest-updated first; ``after`` is the (updated_at, id) of the previous page's last row."""
