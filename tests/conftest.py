@@ -10,11 +10,15 @@ Without it they are skipped with that reason; ``.ci/run`` sets it and sets
 from __future__ import annotations
 
 import os
+import shutil
+import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import Engine, make_url, text
+from sqlalchemy.exc import ProgrammingError
 from starlette.testclient import TestClient
 
 from inboxd.app import create_app
@@ -101,8 +105,17 @@ class _Postgres:
             return
         name = make_url(cls.url).database
         admin = make_engine(POSTGRES_URL, pool_size=1)
-        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        # PostgreSQL 15 refuses FORCE while an autovacuum worker is in the database (not a process
+        # this role may terminate; the suite writes enough to wake one): wait for it to finish.
+        for attempt in range(30):
+            try:
+                with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                    conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                break
+            except ProgrammingError:
+                if attempt == 29:
+                    raise
+                time.sleep(1.0)
         admin.dispose()
         cls.url = None
 
@@ -111,15 +124,30 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     _Postgres.drop()
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def engine(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[Engine]:
-    if request.param == "postgres":
-        engine = _Postgres.engine()
-    else:
-        engine = make_engine(f"sqlite:///{tmp_path}/inboxd.sqlite3")
-        migrate.upgrade(engine)
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite database holding the two workspaces, made once: each test copies it
+    (a file copy instead of running every migration again)."""
+    path = tmp_path_factory.mktemp("template") / "inboxd.sqlite3"
+    engine = make_engine(f"sqlite:///{path}")
+    migrate.upgrade(engine)
     with transaction(engine, write=True) as conn:
         apply_workspace_file(conn, WORKSPACES, T0)
+    with engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    engine.dispose()
+    return path
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def engine(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> Iterator[Engine]:
+    if request.param == "postgres":
+        engine = _Postgres.engine()
+        with transaction(engine, write=True) as conn:
+            apply_workspace_file(conn, WORKSPACES, T0)
+    else:
+        shutil.copyfile(sqlite_template, tmp_path / "inboxd.sqlite3")
+        engine = make_engine(f"sqlite:///{tmp_path}/inboxd.sqlite3")
     yield engine
     engine.dispose()
 
