@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: serve test migrate lint check clean
+.PHONY: serve test fuzz migrate lint check clean bench-search reliability
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,14 +22,23 @@ migrate: $(STAMP)
 test: $(STAMP)  ## the whole suite; PostgreSQL half runs when INBOXD_TEST_POSTGRES_URL is set
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+fuzz: $(STAMP)  ## the spec fuzzed at length (FUZZ_EXAMPLES, FUZZ_SEED); the result goes to docs/fuzzing.md
+	$(BIN)/python scripts/fuzz.py
+
 lint: $(STAMP)  ## static checks: ruff, mypy --strict, the import contracts, the generated docs
-	$(BIN)/ruff check src tests scripts
-	$(BIN)/ruff format --check src tests scripts
+	$(BIN)/ruff check src tests scripts bench
+	$(BIN)/ruff format --check src tests scripts bench
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 	$(BIN)/python scripts/coverage.py --check
 
 check: lint test
+
+reliability: $(STAMP)  ## SIGKILL mid-load ×20 and 32-client bursts, both engines, 1 and 2 workers → docs/reliability.md (RELIABILITY_ARGS apply; PostgreSQL via INBOXD_TEST_POSTGRES_URL)
+	$(BIN)/python -m tests.reliability.long $(RELIABILITY_ARGS)
+
+bench-search: $(STAMP)  ## search latency at 10k/100k/1M on SQLite and PostgreSQL → bench/BENCHMARKS.md (BENCH_ARGS apply)
+	$(BIN)/python bench/search_bench.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -25,6 +25,7 @@ SERVE_OPTIONS = {
     "--database-url": "INBOXD_DATABASE_URL",
     "--workspace-file": "INBOXD_WORKSPACE_FILE",
     "--workers": "INBOXD_WORKERS",
+    "--rate-limit": "INBOXD_RATE_LIMIT",
 }
 
 WORKSPACE_FILE = """

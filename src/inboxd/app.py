@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import re
 import uuid
 from typing import Any
 
 from sqlalchemy import Engine
 from starlette.applications import Starlette
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -17,6 +20,7 @@ from inboxd.api import (
     contacts,
     conversation_parts,
     conversations,
+    health,
     messages,
     tags,
     teams,
@@ -25,13 +29,38 @@ from inboxd.api import (
 )
 from inboxd.api.errors import HANDLERS
 from inboxd.api.http import TokenCache
+from inboxd.api.rate_limits import DEFAULT_PER_MINUTE, RateLimiter
 from inboxd.api.render_cache import RenderCache
 from inboxd.domain.clock import Clock
 
+
+def _segment_but(*words: str) -> Convertor[str]:
+    """One path segment, but not one of a few literal words. `/conversations/search` exists for POST
+    only, so `GET /conversations/search` must be a 405 naming POST, not the lookup of a conversation
+    whose id is "search"; and `/admins/activity_logs`, an operation inboxd does not serve, must be a
+    route-not-found like every other one, not an unknown admin (found by fuzzing the spec)."""
+
+    class SegmentBut(Convertor[str]):
+        regex = f"(?!(?:{'|'.join(map(re.escape, words))})(?![^/]))[^/]+"
+
+        def convert(self, value: str) -> str:
+            return value
+
+        def to_string(self, value: str) -> str:
+            return value
+
+    return SegmentBut()
+
+
+register_url_convertor("conversation_id", _segment_but("search", "redact"))
+register_url_convertor("admin_id", _segment_but("activity_logs"))
+
 ROUTES = [
+    Route("/healthz", health.healthz, methods=["GET", "HEAD"]),
+    Route("/readyz", health.readyz, methods=["GET", "HEAD"]),
     Route("/me", admins.me, methods=["GET"]),
     Route("/admins", admins.list_all, methods=["GET"]),
-    Route("/admins/{id}", admins.retrieve, methods=["GET"]),
+    Route("/admins/{id:admin_id}", admins.retrieve, methods=["GET"]),
     Route("/teams", teams.list_all, methods=["GET"]),
     Route("/teams/{id}", teams.retrieve, methods=["GET"]),
     Route("/contacts", contacts.create, methods=["POST"]),
@@ -47,8 +76,8 @@ ROUTES = [
     Route("/conversations", conversations.create, methods=["POST"]),
     Route("/conversations", conversations.list_all, methods=["GET"]),
     Route("/conversations/search", conversations.search, methods=["POST"]),
-    Route("/conversations/{id}", conversations.retrieve, methods=["GET"]),
-    Route("/conversations/{id}", conversations.update, methods=["PUT"]),
+    Route("/conversations/{id:conversation_id}", conversations.retrieve, methods=["GET"]),
+    Route("/conversations/{id:conversation_id}", conversations.update, methods=["PUT"]),
     Route("/conversations/redact", conversation_parts.redact, methods=["POST"]),
     Route("/conversations/{id}/reply", conversation_parts.reply, methods=["POST"]),
     Route("/conversations/{id}/parts", conversation_parts.manage, methods=["POST"]),
@@ -65,7 +94,8 @@ ROUTES = [
 
 class RequestId:
     """Gives every request a fresh id and echoes it as ``X-Request-Id`` on every response,
-    the same id that an ``error.list`` body carries."""
+    the same id that an ``error.list`` body carries. Also adds the rate-limit headers that
+    api/http.py left in the request's state, to every authenticated response (not to a 401)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -82,17 +112,20 @@ class RequestId:
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = [h for h in message.get("headers", []) if h[0].lower() != b"x-request-id"]
-                message = {**message, "headers": [*headers, header]}
+                extra = state.get("rate_limit_headers") if message["status"] != 401 else None
+                message = {**message, "headers": [*headers, header, *(extra or ())]}
             await send(message)
 
         await self.app(scope, receive, send_with_id)
 
 
-def create_app(engine: Engine, clock: Clock | None = None) -> Starlette:
+def create_app(engine: Engine, clock: Clock | None = None, rate_limit: int = DEFAULT_PER_MINUTE) -> Starlette:
+    """``rate_limit``: calls per minute per token, enforced per 10-second window; 0 disables."""
     app = Starlette(routes=ROUTES, exception_handlers=HANDLERS)
     app.state.engine = engine
     app.state.clock = clock or Clock()
     app.state.tokens = TokenCache()
+    app.state.rate_limiter = RateLimiter(engine, rate_limit) if rate_limit > 0 else None
     app.state.render_cache = RenderCache()
     app.add_middleware(RequestId)
     return app
@@ -102,4 +135,5 @@ def asgi_from_env() -> Any:
     """The app a granian worker imports: settings come from the environment `inboxd serve` set."""
     from inboxd.store.engine import database_url_from_env, make_engine
 
-    return create_app(make_engine(database_url_from_env()))
+    rate_limit = int(os.environ.get("INBOXD_RATE_LIMIT") or DEFAULT_PER_MINUTE)
+    return create_app(make_engine(database_url_from_env()), rate_limit=rate_limit)

@@ -1,12 +1,14 @@
-"""`inboxd serve | migrate`: one entry point, every setting a flag or an ``INBOXD_*`` variable."""
+"""`inboxd serve | migrate | seed | token`: one entry point, every setting a flag or an ``INBOXD_*`` variable."""
 
 from __future__ import annotations
 
 import os
 import sys
+import time
 
 import click
 
+from inboxd.api.rate_limits import DEFAULT_PER_MINUTE
 from inboxd.config import ConfigError, load_workspace_file
 from inboxd.domain.clock import Clock
 from inboxd.store import migrate as migrations
@@ -74,7 +76,16 @@ def migrate(database_url: str) -> None:
     type=click.IntRange(1, 64),
     help="Worker processes.",
 )
-def serve(host: str, port: int, database_url: str, workspace_file: str | None, workers: int) -> None:
+@click.option(
+    "--rate-limit",
+    envvar="INBOXD_RATE_LIMIT",
+    show_envvar=True,
+    default=DEFAULT_PER_MINUTE,
+    show_default=True,
+    type=click.IntRange(0),
+    help="Calls per minute per token, enforced per 10-second window (a sixth each); 0 disables.",
+)
+def serve(host: str, port: int, database_url: str, workspace_file: str | None, workers: int, rate_limit: int) -> None:
     """Start the HTTP server (applies migrations and the workspace file first)."""
     database_url = normalise_url(database_url)
     engine = make_engine(database_url)
@@ -99,6 +110,7 @@ def serve(host: str, port: int, database_url: str, workspace_file: str | None, w
     from granian.constants import Interfaces
 
     os.environ["INBOXD_DATABASE_URL"] = database_url
+    os.environ["INBOXD_RATE_LIMIT"] = str(rate_limit)
     click.echo(f"inboxd listening on {_base_url(host, port)} ({workers} worker{'s' if workers > 1 else ''})")
     sys.stdout.flush()
     Granian(
@@ -109,6 +121,103 @@ def serve(host: str, port: int, database_url: str, workspace_file: str | None, w
         workers=workers,
         factory=True,
     ).serve()
+
+
+def _parts_range(_ctx: click.Context, _param: click.Parameter, value: str) -> tuple[int, int]:
+    low, sep, high = value.partition("-")
+    try:
+        bounds = (int(low), int(high) if sep else int(low))
+    except ValueError:
+        raise click.BadParameter("expected a range like 1-30 (or one number)") from None
+    if not 0 <= bounds[0] <= bounds[1] <= 500:
+        raise click.BadParameter("expected 0 <= low <= high <= 500")
+    return bounds
+
+
+@main.command("seed")
+@database_option
+@click.option(
+    "--workspace",
+    default=None,
+    help="id_code of the workspace to fill. Default: the first workspace; an empty database gets the demo one.",
+)
+@click.option("--conversations", type=click.IntRange(0), default=1000, show_default=True, help="How many to add.")
+@click.option(
+    "--contacts", type=click.IntRange(1), default=None, help="Contacts to create. Default: conversations / 5."
+)
+@click.option("--admins", type=click.IntRange(0, 1000), default=0, show_default=True, help="Extra admins to create.")
+@click.option(
+    "--tags", type=click.IntRange(0, 1000), default=36, show_default=True, help="Tags to use (created if missing)."
+)
+@click.option(
+    "--parts-per-conversation",
+    "parts",
+    default="1-30",
+    show_default=True,
+    callback=_parts_range,
+    help="Range of conversation parts each conversation gets (fewer when its history reaches now).",
+)
+@click.option("--seed", "seed_value", type=int, default=0, show_default=True, help="Same seed, same data.")
+@click.option("--now", type=int, default=None, help="Unix time the two years of history end at. Default: now.")
+@click.option(
+    "--jobs",
+    type=click.IntRange(1, 64),
+    default=os.cpu_count() or 1,
+    show_default="the number of CPUs",
+    help="Processes generating conversations (the data does not depend on it).",
+)
+def seed_command(
+    database_url: str,
+    workspace: str | None,
+    conversations: int,
+    contacts: int | None,
+    admins: int,
+    tags: int,
+    parts: tuple[int, int],
+    seed_value: int,
+    now: int | None,
+    jobs: int,
+) -> None:
+    """Fill a workspace with realistic conversations (benchmarks, demos)."""
+    from inboxd import seed as seeding
+
+    engine = make_engine(normalise_url(database_url))
+    migrations.upgrade(engine)
+    clock_now = Clock().now()
+    with transaction(engine, write=True) as conn:
+        if not has_any_workspace(conn):
+            demo, token = demo_workspace()
+            apply_workspace_file(conn, demo, clock_now)
+            _announce_demo(token, "127.0.0.1", 8000)
+    options = seeding.Options(
+        conversations=conversations,
+        contacts=contacts,
+        admins=admins,
+        tags=tags,
+        parts=parts,
+        seed=seed_value,
+        now=now if now is not None else clock_now,
+        jobs=jobs,
+    )
+    started = time.monotonic()
+    try:
+        with click.progressbar(
+            length=conversations, label="conversations", show_eta=True, show_pos=True, item_show_func=lambda s: s
+        ) as bar:
+
+            def progress(done: int) -> None:
+                rate = done / max(time.monotonic() - started, 1e-6)
+                bar.update(done - bar.pos, f"{rate:,.0f}/s")
+
+            report = seeding.seed(engine, workspace, options, progress)
+    except LookupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        engine.dispose()
+    click.echo(
+        f"workspace {report.workspace}: {report.conversations:,} conversations, {report.parts:,} parts, "
+        f"{report.contacts:,} contacts, {report.tokens:,} index rows in {time.monotonic() - started:,.1f} s"
+    )
 
 
 def _base_url(host: str, port: int, reachable: bool = False) -> str:
@@ -132,6 +241,55 @@ def _announce_demo(token: str, host: str, port: int) -> None:
         f"  curl -H 'Authorization: Bearer {token}' {_base_url(host, port, reachable=True)}/me\n"
         f"{line}\n"
     )
+
+
+@main.group()
+def token() -> None:
+    """Create and revoke access tokens (docs/security.md)."""
+
+
+@token.command("create")
+@database_option
+@click.option("--workspace", "id_code", required=True, help="id_code of the workspace the token opens.")
+def token_create(database_url: str, id_code: str) -> None:
+    """Make a new token for a workspace and print it, once: only its hash is stored."""
+    from inboxd.store import access_tokens
+
+    engine = make_engine(normalise_url(database_url))
+    migrations.upgrade(engine)
+    try:
+        with transaction(engine, write=True) as conn:
+            workspace, new_token = access_tokens.create(conn, id_code, Clock().now())
+    except LookupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        engine.dispose()
+    click.echo(f"new token for workspace {workspace.id_code} ({workspace.name}), shown only this once:", err=True)
+    click.echo(new_token)
+
+
+@token.command("revoke")
+@database_option
+@click.argument("token_value", metavar="TOKEN")
+def token_revoke(database_url: str, token_value: str) -> None:
+    """Revoke a token at once, in every running inboxd process. A workspace file that still lists
+    it does not bring it back: remove it from the file too. TOKEN "-" reads the token from standard
+    input (it then stays out of the shell history and the process list)."""
+    from inboxd.store import access_tokens
+
+    if token_value == "-":
+        token_value = sys.stdin.readline()
+
+    engine = make_engine(normalise_url(database_url))
+    migrations.upgrade(engine)
+    try:
+        with transaction(engine, write=True) as conn:
+            workspace = access_tokens.revoke(conn, token_value.strip(), Clock().now())
+    finally:
+        engine.dispose()
+    if workspace is None:
+        raise click.ClickException("no workspace has this token (already revoked, or mistyped)")
+    click.echo(f"revoked a token of workspace {workspace.id_code} ({workspace.name})")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -113,3 +113,17 @@ def test_unknown_admin_is_404_admin_not_found(api, admin_id):
     response = api.get(f"/admins/{admin_id}")
     assert response.status_code == 404
     assert error(response) == {"code": "admin_not_found", "message": "Admin not found"}
+
+
+@pytest.mark.parametrize(("value", "status"), [("true", 200), ("false", 200), ("yes", 400), ("", 400)])
+def test_display_avatar_must_be_a_boolean(api, value, status):
+    # The spec types it as a boolean; inboxd always lists avatars but refuses a malformed value.
+    response = api.get(f"/admins?display_avatar={value}")
+    assert response.status_code == status
+    if status == 400:
+        expected = {
+            "code": "parameter_invalid",
+            "message": "display_avatar must be a boolean",
+            "field": "display_avatar",
+        }
+        assert error(response) == expected

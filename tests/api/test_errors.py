@@ -146,6 +146,15 @@ def test_wrong_method_on_an_item_path_lists_its_methods(api):
     assert "PATCH" not in allowed
 
 
+@pytest.mark.parametrize(("method", "path"), [("GET", "/conversations/search"), ("PUT", "/conversations/redact")])
+def test_a_literal_path_with_another_method_is_405_not_a_conversation_lookup(api, method, path):
+    # Found by fuzzing the spec: "search" and "redact" used to be looked up as conversation ids (404).
+    response = api.request(method, path, json={}, validate=False)
+
+    error_of(response, 405, "method_not_allowed")
+    assert response.headers["allow"] == "POST"
+
+
 # -- the JSON body -----------------------------------------------------------------------------
 
 
@@ -190,6 +199,13 @@ def test_unsupported_versions_are_400_intercom_version_invalid(api, version):
 
     error = error_of(response, 400, "intercom_version_invalid")
     assert version.strip() in error["message"]
+
+
+def test_an_empty_version_header_is_400_not_the_default(api):
+    # Absent means 2.10; sent empty, it names no version of the spec's enum (found by fuzzing).
+    response = api.get("/me", headers={"Intercom-Version": ""})
+
+    error_of(response, 400, "intercom_version_invalid")
 
 
 def test_unsupported_version_refuses_a_write(api):

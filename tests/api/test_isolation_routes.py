@@ -139,6 +139,8 @@ NO_FOREIGN_IDS = {
     ("GET", "/conversations"),
     ("POST", "/conversations/search"),
     ("GET", "/attachments/{token}/{name}"),
+    ("GET", "/healthz"),  # no token, no workspace (api/health.py)
+    ("GET", "/readyz"),
 }
 
 

@@ -96,3 +96,21 @@ def test_a_due_snooze_wakes_once_however_many_requests_race(engine):
     with transaction(engine, write=False) as conn:
         parts, _ = _scope(conn).conversations.recent_parts(conversation_id)
     assert [p["part_type"] for p in parts] == ["snoozed", "timer_unsnooze"]
+
+
+def test_a_read_sees_one_snapshot_while_a_write_commits(engine):
+    """A GET reads the conversation row, then its parts: a reply committed in between must show in
+    neither (on PostgreSQL, READ COMMITTED would show the part beside the row from before it)."""
+    conversation_id, admin = _start(engine)
+    with transaction(engine, write=False) as conn:
+        store = _scope(conn)
+        before = store.conversations.require(conversation_id)
+        with transaction(engine, write=True) as other:
+            writer = _scope(other)
+            current = writer.conversations.require(conversation_id)
+            change = domain.reply_as_admin(current, Actor("admin", str(admin["id"])), "comment", "in between", (), T0)
+            writer.conversations.apply(current, change)
+        parts, total = store.conversations.recent_parts(conversation_id)
+        assert (before.stats.count_conversation_parts, total, parts) == (0, 0, [])
+    with transaction(engine, write=False) as conn:
+        assert _scope(conn).conversations.recent_parts(conversation_id)[1] == 1

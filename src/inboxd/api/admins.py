@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.responses import Response
 
 from inboxd.api.http import Call, endpoint, json
-from inboxd.domain.errors import NotFound
+from inboxd.domain.errors import NotFound, ParameterInvalid
 from inboxd.domain.ids import parse_numeric_id
 from inboxd.render import admins as render
 
@@ -20,6 +20,10 @@ def me(call: Call) -> Response:
 
 @endpoint(write=False)
 def list_all(call: Call) -> Response:
+    # The spec types `display_avatar` as a boolean. Avatars are always listed, but a value that is
+    # not a boolean is refused like any malformed parameter.
+    if call.query("display_avatar") not in (None, "true", "false"):
+        raise ParameterInvalid("display_avatar must be a boolean", field="display_avatar")
     return json(render.admin_list(call.store.admins.list()))
 
 

@@ -9,6 +9,8 @@ workspace, so it can call the store without awaiting and without ever choosing t
 from __future__ import annotations
 
 import functools
+import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -22,6 +24,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from inboxd.api.errors import request_id
+from inboxd.api.rate_limits import RateLimiter
 from inboxd.domain import conversations
 from inboxd.domain.clock import Clock
 from inboxd.domain.conversations import Actor
@@ -30,12 +33,14 @@ from inboxd.domain.errors import (
     ParameterInvalid,
     ParameterNotFound,
     PayloadTooLarge,
+    RateLimited,
     Unauthorized,
     VersionInvalid,
 )
+from inboxd.store import access_tokens
 from inboxd.store.engine import transaction
 from inboxd.store.scope import Store
-from inboxd.store.workspaces import WorkspaceRef, workspace_for_token
+from inboxd.store.workspaces import WorkspaceRef, token_digest, workspace_for_digest
 
 # The spec's `intercom_version` enum. Versions are strings: "2.10" is not "2.1" (intercom-facts §3).
 SUPPORTED_VERSIONS = frozenset(
@@ -44,6 +49,9 @@ SUPPORTED_VERSIONS = frozenset(
 DEFAULT_VERSION = "2.10"
 RETRIES = 3  # attempts of one request's transaction (see endpoint)
 MAX_BODY_BYTES = 4 * 1024 * 1024  # attachments travel as base64 in JSON; 4 MiB leaves room for ten small files
+TOKEN_TTL = 5.0  # seconds the gate remembers a token (TokenCache); revocation does not wait for it
+
+log = logging.getLogger("inboxd")
 
 Model = TypeVar("Model", bound=BaseModel)
 
@@ -125,8 +133,9 @@ def _bearer(request: Request) -> str | None:
 
 def _check_version(request: Request) -> None:
     version = request.headers.get("intercom-version")
-    if version is None or version.strip() == "":
+    if version is None:
         return
+    # A header sent empty names no version of the enum: refused like any other value (fuzzing).
     if version.strip() not in SUPPORTED_VERSIONS:
         raise VersionInvalid(
             f"Intercom-Version {version.strip()!r} is not supported; use one of "
@@ -165,54 +174,98 @@ async def _read_body(request: Request) -> dict[str, Any]:
 
 def _refuse_nul(value: Any, path: str) -> None:
     """PostgreSQL text cannot hold NUL characters and no Intercom field needs one: refuse them here,
-    once for every endpoint, rather than let the database fail on them."""
-    if isinstance(value, str):
-        if "\x00" in value:
-            field = path or "(body)"
-            raise ParameterInvalid(f"{field} must not contain NUL characters", field=field)
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            _refuse_nul(key, path or "(key)")
-            _refuse_nul(item, f"{path}.{key}" if path else key)
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            _refuse_nul(item, f"{path}.{index}")
+    once for every endpoint, rather than let the database fail on them. A loop, not recursion: the
+    body may nest as deep as orjson allows (1,024 levels), past Python's recursion limit."""
+    stack: list[tuple[Any, str]] = [(value, path)]
+    while stack:
+        value, path = stack.pop()
+        if isinstance(value, str):
+            if "\x00" in value:
+                field = path or "(body)"
+                raise ParameterInvalid(f"{field} must not contain NUL characters", field=field)
+        elif isinstance(value, dict):
+            for key, item in reversed(value.items()):
+                stack.append((item, f"{path}.{key}" if path else key))
+                stack.append((key, path or "(key)"))
+        elif isinstance(value, list):
+            stack.extend((item, f"{path}.{index}") for index, item in reversed(list(enumerate(value))))
 
 
 class TokenCache:
-    """Tokens change only when `inboxd serve` applies the workspace file, before any worker starts,
-    so a token once found stays valid for the life of the process; unknown tokens are looked up
-    every time."""
+    """Which workspace a token opens, remembered for a few seconds by each process.
 
-    def __init__(self) -> None:
-        self._known: dict[str, WorkspaceRef] = {}
+    Only a gate: it spares a query before the body is read and decides whether the body is worth
+    reading. It is not the authority: every request checks its token again inside its own
+    transaction (:func:`endpoint`), so a token revoked with `inboxd token revoke` opens nothing from
+    the moment the revocation commits, in every process, whatever this cache still holds.
+    Keys are digests: no raw token is kept in memory longer than a request, or compared."""
 
-    def get(self, token: str) -> WorkspaceRef | None:
-        return self._known.get(token)
+    def __init__(self, ttl: float = TOKEN_TTL, monotonic: Callable[[], float] = time.monotonic) -> None:
+        self.ttl = ttl
+        self._monotonic = monotonic
+        self._known: dict[str, tuple[WorkspaceRef, float]] = {}
 
-    def put(self, token: str, workspace: WorkspaceRef) -> None:
+    def get(self, digest: str) -> WorkspaceRef | None:
+        entry = self._known.get(digest)
+        if entry is None or entry[1] <= self._monotonic():
+            return None
+        return entry[0]
+
+    def put(self, digest: str, workspace: WorkspaceRef) -> None:
         if len(self._known) > 10_000:
             self._known.clear()
-        self._known[token] = workspace
+        self._known[digest] = (workspace, self._monotonic() + self.ttl)
+
+    def drop(self, digest: str) -> None:
+        self._known.pop(digest, None)
 
 
-def _lookup_token(engine: Engine, token: str) -> WorkspaceRef | None:
+def _lookup_token(engine: Engine, digest: str) -> WorkspaceRef | None:
     with transaction(engine, write=False) as conn:
-        return workspace_for_token(conn, token)
+        return workspace_for_digest(conn, digest)
 
 
-async def _authenticate(request: Request) -> WorkspaceRef:
+def _refuse(request: Request, reason: str) -> Unauthorized:
+    """Log a failed attempt (never the token: a short prefix of its digest tells attempts apart)."""
+    client = request.client.host if request.client else "?"
+    log.warning("authentication failed: %s (%s %s from %s)", reason, request.method, request.url.path, client)
+    return Unauthorized("Access Token Invalid")
+
+
+async def _authenticate(request: Request) -> tuple[WorkspaceRef, str]:
     token = _bearer(request)
     if token is None:
-        raise Unauthorized("Access Token Invalid")
+        raise _refuse(request, "no bearer token")
+    digest = token_digest(token)
     tokens: TokenCache = request.app.state.tokens
-    workspace = tokens.get(token)
+    workspace = tokens.get(digest)
     if workspace is None:
-        workspace = await run_in_threadpool(_lookup_token, request.app.state.engine, token)
+        workspace = await run_in_threadpool(_lookup_token, request.app.state.engine, digest)
         if workspace is None:
-            raise Unauthorized("Access Token Invalid")
-        tokens.put(token, workspace)
-    return workspace
+            raise _refuse(request, f"unknown token sha256:{digest[:8]}")
+        tokens.put(digest, workspace)
+    return workspace, digest
+
+
+def _check_token(request: Request, store: Store, digest: str) -> None:
+    """The token is still the workspace's, as of this transaction: one primary-key probe."""
+    if not access_tokens.is_live(store.conn, digest, store.workspace_id):
+        request.app.state.tokens.drop(digest)
+        raise _refuse(request, f"revoked token sha256:{digest[:8]}")
+
+
+async def _rate_limit(request: Request, digest: str, now: int) -> None:
+    """Count the call against its token's window; over the limit → 429. The headers go on the
+    response whatever it is (app.RequestId adds them), except a 401."""
+    limiter: RateLimiter | None = request.app.state.rate_limiter
+    if limiter is None:
+        return
+    verdict = limiter.check(digest, now)
+    if verdict is None:
+        verdict = await run_in_threadpool(limiter.sync, digest, now)
+    request.state.rate_limit_headers = verdict.headers(now)
+    if not verdict.allowed:
+        raise RateLimited(f"Exceeded rate limit of {verdict.limit} in 10_seconds; the window resets at {verdict.reset}")
 
 
 Handler = Callable[[Call], Response]
@@ -242,23 +295,29 @@ def endpoint(write: bool) -> Callable[[Handler], Callable[[Request], Awaitable[R
         @functools.wraps(handler)
         async def run(request: Request) -> Response:
             request_id(request)
-            workspace = await _authenticate(request)
-            _check_version(request)
-            body = await _read_body(request)
+            workspace, digest = await _authenticate(request)
             engine: Engine = request.app.state.engine
             clock: Clock = request.app.state.clock
+            await _rate_limit(request, digest, clock.now())
+            _check_version(request)
+            body = await _read_body(request)
 
             def once() -> Response:
-                now = clock.now()
                 if not write:
+                    now = clock.now()
                     with transaction(engine, write=False) as conn:
                         store = Store(conn, workspace.id)
+                        _check_token(request, store, digest)
                         if not store.conversations.any_due_snooze(now):
                             return handler(Call(request, store, workspace, now, body))
                 # Writes, and reads that would see a snooze whose time has come: wake those
                 # conversations first, in the same transaction that then answers.
                 with transaction(engine, write=True) as conn:
+                    # A write happens when it holds the write lock (SQLite: from BEGIN IMMEDIATE
+                    # on), not when it started waiting for it: parts are dated in stored order.
+                    now = clock.now()
                     store = Store(conn, workspace.id)
+                    _check_token(request, store, digest)
                     wake_due_snoozes(store, now)
                     return handler(Call(request, store, workspace, now, body))
 
@@ -274,6 +333,12 @@ def endpoint(write: bool) -> Callable[[Handler], Callable[[Request], Awaitable[R
                             raise
                 raise AssertionError("unreachable")
 
+            if not write and engine.dialect.name == "sqlite":
+                # A SQLite read in WAL mode never waits for a lock and takes microseconds: run it
+                # on the event loop rather than pay a thread hop (docs/decisions.md, Performance).
+                # Writes (which may wait for the write lock) and PostgreSQL (network round trips)
+                # go to the thread pool.
+                return work()
             return await run_in_threadpool(work)
 
         return run
@@ -283,11 +348,12 @@ def endpoint(write: bool) -> Callable[[Handler], Callable[[Request], Awaitable[R
 
 def per_page(call: Call, default: int = 20, maximum: int = 150) -> int:
     raw = call.query("per_page")
-    if raw is None or raw == "":
+    if raw is None:
         return default
     if not (raw.isascii() and raw.strip().isdigit()):
         raise ParameterInvalid("per_page must be an integer", field="per_page")
-    value = int(raw)
+    # Ten thousand digits are an integer too, but int() refuses strings past 4,300 digits.
+    value = int(raw) if len(raw.strip()) <= 6 else maximum + 1
     if value < 1 or value > maximum:
         raise ParameterInvalid(f"per_page must be between 1 and {maximum}", field="per_page")
     return value

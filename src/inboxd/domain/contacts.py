@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from inboxd.domain import ids
 from inboxd.domain.conversations import validate_custom_attribute
 from inboxd.domain.errors import Conflict, ParameterInvalid
-from inboxd.domain.limits import check_lengths
+from inboxd.domain.limits import check_lengths, check_timestamp
 
 ROLES = ("user", "lead")
 
@@ -18,6 +19,8 @@ MAX_LENGTHS = {"external_id": 255, "email": 255, "phone": 64, "name": 255}
 def new_contact(fields: dict[str, Any], now: int) -> dict[str, Any]:
     """A contact row from `POST /contacts` fields (already type-checked by the API layer)."""
     check_lengths(fields, MAX_LENGTHS)
+    check_timestamp(fields.get("signed_up_at"), "signed_up_at")
+    check_timestamp(fields.get("last_seen_at"), "last_seen_at")
     role = fields.get("role") or "user"
     if role not in ROLES:
         raise ParameterInvalid(f"role must be one of {', '.join(ROLES)}", field="role")
@@ -31,6 +34,10 @@ def new_contact(fields: dict[str, Any], now: int) -> dict[str, Any]:
     external_id = fields.get("external_id") or None
     if not (email or external_id or fields.get("role")):
         raise ParameterInvalid("Contacts need an email, an external_id or a role", field="email")
+    avatar = fields.get("avatar") or None
+    if avatar is not None and not is_http_url(avatar):
+        # Rendered as `avatar.image_url`, which the spec types `format: uri`.
+        raise ParameterInvalid("avatar must be an http(s) URL", field="avatar")
     custom_attributes = fields.get("custom_attributes") or {}
     for name, value in custom_attributes.items():
         validate_custom_attribute(name, value)
@@ -41,7 +48,7 @@ def new_contact(fields: dict[str, Any], now: int) -> dict[str, Any]:
         "external_id": external_id,
         "phone": fields.get("phone"),
         "name": fields.get("name"),
-        "avatar": fields.get("avatar"),
+        "avatar": avatar,
         "owner_id": fields.get("owner_id"),
         "unsubscribed_from_emails": bool(fields.get("unsubscribed_from_emails") or False),
         "signed_up_at": fields.get("signed_up_at"),
@@ -50,6 +57,21 @@ def new_contact(fields: dict[str, Any], now: int) -> dict[str, Any]:
         "created_at": now,
         "updated_at": now,
     }
+
+
+_URL_FORBIDDEN = frozenset(' "<>\\^`{|}')
+
+
+def is_http_url(value: str) -> bool:
+    """An absolute http(s) URL with a host, in the characters RFC 3986 allows (no spaces, no raw
+    non-ASCII): what a client can put in an `<img src>` as given."""
+    if not value.isascii() or any(ch in _URL_FORBIDDEN or not ch.isprintable() for ch in value):
+        return False
+    try:
+        parts = urlsplit(value)
+    except ValueError:  # e.g. an unclosed IPv6 bracket: "http://[::1"
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.netloc)
 
 
 def check_unique(

@@ -16,6 +16,8 @@ from typing import Any
 
 from inboxd.domain import statistics
 from inboxd.domain.errors import ParameterInvalid
+from inboxd.domain.html import sanitise, sanitise_required
+from inboxd.domain.limits import check_timestamp
 
 MAX_ATTACHMENT_URLS = 10
 MAX_TITLE_LENGTH = 255
@@ -155,7 +157,7 @@ def start_by_contact(
         type="conversation",
         delivered_as="customer_initiated",
         subject=subject or "",
-        body=body,
+        body=sanitise_required(body),
         author=contact,
         url=None,
         attachments=url_attachments(attachment_urls),
@@ -208,8 +210,9 @@ def reply_as_admin(
 ) -> Change:
     """An admin's comment answers the contact: nobody is waiting any more and the admin joins the
     teammates. A note is internal: it changes neither."""
+    check_timestamp(created_at, "created_at")
     at = created_at if created_at is not None else now
-    part = Part(message_type, admin, at, body=body, attachments=attachments)
+    part = Part(message_type, admin, at, body=sanitise_required(body), attachments=attachments)
     if message_type == "note":
         return advance(conversation, [part], now)
     change = advance(conversation, [part], now, waiting_since=None)
@@ -223,7 +226,7 @@ def reply_as_contact(
 ) -> Change:
     """A contact's comment: the contact waits (from the first unanswered message on) and a closed
     or snoozed conversation opens again."""
-    part = Part("comment", contact, now, body=body, attachments=attachments)
+    part = Part("comment", contact, now, body=sanitise_required(body), attachments=attachments)
     values: dict[str, Any] = {"waiting_since": conversation.waiting_since if conversation.waiting_since else now}
     new_state = _transition(conversation, "contact_reply")
     if new_state is not None:
@@ -238,10 +241,12 @@ def close(conversation: Conversation, admin: Actor, body: str | None, now: int) 
     new_state = _transition(conversation, "close")
     if new_state is None:
         return Change(conversation)
-    return advance(conversation, [Part("close", admin, now, body=body)], now, **_leave_state(new_state))
+    part = Part("close", admin, now, body=sanitise(body) if body is not None else None)
+    return advance(conversation, [part], now, **_leave_state(new_state))
 
 
 def snooze(conversation: Conversation, admin: Actor, until: int, now: int) -> Change:
+    check_timestamp(until, "snoozed_until")
     if until <= now:
         raise ParameterInvalid("snoozed_until must be in the future", field="snoozed_until")
     new_state = _transition(conversation, "snooze")
@@ -262,7 +267,7 @@ def assign(conversation: Conversation, admin: Actor, assignee: Actor, body: str 
     values = {"admin_assignee_id": number} if assignee.type == "admin" else {"team_assignee_id": number}
     # Intercom names the empty assignee "nobody_admin".
     assigned_to = assignee if assignee.id is not None else Actor("nobody_admin", None)
-    part = Part("assignment", admin, now, body=body, assigned_to=assigned_to)
+    part = Part("assignment", admin, now, body=sanitise(body) if body is not None else None, assigned_to=assigned_to)
     return advance(conversation, [part], now, **values)
 
 

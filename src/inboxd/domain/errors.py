@@ -66,3 +66,8 @@ class MethodNotAllowed(IntercomError):
 class PayloadTooLarge(IntercomError):
     status = 413
     code = "request_too_large"
+
+
+class RateLimited(IntercomError):
+    status = 429
+    code = "rate_limit_exceeded"

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from inboxd.domain.errors import ParameterInvalid, UnprocessableEntity
+from inboxd.domain.html import sanitise_required
 
 # The spec's request enum says `in_app`; Intercom's documentation, SDKs and every response say
 # `inapp`, and the spec's own request example sends `conversation`. All three are an in-app message,
@@ -32,6 +33,7 @@ def compose(message_type: str, subject: str | None, body: str | None) -> Outboun
         # The spec's example: a missing or null body is `parameter_invalid` "Body is required".
         raise ParameterInvalid("Body is required", field="body")
     kind = MESSAGE_TYPES[message_type]
+    body = sanitise_required(body)
     if kind == "email":
         if subject is None or not subject.strip():
             # The spec answers this one 422 with code `parameter_not_found` (createMessage examples).

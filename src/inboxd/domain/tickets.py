@@ -15,6 +15,7 @@ from typing import Any
 
 from inboxd.domain.conversations import Actor, Change, Conversation, Part, advance, url_attachment
 from inboxd.domain.errors import ParameterInvalid, ParameterNotFound
+from inboxd.domain.limits import MAX_TIMESTAMP
 
 # The ticket states of the spec's `ticket.ticket_state` enum and the labels Intercom gives them by
 # default (the spec's examples: "submitted" → "Submitted", "in_progress" → "In progress").
@@ -165,7 +166,7 @@ def _boolean(options: dict[str, Any], value: Any, field: str) -> Any:
 def _datetime(options: dict[str, Any], value: Any, field: str) -> Any:
     """A Unix timestamp (seconds, as every date of the API) or an ISO 8601 date-time, kept as given."""
     if isinstance(value, int) and not isinstance(value, bool):
-        if not 0 <= value < _INT_LIMIT:
+        if not 0 <= value < MAX_TIMESTAMP:  # the bound of every request time (domain/limits.py)
             raise ParameterInvalid(f"{field} must be a Unix timestamp or an ISO 8601 date-time", field=field)
         return value
     if isinstance(value, str):

@@ -68,8 +68,16 @@ def is_sqlite(engine: Engine) -> bool:
 
 @contextlib.contextmanager
 def transaction(engine: Engine, write: bool) -> Iterator[Connection]:
-    """One unit of work: commits when the block ends, rolls back when it raises."""
+    """One unit of work: commits when the block ends, rolls back when it raises.
+
+    A read sees one snapshot from its first query to its last. PostgreSQL's default, READ
+    COMMITTED, takes a snapshot per statement: a conversation read while a write commits could
+    show the row from before it and the parts from after it (a close part, the state still open),
+    so reads run REPEATABLE READ there, which never fails a transaction that only reads. Writes
+    stay READ COMMITTED and lock what they change (FOR UPDATE); SQLite transactions are snapshots."""
     with engine.connect() as conn:
+        if not write and conn.dialect.name == "postgresql":
+            conn.execution_options(isolation_level="REPEATABLE READ")  # reset when pooled again
         conn.info["write"] = write
         try:
             with conn.begin():

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine, text
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -26,3 +27,19 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         with conn.begin():
             config.attributes["connection"] = conn
             command.upgrade(config, revision)
+
+
+@functools.cache
+def head_revision() -> str | None:
+    """The newest revision of the migrations this code ships: read from the scripts once per process."""
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return ScriptDirectory.from_config(config).get_current_head()
+
+
+def current_revisions(conn: Connection) -> list[str]:
+    """The revisions alembic's own table says the database is at (one, unless branches exist). A
+    database never migrated has no such table: the query fails, and the caller says not ready."""
+    return list(conn.execute(text("SELECT version_num FROM alembic_version")).scalars())

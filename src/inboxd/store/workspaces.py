@@ -11,6 +11,7 @@ rules are the file's, in its order, each keeping its round-robin turn while its 
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 from dataclasses import dataclass
 
@@ -18,9 +19,18 @@ from sqlalchemy import Connection, delete, insert, select, update
 
 from inboxd.config import AdminConfig, AssignmentRuleConfig, ConfigError, TeamConfig, WorkspaceConfig, WorkspaceFile
 from inboxd.store.engine import inserted_id
-from inboxd.store.tables import access_tokens, admins, assignment_rules, team_members, teams, workspaces
+from inboxd.store.tables import (
+    access_tokens,
+    admins,
+    assignment_rules,
+    revoked_tokens,
+    team_members,
+    teams,
+    workspaces,
+)
 
 OPERATOR_NAME = "Operator"
+log = logging.getLogger("inboxd")
 
 
 def token_digest(token: str) -> str:
@@ -35,10 +45,16 @@ class WorkspaceRef:
 
 
 def workspace_for_token(conn: Connection, token: str) -> WorkspaceRef | None:
+    return workspace_for_digest(conn, token_digest(token))
+
+
+def workspace_for_digest(conn: Connection, digest: str) -> WorkspaceRef | None:
+    """The token's workspace, found by the token's digest: the raw token is never compared with
+    anything, so how long a lookup takes tells nothing about the token (docs/security.md)."""
     row = conn.execute(
         select(workspaces.c.id, workspaces.c.id_code, workspaces.c.name)
         .join(access_tokens, access_tokens.c.workspace_id == workspaces.c.id)
-        .where(access_tokens.c.token_sha256 == token_digest(token))
+        .where(access_tokens.c.token_sha256 == digest)
     ).first()
     return WorkspaceRef(row.id, row.id_code, row.name) if row else None
 
@@ -70,16 +86,29 @@ def apply_workspace(conn: Connection, ws: WorkspaceConfig, now: int) -> Workspac
 
 def _apply_tokens(conn: Connection, workspace_id: int, ws: WorkspaceConfig, now: int) -> None:
     wanted = {token_digest(token) for token in ws.access_tokens}
+    # A token revoked with `inboxd token revoke` stays revoked though the file still lists it: the
+    # next start must not resurrect a leaked token (docs/security.md).
+    revoked = set(
+        conn.execute(select(revoked_tokens.c.token_sha256).where(revoked_tokens.c.token_sha256.in_(wanted))).scalars()
+    )
+    if revoked:
+        log.warning(
+            "workspace %r: %d token(s) in the workspace file were revoked with `inboxd token revoke` and stay "
+            "revoked; remove them from the file",
+            ws.name,
+            len(revoked),
+        )
+        wanted -= revoked
     owners = {
-        row.token_sha256: row.workspace_id
+        row.token_sha256: (row.workspace_id, row.origin)
         for row in conn.execute(
-            select(access_tokens.c.token_sha256, access_tokens.c.workspace_id).where(
+            select(access_tokens.c.token_sha256, access_tokens.c.workspace_id, access_tokens.c.origin).where(
                 access_tokens.c.token_sha256.in_(wanted) | (access_tokens.c.workspace_id == workspace_id)
             )
         )
     }
     for digest in sorted(wanted):
-        owner = owners.get(digest)
+        owner, _ = owners.get(digest, (None, None))
         if owner is None:
             conn.execute(insert(access_tokens).values(token_sha256=digest, workspace_id=workspace_id, created_at=now))
         elif owner != workspace_id:
@@ -89,9 +118,15 @@ def _apply_tokens(conn: Connection, workspace_id: int, ws: WorkspaceConfig, now:
                 f"an access token of workspace {ws.name!r} already belongs to another workspace "
                 "(renamed it? give it the old id_code so that it stays the same workspace)"
             )
-    revoked = [digest for digest, owner in owners.items() if owner == workspace_id and digest not in wanted]
-    if revoked:
-        conn.execute(delete(access_tokens).where(access_tokens.c.token_sha256.in_(revoked)))
+    # The file owns the tokens it listed: one dropped from it is revoked. Tokens made with
+    # `inboxd token create` are not the file's to drop.
+    dropped = [
+        digest
+        for digest, (owner, origin) in owners.items()
+        if owner == workspace_id and origin == "file" and digest not in wanted
+    ]
+    if dropped:
+        conn.execute(delete(access_tokens).where(access_tokens.c.token_sha256.in_(dropped)))
 
 
 def _ensure_operator(conn: Connection, workspace_id: int, code: str, now: int) -> None:
