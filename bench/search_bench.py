@@ -375,7 +375,7 @@ def write_report(path: Path, results: dict[str, Any], command: str) -> None:
         "",
     ]
     for mode in ("store", "http"):
-        engines = sorted({e for (e, _, _) in results[mode]})
+        engines = [e for e in ("sqlite", "postgresql") if any(k[0] == e for k in results[mode])]
         for engine_name in engines:
             names = list(results["queries"])
             mode_sizes = [s for s in sizes if (engine_name, s, names[0]) in results[mode]]
@@ -395,7 +395,7 @@ def write_report(path: Path, results: dict[str, Any], command: str) -> None:
                     results[mode][(engine_name, mode_sizes[-1], name)],
                 )
                 ratio = last["median"] / max(first["median"], 1e-9)
-                ratio_cell = f"{ratio:.1f}×{' ✗' if ratio >= TARGET_RATIO and len(mode_sizes) > 1 else ''}"
+                ratio_cell = f"{ratio:.1f}×{' ✗' if ratio >= TARGET_RATIO else ''}" if len(mode_sizes) > 1 else "—"
                 lines.append(f"| {name} | " + " | ".join(cells) + f" | {last['total']:,} | {ratio_cell} |")
             lines.append("")
     if results["plans"]:
@@ -403,7 +403,11 @@ def write_report(path: Path, results: dict[str, Any], command: str) -> None:
         for (engine_name, name), statements in results["plans"].items():
             lines += [f"<details><summary>{engine_name}: {name}</summary>", "", "```"]
             for statement, plan in statements:
-                lines += [re.sub(r"\s+", " ", statement).strip(), plan, ""]
+                statement = re.sub(r"\s+", " ", statement).strip()
+                statement = re.sub(
+                    r"^SELECT conversations\.id, conversations\.workspace_id, .*? FROM", "SELECT … FROM", statement
+                )
+                lines += [statement, plan, ""]
             lines += ["```", "</details>", ""]
     lines.append("<!-- results:end -->")
     block = "\n".join(lines)

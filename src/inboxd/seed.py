@@ -218,12 +218,17 @@ class _Story:
                 break
             self.t = at
             c = self.conversation
-            if c.state == "snoozed" and c.snoozed_until is not None and c.snoozed_until < at:
+            if c.state == "snoozed" and c.snoozed_until is not None and c.snoozed_until <= at:
                 self.take(domain.wake(c, self.operator))  # what inboxd did when the timer ran out
                 continue
             self.act(self.final(goal) if len(self.parts) == wanted - 1 else self.pick(), recent)
         if rng.random() < 0.5 and self.t + 600 < self.w.now:
+            # An admin reads it (PUT read=true: no part, updated_at moves); a snooze that has run
+            # out by then was woken first, as before any request.
             self.t += rng.randint(1, 600)
+            c = self.conversation
+            if c.state == "snoozed" and c.snoozed_until is not None and c.snoozed_until <= self.t:
+                self.take(domain.wake(c, self.operator))
             self.take(domain.update_attributes(self.conversation, self.operator, self.t, read=True))
 
     def pick(self) -> str:

@@ -302,14 +302,21 @@ def endpoint(write: bool) -> Callable[[Handler], Callable[[Request], Awaitable[R
             _check_version(request)
             body = await _read_body(request)
 
+            def read() -> Response | None:
+                """The answer of a read, or None when a due snooze must be woken first (a write)."""
+                now = clock.now()
+                with transaction(engine, write=False) as conn:
+                    store = Store(conn, workspace.id)
+                    _check_token(request, store, digest)
+                    if store.conversations.any_due_snooze(now):
+                        return None
+                    return handler(Call(request, store, workspace, now, body))
+
             def once() -> Response:
                 if not write:
-                    now = clock.now()
-                    with transaction(engine, write=False) as conn:
-                        store = Store(conn, workspace.id)
-                        _check_token(request, store, digest)
-                        if not store.conversations.any_due_snooze(now):
-                            return handler(Call(request, store, workspace, now, body))
+                    answer = read()
+                    if answer is not None:
+                        return answer
                 # Writes, and reads that would see a snooze whose time has come: wake those
                 # conversations first, in the same transaction that then answers.
                 with transaction(engine, write=True) as conn:
@@ -336,9 +343,11 @@ def endpoint(write: bool) -> Callable[[Handler], Callable[[Request], Awaitable[R
             if not write and engine.dialect.name == "sqlite":
                 # A SQLite read in WAL mode never waits for a lock and takes microseconds: run it
                 # on the event loop rather than pay a thread hop (docs/decisions.md, Performance).
-                # Writes (which may wait for the write lock) and PostgreSQL (network round trips)
-                # go to the thread pool.
-                return work()
+                # Anything that must write (waking a due snooze) and PostgreSQL (network round
+                # trips) goes to the thread pool, where waiting for a lock blocks no one else.
+                answer = read()
+                if answer is not None:
+                    return answer
             return await run_in_threadpool(work)
 
         return run
