@@ -96,7 +96,6 @@ QUERIES = {
 # bench/BENCHMARKS.md has the figures and the proposed fixes; strict xfails turn into failures
 # the day the plans are right, so these markers cannot outlive the problem.
 KNOWN_WHOLE_WORKSPACE = {
-    ("sqlite", "contact_ids"): "correlated EXISTS walks the workspace's (updated_at, id) index",
     ("sqlite", "tag_ids"): "correlated EXISTS walks the workspace's (updated_at, id) index",
     ("sqlite", "body word, rare"): "Planner.total: SELECT count(*) of the workspace's conversations",
     ("postgresql", "body word, rare"): "Planner.total: SELECT count(*) of the workspace's conversations",

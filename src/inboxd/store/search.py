@@ -261,6 +261,11 @@ class Compiler:
         if numeric and item.operator in ("=", "IN"):
             numbers = _integer_ids(item.value)
             return exists().where(scope, owner, value.in_(numbers)) if numbers else false()
+        if field.name == "contact_ids" and item.operator in ("=", "IN"):
+            # A contact takes part in few conversations: start from the contact's index entries
+            # rather than walk the workspace's conversations probing each (tests/search/test_plans.py).
+            wanted = item.value if isinstance(item.value, tuple) else (item.value,)
+            return c.id.in_(select(table.c.conversation_id).where(scope, value.in_(wanted)))
         target: ColumnElement[Any] = cast(value, String) if numeric else value
         if field.tokenised and item.operator in ("=", "IN"):
             given = item.value if isinstance(item.value, tuple) else (item.value,)
