@@ -10,9 +10,9 @@ lazily like any other.
 
 Speed (docs/decisions.md, "Seeding"): conversations are generated in chunks of :data:`CHUNK`, each
 from its own random stream (``--seed``, the chunk's number), so the data does not depend on how many
-processes generate it. ``jobs`` generator processes feed the parent, which writes each chunk in one
-transaction: executemany of plain tuples on SQLite, COPY on PostgreSQL. Conversation and message ids
-are reserved as one block up front, so chunks carry final ids and nothing is read back.
+processes generate it. ``jobs`` generator processes feed the parent, which writes the chunks, ten
+to a transaction: executemany of plain tuples on SQLite, COPY on PostgreSQL. Conversation and
+message ids are reserved as one block up front, so chunks carry final ids and nothing is read back.
 """
 
 from __future__ import annotations
