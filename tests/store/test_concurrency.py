@@ -7,11 +7,11 @@ import threading
 
 from inboxd.api.http import wake_due_snoozes
 from inboxd.domain import conversations as domain
-from inboxd.domain.contacts import new_contact
 from inboxd.domain.conversations import Actor
 from inboxd.store.engine import transaction
 from inboxd.store.scope import Store
 from inboxd.store.workspaces import workspace_for_token
+from tests import factories
 from tests.conftest import ACME_TOKEN, T0
 
 WRITERS = 16
@@ -26,20 +26,7 @@ def _scope(conn):
 def _start(engine):
     with transaction(engine, write=True) as conn:
         store = _scope(conn)
-        contact = new_contact({"email": "race@example.test"}, T0)
-        store.contacts.insert(contact)
-        conversation, source = domain.start_by_contact(Actor("user", contact["id"]), "hi", None, [], T0)
-        message = store.messages.create(
-            kind="user_message",
-            message_type="inapp",
-            subject="",
-            body="hi",
-            author_type="user",
-            author_id=contact["id"],
-            contact_id=contact["id"],
-            created_at=T0,
-        )
-        return store.conversations.create(conversation, source, message, [contact["id"]]), store.admins.me()
+        return factories.stored_conversation(store, T0, "race@example.test", body="hi"), store.admins.me()
 
 
 def _race(work, count=WRITERS):

@@ -7,12 +7,12 @@ import pytest
 from sqlalchemy import func, select
 
 from inboxd.domain import conversations as domain
-from inboxd.domain.contacts import new_contact
 from inboxd.domain.conversations import Actor
 from inboxd.store.engine import make_engine, transaction
 from inboxd.store.scope import Store
 from inboxd.store.tables import conversation_contacts, conversations
 from inboxd.store.workspaces import workspace_for_token
+from tests import factories
 from tests.conftest import ACME_TOKEN, GLOBEX_TOKEN, T0
 
 
@@ -22,26 +22,8 @@ def _store(conn, token):
     return Store(conn, workspace.id)
 
 
-def _new_contact(store, now):
-    row = new_contact({"email": f"c{now}@example.test"}, now)
-    store.contacts.insert(row)
-    return row
-
-
 def _start(store, now):
-    contact = _new_contact(store, now)
-    conversation, source = domain.start_by_contact(Actor("user", contact["id"]), "hello", None, [], now)
-    message_id = store.messages.create(
-        kind="user_message",
-        message_type="inapp",
-        subject="",
-        body="hello",
-        author_type="user",
-        author_id=contact["id"],
-        contact_id=contact["id"],
-        created_at=now,
-    )
-    return store.conversations.create(conversation, source, message_id, [contact["id"]])
+    return factories.stored_conversation(store, now, f"c{now}@example.test")
 
 
 def test_data_survives_a_new_engine(engine):
