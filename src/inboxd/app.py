@@ -32,6 +32,7 @@ from inboxd.api.http import TokenCache
 from inboxd.api.rate_limits import DEFAULT_PER_MINUTE, RateLimiter
 from inboxd.api.render_cache import RenderCache
 from inboxd.domain.clock import Clock
+from inboxd.search.query import DEFAULT_COUNT_LIMIT
 
 
 def _segment_but(*words: str) -> Convertor[str]:
@@ -119,14 +120,21 @@ class RequestId:
         await self.app(scope, receive, send_with_id)
 
 
-def create_app(engine: Engine, clock: Clock | None = None, rate_limit: int = DEFAULT_PER_MINUTE) -> Starlette:
-    """``rate_limit``: calls per minute per token, enforced per 10-second window; 0 disables."""
+def create_app(
+    engine: Engine,
+    clock: Clock | None = None,
+    rate_limit: int = DEFAULT_PER_MINUTE,
+    search_count_limit: int = DEFAULT_COUNT_LIMIT,
+) -> Starlette:
+    """``rate_limit``: calls per minute per token, enforced per 10-second window; 0 disables.
+    ``search_count_limit``: a search's total_count is exact up to it (0: always exact)."""
     app = Starlette(routes=ROUTES, exception_handlers=HANDLERS)
     app.state.engine = engine
     app.state.clock = clock or Clock()
     app.state.tokens = TokenCache()
     app.state.rate_limiter = RateLimiter(engine, rate_limit) if rate_limit > 0 else None
     app.state.render_cache = RenderCache()
+    app.state.search_count_limit = search_count_limit or None
     app.add_middleware(RequestId)
     return app
 
@@ -136,4 +144,5 @@ def asgi_from_env() -> Any:
     from inboxd.store.engine import database_url_from_env, make_engine
 
     rate_limit = int(os.environ.get("INBOXD_RATE_LIMIT") or DEFAULT_PER_MINUTE)
-    return create_app(make_engine(database_url_from_env()), rate_limit=rate_limit)
+    count_limit = int(os.environ.get("INBOXD_SEARCH_COUNT_LIMIT") or DEFAULT_COUNT_LIMIT)
+    return create_app(make_engine(database_url_from_env()), rate_limit=rate_limit, search_count_limit=count_limit)

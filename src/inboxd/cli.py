@@ -11,6 +11,7 @@ import click
 from inboxd.api.rate_limits import DEFAULT_PER_MINUTE
 from inboxd.config import ConfigError, load_workspace_file
 from inboxd.domain.clock import Clock
+from inboxd.search.query import DEFAULT_COUNT_LIMIT
 from inboxd.store import migrate as migrations
 from inboxd.store.engine import DEFAULT_DATABASE_URL, make_engine, normalise_url, transaction
 from inboxd.store.workspaces import apply_workspace_file, demo_workspace, has_any_workspace
@@ -85,7 +86,24 @@ def migrate(database_url: str) -> None:
     type=click.IntRange(0),
     help="Calls per minute per token, enforced per 10-second window (a sixth each); 0 disables.",
 )
-def serve(host: str, port: int, database_url: str, workspace_file: str | None, workers: int, rate_limit: int) -> None:
+@click.option(
+    "--search-count-limit",
+    envvar="INBOXD_SEARCH_COUNT_LIMIT",
+    show_envvar=True,
+    default=DEFAULT_COUNT_LIMIT,
+    show_default=True,
+    type=click.IntRange(0),
+    help="A search's total_count is exact up to this many matches and says this many beyond; 0: always exact.",
+)
+def serve(
+    host: str,
+    port: int,
+    database_url: str,
+    workspace_file: str | None,
+    workers: int,
+    rate_limit: int,
+    search_count_limit: int,
+) -> None:
     """Start the HTTP server (applies migrations and the workspace file first)."""
     database_url = normalise_url(database_url)
     engine = make_engine(database_url)
@@ -111,6 +129,7 @@ def serve(host: str, port: int, database_url: str, workspace_file: str | None, w
 
     os.environ["INBOXD_DATABASE_URL"] = database_url
     os.environ["INBOXD_RATE_LIMIT"] = str(rate_limit)
+    os.environ["INBOXD_SEARCH_COUNT_LIMIT"] = str(search_count_limit)
     click.echo(f"inboxd listening on {_base_url(host, port)} ({workers} worker{'s' if workers > 1 else ''})")
     sys.stdout.flush()
     Granian(

@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, insert, select, text
+from sqlalchemy import Connection, Engine, func, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from inboxd import seed_words
@@ -34,7 +34,7 @@ from inboxd.domain import conversations as domain
 from inboxd.domain import statistics
 from inboxd.domain.conversations import Actor, Change, Conversation, Part
 from inboxd.store.search_index import index_terms
-from inboxd.store.tables import admins, conversations, tags, team_members, teams, token_stats
+from inboxd.store.tables import admins, conversations, tags, team_members, teams, token_stats, workspaces
 
 CHUNK = 1000  # conversations per generated chunk (fixed: it shapes the data)
 # Chunks per write transaction. Each commit rewrites the index leaves it touched (a few thousand
@@ -395,6 +395,11 @@ def seed(
                     if chunk.rows[name]:
                         _insert(conn, name, columns, chunk.rows[name])
                 _count_documents(conn, world.workspace_id, chunk.documents)
+                conn.execute(
+                    update(workspaces)
+                    .where(workspaces.c.id == world.workspace_id)
+                    .values(conversation_count=workspaces.c.conversation_count + len(chunk.rows["conversations"]))
+                )
                 if number % CHUNKS_PER_COMMIT == CHUNKS_PER_COMMIT - 1:
                     conn.commit()
                 parts += len(chunk.rows["conversation_parts"])

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from starlette.testclient import TestClient
 
+from inboxd.app import create_app
 from tests import factories
-from tests.conftest import T0
+from tests.conftest import ACME_TOKEN, T0, Api
 
 NOW = T0 + 3600
 
@@ -157,3 +159,36 @@ def test_custom_attributes_are_searchable_with_their_type(api):
     assert [c["id"] for c in by_int["conversations"]] == [conversation["id"]]
     by_text = search(api, {"field": "custom_attributes.seats", "operator": "=", "value": "5"}).json()
     assert [c["id"] for c in by_text["conversations"]] == [other["id"]]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        OPEN,
+        {"field": "source.body", "operator": "=", "value": "hello"},
+        {"field": "created_at", "operator": ">", "value": 0},
+        {"operator": "AND", "value": [OPEN, {"field": "source.body", "operator": "=", "value": "hello"}]},
+    ],
+    ids=["walk", "word", "range", "word and state"],
+)
+def test_total_count_is_exact_up_to_the_count_limit_and_says_the_limit_beyond(engine, clock, query):
+    """`inboxd serve --search-count-limit` (docs/search.md): 10,000 by default, 3 here. Every page
+    is still there to walk; only the count stops."""
+    with TestClient(create_app(engine, clock, search_count_limit=3)) as client:
+        api = Api(client, ACME_TOKEN)
+        for _ in range(5):
+            factories.conversation(api, body="hello there")
+            clock.advance(1)
+        capped = search(api, query, per_page=2).json()
+        assert capped["total_count"] == 3
+        assert capped["pages"]["total_pages"] == 2
+        seen = [c["id"] for c in capped["conversations"]]
+        cursor = capped["pages"]["next"]["starting_after"]
+        while cursor:
+            page = search(api, query, per_page=2, starting_after=cursor).json()
+            assert page["total_count"] == 3
+            seen += [c["id"] for c in page["conversations"]]
+            cursor = page["pages"].get("next", {}).get("starting_after")
+        assert len(set(seen)) == 5
+    with TestClient(create_app(engine, clock, search_count_limit=0)) as client:
+        assert search(Api(client, ACME_TOKEN), query).json()["total_count"] == 5

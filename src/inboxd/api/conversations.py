@@ -101,17 +101,18 @@ def search(call: Call) -> Response:
     """`POST /conversations/search`: the query language of docs/search.md, on indexes."""
     query = search_query.parse(call.body)
     searcher = call.store.search
-    condition = searcher.where(query.root, query.per_page)
+    plan = searcher.where(query.root, query.per_page)
     page = cursors.walk(
         query.starting_after,
         query.per_page,
         (int, int),
-        lambda limit, after: searcher.page(condition, limit, after),
+        lambda limit, after: searcher.page(plan, limit, after),
         lambda row: [row["updated_at"], row["id"]],
         field="pagination.starting_after",
     )
+    total = searcher.count(plan, call.request.app.state.search_count_limit)
     views = conversation_views(call.store, page.rows)
-    return json(render.conversation_list(views, page, searcher.count(condition), base_url(call.request)))
+    return json(render.conversation_list(views, page, total, base_url(call.request)))
 
 
 @endpoint(write=False)

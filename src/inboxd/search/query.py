@@ -58,6 +58,9 @@ DEFAULT_PER_PAGE: Final = 20
 MAX_PER_PAGE: Final = 150
 MAX_LIST_VALUES: Final = 1_000
 MAX_QUERY_VALUES: Final = 10_000
+# total_count is exact up to this many matches and says this many beyond (docs/search.md);
+# `inboxd serve --search-count-limit` changes it, 0 makes every count exact.
+DEFAULT_COUNT_LIMIT: Final = 10_000
 
 Item: TypeAlias = str | int | float | bool
 Value: TypeAlias = Item | tuple[Item, ...] | None

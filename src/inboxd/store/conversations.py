@@ -23,6 +23,7 @@ from inboxd.store.tables import (
     conversation_tags,
     conversation_teammates,
     conversations,
+    workspaces,
 )
 
 # What a redacted body becomes: the text is overwritten in the database, not flagged and kept.
@@ -42,9 +43,13 @@ _ANY_DUE = (
 _VERSION = select(conversations.c.version).where(
     conversations.c.workspace_id == bindparam("ws"), conversations.c.id == bindparam("id")
 )
-_COUNT = (
-    select(func.count()).select_from(conversations).where(conversations.c.workspace_id == bindparam("ws"))
-)  # Intercom returns the 500 most recent parts (spec, retrieveConversation).
+# The workspace's conversation count is kept beside it (tables.workspaces.conversation_count).
+_COUNT = select(workspaces.c.conversation_count).where(workspaces.c.id == bindparam("ws"))
+_COUNT_ONE_MORE = (
+    update(workspaces)
+    .where(workspaces.c.id == bindparam("ws"))
+    .values(conversation_count=workspaces.c.conversation_count + 1)
+)
 
 _STATE_COLUMNS = (
     "created_at",
@@ -119,6 +124,7 @@ class Conversations:
             first_contact_reply_url=source.url if source.author.type != "admin" else None,
         )
         conversation_id = inserted_id(self.conn.execute(insert(conversations).values(**values)))
+        self.conn.execute(_COUNT_ONE_MORE, {"ws": self.workspace_id})
         for contact_id in contact_ids:
             self.add_contact(conversation_id, contact_id)
         self.index.add(conversation_id, source.body)

@@ -34,7 +34,15 @@ def make_engine(url: str, pool_size: int = 8) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(url)
-    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    # JIT off: PostgreSQL compiles any plan estimated above jit_above_cost, which searches that
+    # count a few thousand rows reach, and pays ~7 ms of compiling for a 40 ms query (bench/BENCHMARKS.md).
+    return create_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        connect_args={"options": "-c jit=off"},
+    )
 
 
 def _sqlite_engine(url: str) -> Engine:

@@ -6,42 +6,59 @@ operator then has one meaning for every field, the one the module docstring of `
 states (negations are exact complements and match null, range and text operators never do).
 
 Plans. Results come newest-updated first, ``(updated_at, id)`` descending, the order of
-``GET /conversations``. A body word is the one filter whose best plan depends on the data
-(perf-anchors §4, observation 8): for a common word, walking the ``(workspace_id, updated_at, id)``
-index and probing the token index per row finds a page in a few rows; for a rare word, reading the
-word's conversations from the token index and sorting them is cheaper. :class:`Planner` picks per
-word from ``token_stats``: the word's conversations are read first when there are fewer of them
-than ``sqrt((per_page + 1) × conversations)``, where both plans touch about the same number of rows.
+``GET /conversations``. Two plans can produce that order (perf-anchors §4, observation 8): *walk*
+the ``(workspace_id, updated_at, id)`` index newest first, testing each conversation, which finds a
+page in a few rows when matches are common; or *read the matches first* from a narrower index and
+sort them, which wins when they are few. Both touch about the same number of rows when a filter
+matches ``sqrt((per_page + 1) × conversations)`` of them (:attr:`Planner.threshold`), so
+:class:`Planner` decides per filter from what it can learn cheaply:
+
+* a body word, from ``token_stats`` (how many conversations carry it);
+* a contact, teammate or tag, by reading at most ``threshold + 1`` of its index entries;
+* a ``created_at`` range at the top of the query, by counting its index entries up to a bound, and
+  the conversations created after it, which a walk would have to pass before reaching the range.
+
+Related values with few conversations are read first and handed to the page as a list of ids (no
+correlated probe per conversation); a narrow range makes the page sort its matches instead of
+walking (ordering on an expression no index serves). ``OR`` of one multi-valued field is one
+``IN``. ``total_count`` is exact up to a limit the caller gives (docs/search.md): counted in the
+same pass as the page when the page sorts its matches anyway, from ``token_stats`` or the related
+index when the query is one related filter, else by reading at most ``limit + 1`` matches.
 """
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from sqlalchemy import (
     ColumnElement,
     Connection,
     Select,
     String,
     and_,
+    any_,
+    bindparam,
     case,
     cast,
     exists,
     false,
     func,
+    literal_column,
     not_,
     or_,
     select,
     true,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.sql.elements import KeyedColumnElement
+from sqlalchemy.types import BigInteger
 
 from inboxd.search.fields import NEGATIONS, Field, FieldType
-from inboxd.search.query import Filter, Group, Node, Value
-from inboxd.store.search_index import SearchIndex
+from inboxd.search.query import Filter, Group, Item, Node, Value
 from inboxd.store.tables import (
     MAX_TOKEN_LENGTH,
     admins,
@@ -51,6 +68,8 @@ from inboxd.store.tables import (
     conversation_teammates,
     conversation_tokens,
     conversations,
+    token_stats,
+    workspaces,
 )
 
 c = conversations.c
@@ -121,20 +140,53 @@ def _integer_ids(value: Value) -> list[int]:
     return [int(v) for v in values if isinstance(v, str) and v.isascii() and v.isdigit() and len(v) <= 18]
 
 
-@dataclass
 class Planner:
-    """What the compiler needs to know about the data: how common each body word is."""
+    """What the compiler needs to know about the data, each fact looked up once and cheaply."""
 
-    index: SearchIndex
-    per_page: int
-    total: Callable[[], int]
-    _total: int | None = None
+    # A created_at range is counted up to this many conversations: beyond, the walk is assumed.
+    RANGE_PROBE = 50_000
 
-    def word_first(self, word: str) -> bool:
-        if self._total is None:
-            self._total = self.total()
-        documents = self.index.documents(word)
-        return documents <= math.sqrt((self.per_page + 1) * max(self._total, 1))
+    def __init__(self, conn: Connection, workspace_id: int, per_page: int) -> None:
+        self.conn = conn
+        self.workspace_id = workspace_id
+        self.per_page = per_page
+
+    @functools.cached_property
+    def threshold(self) -> int:
+        """How many matches make both plans touch about as many rows (module docstring)."""
+        size = self.conn.execute(
+            select(workspaces.c.conversation_count).where(workspaces.c.id == self.workspace_id)
+        ).scalar()
+        return max(int(math.sqrt((self.per_page + 1) * max(int(size or 0), 1))), self.per_page + 1)
+
+    def documents(self, words: tuple[str, ...]) -> int:
+        """How many conversations carry one of ``words`` at most (exact for one word)."""
+        found = self.conn.execute(
+            select(func.coalesce(func.sum(token_stats.c.documents), 0)).where(
+                token_stats.c.workspace_id == self.workspace_id, token_stats.c.token.in_(words)
+            )
+        ).scalar()
+        return int(found or 0)
+
+    def few(self, ids: Select[Any]) -> list[int] | None:
+        """The conversation ids ``ids`` selects, when they are at most :attr:`threshold`; else None."""
+        found = set(self.conn.execute(ids.limit(self.threshold + 1)).scalars())
+        return sorted(found) if len(found) <= self.threshold else None
+
+    def range_first(self, bounds: list[ColumnElement[bool]], newer: ColumnElement[bool] | None) -> bool:
+        """Whether a created_at range is better read first than reached by the walk: it holds few
+        conversations, or the walk would pass at least as many newer ones before reaching it."""
+        scope = c.workspace_id == self.workspace_id
+        inside = self._count_up_to(and_(scope, *bounds), self.RANGE_PROBE)
+        if inside <= self.threshold:
+            return True
+        if inside >= self.RANGE_PROBE or newer is None:
+            return False
+        return self._count_up_to(and_(scope, newer), inside) >= inside
+
+    def _count_up_to(self, condition: ColumnElement[bool], bound: int) -> int:
+        rows: Select[Any] = select(literal_column("1")).select_from(conversations).where(condition).limit(bound)
+        return int(self.conn.execute(select(func.count()).select_from(rows.subquery())).scalar_one())
 
 
 class Compiler:
@@ -142,10 +194,16 @@ class Compiler:
         self.workspace_id = workspace_id
         self.planner = planner
         self.dialect = dialect
+        # Set while compiling: the ids a related filter's values were read as (see Plan.known).
+        self.read_first: dict[Filter, list[int]] = {}
+        self.probes = False  # whether the condition tests another table per conversation
 
     def node(self, node: Node) -> ColumnElement[bool]:
         if isinstance(node, Group):
-            parts = [self.node(child) for child in node.children]
+            children = _merge_related_ors(node.children) if node.operator == "OR" else node.children
+            parts = [self.node(child) for child in children]
+            if len(parts) == 1:
+                return parts[0]
             return and_(*parts) if node.operator == "AND" else or_(*parts)
         return self.filter(node)
 
@@ -199,6 +257,7 @@ class Compiler:
         if name.startswith("statistics."):
             return c[f"stat_{name.removeprefix('statistics.')}"]
         if name in ("source.author.name", "source.author.email"):
+            self.probes = True
             return _author_attribute(name.rsplit(".", 1)[1])
         if name.startswith("conversation_rating."):
             key = {"admin_d": "admin_id", "score": "rating"}.get(name.split(".", 1)[1], name.split(".", 1)[1])
@@ -249,7 +308,7 @@ class Compiler:
         return _compare(cast(column, String), item, self.dialect)
 
     def _related(self, field: Field, item: Filter | None) -> ColumnElement[bool]:
-        """EXISTS a related row (contact, teammate, tag or body word) matching ``item`` (any row when None)."""
+        """A related row (contact, teammate, tag or body word) matching ``item`` (any row when None)."""
         if field.tokenised:
             table, value, numeric = conversation_tokens, conversation_tokens.c.token, False
         else:
@@ -257,25 +316,50 @@ class Compiler:
         owner = table.c.conversation_id == c.id
         scope = table.c.workspace_id == self.workspace_id
         if item is None:
+            self.probes = True
             return exists().where(scope, owner)
-        if numeric and item.operator in ("=", "IN"):
-            numbers = _integer_ids(item.value)
-            return exists().where(scope, owner, value.in_(numbers)) if numbers else false()
-        if field.name == "contact_ids" and item.operator in ("=", "IN"):
-            # A contact takes part in few conversations: start from the contact's index entries
-            # rather than walk the workspace's conversations probing each (tests/search/test_plans.py).
-            wanted = item.value if isinstance(item.value, tuple) else (item.value,)
-            return c.id.in_(select(table.c.conversation_id).where(scope, value.in_(wanted)))
-        target: ColumnElement[Any] = cast(value, String) if numeric else value
-        if field.tokenised and item.operator in ("=", "IN"):
+        if item.operator in ("=", "IN"):
             given = item.value if isinstance(item.value, tuple) else (item.value,)
-            words = tuple(str(w)[:MAX_TOKEN_LENGTH] for w in given)
-            condition = value.in_(words)
-            if len(words) == 1 and self.planner.word_first(words[0]):
-                # A rare word: read its conversations from the token index first (module docstring).
-                return c.id.in_(select(table.c.conversation_id).where(scope, condition))
+            if numeric:
+                wanted: tuple[Any, ...] = tuple(_integer_ids(item.value))
+            elif field.tokenised:
+                wanted = tuple(dict.fromkeys(str(w)[:MAX_TOKEN_LENGTH] for w in given))
+            else:
+                wanted = given
+            if not wanted:
+                return false()
+            condition = value.in_(wanted)
+            ids_query = select(table.c.conversation_id).where(scope, condition)
+            if field.tokenised:
+                # token_stats says how many conversations carry the words: no probe needed.
+                few = (
+                    sorted(set(self.planner.conn.execute(ids_query).scalars()))
+                    if self.planner.documents(wanted) <= self.planner.threshold
+                    else None
+                )
+            else:
+                few = self.planner.few(ids_query)
+            if few is not None:
+                # Few conversations: their ids, read first (module docstring).
+                self.read_first[item] = few
+                return self._id_list(few)
+            self.probes = True
             return exists().where(scope, owner, condition)
+        target: ColumnElement[Any] = cast(value, String) if numeric else value
+        self.probes = True
         return exists().where(scope, owner, _compare(target, item, self.dialect, folded=field.tokenised))
+
+    def _id_list(self, ids: list[int]) -> ColumnElement[bool]:
+        """``conversations.id`` in ``ids``, as one bound value whatever its length (SQLite caps the
+        number of parameters; PostgreSQL plans an array as well as a list)."""
+        if not ids:
+            return false()
+        if self.dialect == "postgresql":
+            return c.id == any_(bindparam(None, ids, type_=ARRAY(BigInteger)))
+        listed: Select[Any] = select(literal_column("value")).select_from(
+            func.json_each(bindparam(None, orjson.dumps(ids).decode()))
+        )
+        return c.id.in_(listed)
 
 
 def _compare(target: ColumnElement[Any], item: Filter, dialect: str, folded: bool = False) -> ColumnElement[bool]:
@@ -301,33 +385,175 @@ def _compare(target: ColumnElement[Any], item: Filter, dialect: str, folded: boo
     raise AssertionError(f"operator {operator} reached the compiler")
 
 
+def _merge_related_ors(children: tuple[Node, ...]) -> tuple[Node, ...]:
+    """``tag_ids = a OR tag_ids = b`` is ``tag_ids IN (a, b)``: one look-up, one index range, instead
+    of one probe per value (the same for every multi-valued field and for body words)."""
+    merged: dict[str, list[Item]] = {}
+    rest: list[Node] = []
+    for child in children:
+        if (
+            isinstance(child, Filter)
+            and (child.field.multi or child.field.tokenised)
+            and child.operator in ("=", "IN")
+            and child.value is not None
+        ):
+            values = child.value if isinstance(child.value, tuple) else (child.value,)
+            if child.field.name not in merged:
+                merged[child.field.name] = []
+                rest.append(child)  # its place, filled below
+            merged[child.field.name].extend(values)
+        else:
+            rest.append(child)
+    return tuple(
+        Filter(node.field, "IN", tuple(dict.fromkeys(merged[node.field.name])))
+        if isinstance(node, Filter) and node.field.name in merged
+        else node
+        for node in rest
+    )
+
+
+def _conjuncts(root: Node) -> tuple[Node, ...]:
+    return root.children if isinstance(root, Group) and root.operator == "AND" else (root,)
+
+
+@dataclass
+class Plan:
+    """A compiled search: its condition, how to order the page, and what is known of its count."""
+
+    where: ColumnElement[bool]
+    # Read every match and sort: the matches come from a narrower index than the walk's.
+    sort: bool = False
+    count_in_page: bool = False  # sorting, and testing a match probes another table (Search._sorted_page)
+    # The query is one related filter: its count comes from the related table (or is known).
+    related: Filter | None = None
+    known: int | None = None  # the exact number of matches, when planning learnt it
+    total: int | None = None  # counted by the page query itself (sorting plans)
+
+
 class Search:
     def __init__(self, conn: Connection, workspace_id: int) -> None:
         self.conn = conn
         self.workspace_id = workspace_id
-        self.index = SearchIndex(conn, workspace_id)
 
-    def _count_all(self) -> int:
-        return int(
-            self.conn.execute(
-                select(func.count()).select_from(conversations).where(c.workspace_id == self.workspace_id)
-            ).scalar_one()
-        )
+    def where(self, root: Node | None, per_page: int) -> Plan:
+        """Compile ``root`` (None: every conversation) into a :class:`Plan` for pages of ``per_page``."""
+        if root is None:
+            return Plan(c.workspace_id == self.workspace_id)
+        planner = Planner(self.conn, self.workspace_id, per_page)
+        compiler = Compiler(self.workspace_id, planner, self.conn.dialect.name)
+        if isinstance(root, Group) and root.operator == "OR":
+            merged = _merge_related_ors(root.children)
+            root = merged[0] if len(merged) == 1 else Group("OR", merged)
+        plan = Plan(and_(c.workspace_id == self.workspace_id, compiler.node(root)))
+        conjuncts = _conjuncts(root)
+        if any(item in compiler.read_first for item in conjuncts) or self._range_first(conjuncts, planner, compiler):
+            plan.sort = True
+            plan.count_in_page = compiler.probes
+        if (
+            isinstance(root, Filter)
+            and (root.field.multi or root.field.tokenised)
+            and root.operator in ("=", "IN")
+            and root.value is not None
+        ):
+            plan.related = root
+            if root in compiler.read_first:
+                plan.known = len(compiler.read_first[root])
+            elif root.field.tokenised and len(words := _words(root)) == 1:
+                plan.known = planner.documents(words)
+        return plan
 
-    def where(self, root: Node | None, per_page: int) -> ColumnElement[bool]:
-        planner = Planner(self.index, per_page, self._count_all)
-        condition = Compiler(self.workspace_id, planner, self.conn.dialect.name).node(root) if root else true()
-        return and_(c.workspace_id == self.workspace_id, condition)
+    @staticmethod
+    def _range_first(conjuncts: tuple[Node, ...], planner: Planner, compiler: Compiler) -> bool:
+        ranges = [
+            item
+            for item in conjuncts
+            if isinstance(item, Filter)
+            and item.field.name == "created_at"
+            and item.operator in ("=", ">", ">=", "<", "<=")
+            and isinstance(item.value, int)
+        ]
+        if not ranges:
+            return False
+        uppers = [item for item in ranges if item.operator in ("<", "<=", "=")]
+        newer: ColumnElement[bool] | None = None
+        if uppers:
+            lowest = min(uppers, key=lambda item: (item.value, item.operator != "<"))
+            assert isinstance(lowest.value, int)
+            newer = c.created_at >= lowest.value if lowest.operator == "<" else c.created_at > lowest.value
+        return planner.range_first([compiler.filter(item) for item in ranges], newer)
 
-    def page(self, condition: ColumnElement[bool], limit: int, after: tuple[Any, ...] | None) -> list[dict[str, Any]]:
-        query: Select[Any] = select(conversations).where(condition)
+    def page(self, plan: Plan, limit: int, after: tuple[Any, ...] | None) -> list[dict[str, Any]]:
+        if plan.sort:
+            return self._sorted_page(plan, limit, after)
+        query: Select[Any] = select(conversations).where(plan.where)
         if after is not None:
-            updated_at, conversation_id = after
-            query = query.where(
-                or_(c.updated_at < updated_at, and_(c.updated_at == updated_at, c.id < conversation_id))
-            )
+            query = query.where(_after(c.updated_at, c.id, after))
         rows = self.conn.execute(query.order_by(c.updated_at.desc(), c.id.desc()).limit(limit))
         return [row._asdict() for row in rows]
 
-    def count(self, condition: ColumnElement[bool]) -> int:
-        return int(self.conn.execute(select(func.count()).select_from(conversations).where(condition)).scalar_one())
+    def _sorted_page(self, plan: Plan, limit: int, after: tuple[Any, ...] | None) -> list[dict[str, Any]]:
+        """The page's keys from the matches' narrow index, sorted, then its rows by id. Ordering on
+        ``updated_at + 0`` keeps the database from walking the (updated_at, id) index instead.
+
+        When testing a match costs a probe of another table, the same pass also counts the matches
+        (a window count, taken before the cursor's condition: the query's total), which saves
+        a second pass of probes for ``total_count``; without probes, a separate count that stops at
+        the limit is cheaper than a window."""
+        if plan.count_in_page:
+            keys = select(c.id, c.updated_at, func.count().over().label("total")).where(plan.where).subquery()
+            query: Select[Any] = select(keys.c.id, keys.c.total)
+            if after is not None:
+                query = query.where(_after(keys.c.updated_at, keys.c.id, after))
+            query = query.order_by(keys.c.updated_at.desc(), keys.c.id.desc())
+        else:
+            query = select(c.id).where(plan.where)
+            if after is not None:
+                query = query.where(_after(c.updated_at, c.id, after))
+            query = query.order_by((c.updated_at + 0).desc(), (c.id + 0).desc())
+        page = self.conn.execute(query.limit(limit)).all()
+        if not page:
+            return []
+        if plan.count_in_page:
+            plan.total = int(page[0].total)
+        wanted = [row.id for row in page]
+        rows = {row.id: row._asdict() for row in self.conn.execute(select(conversations).where(c.id.in_(wanted)))}
+        return [rows[i] for i in wanted]
+
+    def count(self, plan: Plan, limit: int | None = None) -> int:
+        """How many conversations match, exactly up to ``limit`` (None: no limit); beyond it, ``limit``."""
+        total = plan.known if plan.known is not None else plan.total
+        if total is None:
+            total = self._count(plan, limit)
+        return total if limit is None else min(total, limit)
+
+    def _count(self, plan: Plan, limit: int | None) -> int:
+        if plan.related is not None:
+            field = plan.related.field
+            table, value = (
+                (conversation_tokens, conversation_tokens.c.token) if field.tokenised else _MULTI[field.name][:2]
+            )
+            values = _words(plan.related) if field.tokenised else plan.related.value
+            if _MULTI.get(field.name, (None, None, False))[2]:
+                values = tuple(_integer_ids(plan.related.value))
+            given = values if isinstance(values, tuple) else (values,)
+            matches: Select[Any] = (
+                select(table.c.conversation_id)
+                .distinct()
+                .where(table.c.workspace_id == self.workspace_id, value.in_(given))
+            )
+        else:
+            matches = select(literal_column("1")).select_from(conversations).where(plan.where)
+        if limit is not None:
+            matches = matches.limit(limit + 1)
+        return int(self.conn.execute(select(func.count()).select_from(matches.subquery())).scalar_one())
+
+
+def _words(item: Filter) -> tuple[str, ...]:
+    given = item.value if isinstance(item.value, tuple) else (item.value,)
+    return tuple(dict.fromkeys(str(w)[:MAX_TOKEN_LENGTH] for w in given))
+
+
+def _after(updated_at: Any, conversation_id: Any, after: tuple[Any, ...]) -> ColumnElement[bool]:
+    """Rows after the cursor's key in the (updated_at, id) descending order."""
+    at, last_id = after
+    return or_(updated_at < at, and_(updated_at == at, conversation_id < last_id))

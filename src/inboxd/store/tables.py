@@ -43,6 +43,9 @@ workspaces = Table(
     Column("id_code", String(32), nullable=False, unique=True),
     Column("name", String(255), nullable=False),
     Column("created_at", BigInteger, nullable=False),
+    # How many conversations the workspace holds, kept by the transaction that adds one: the list's
+    # total_count and the search planner's sizes in O(1) (migration 0003).
+    Column("conversation_count", BigInteger, nullable=False, default=0, server_default="0"),
 )
 
 access_tokens = Table(
@@ -260,8 +263,12 @@ conversations = Table(
     Column("version", BigInteger, nullable=False, default=0, server_default="0"),
     # The list endpoint walks this index newest-updated first; the id breaks ties.
     Index(None, "workspace_id", "updated_at", "id"),
-    Index(None, "workspace_id", "created_at", "id"),
+    # A created_at range, read with each match's sort key from the index alone (search).
+    Index(None, "workspace_id", "created_at", "updated_at", "id"),
     Index(None, "workspace_id", "state", "updated_at"),
+    # An inbox: a teammate's (a team's) open conversations, newest first, and their count.
+    Index(None, "workspace_id", "admin_assignee_id", "state", "updated_at"),
+    Index(None, "workspace_id", "team_assignee_id", "state", "updated_at"),
     # Snoozes that are due wake up before any read sees them (domain/conversations.py, wake).
     Index(None, "workspace_id", "state", "snoozed_until"),
     Index(None, "workspace_id", "source_id"),
@@ -275,7 +282,8 @@ conversation_contacts = Table(
     Column("contact_id", String(24), ForeignKey("contacts.id"), primary_key=True),
     # Order in which contacts joined; the first one is the conversation's initiator.
     Column("position", Integer, nullable=False),
-    Index(None, "workspace_id", "contact_id"),
+    # Covering: a value's conversations come from the index alone (search).
+    Index(None, "workspace_id", "contact_id", "conversation_id"),
 )
 
 conversation_teammates = Table(
@@ -285,7 +293,8 @@ conversation_teammates = Table(
     Column("conversation_id", Id, ForeignKey("conversations.id"), primary_key=True),
     Column("admin_id", Id, ForeignKey("admins.id"), primary_key=True),
     Column("position", Integer, nullable=False),
-    Index(None, "workspace_id", "admin_id"),
+    # Covering: a value's conversations come from the index alone (search).
+    Index(None, "workspace_id", "admin_id", "conversation_id"),
 )
 
 conversation_tags = Table(
@@ -296,7 +305,8 @@ conversation_tags = Table(
     Column("tag_id", Id, ForeignKey("tags.id"), primary_key=True),
     Column("applied_at", BigInteger, nullable=False),
     Column("applied_by_admin_id", BigInteger, nullable=True),
-    Index(None, "workspace_id", "tag_id"),
+    # Covering: a value's conversations come from the index alone (search).
+    Index(None, "workspace_id", "tag_id", "conversation_id"),
 )
 
 conversation_parts = Table(
