@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import uuid
+from collections.abc import AsyncIterator
 from typing import Any
 
 from sqlalchemy import Engine
@@ -33,6 +35,7 @@ from inboxd.api.rate_limits import DEFAULT_PER_MINUTE, RateLimiter
 from inboxd.api.render_cache import RenderCache
 from inboxd.domain.clock import Clock
 from inboxd.search.query import DEFAULT_COUNT_LIMIT
+from inboxd.store.hot import HotReads
 
 
 def _segment_but(*words: str) -> Convertor[str]:
@@ -57,6 +60,23 @@ register_url_convertor("conversation_id", _segment_but("search", "redact"))
 register_url_convertor("admin_id", _segment_but("activity_logs"))
 
 ROUTES = [
+    # The conversation routes first: Starlette tries routes in order, and these carry the load
+    # (GET /conversations/{id} was matched against 20 patterns before its own: ~9 µs).
+    Route("/conversations", conversations.create, methods=["POST"]),
+    Route("/conversations", conversations.list_all, methods=["GET"]),
+    Route("/conversations/search", conversations.search, methods=["POST"]),
+    Route("/conversations/{id:conversation_id}", conversations.retrieve, methods=["GET"]),
+    Route("/conversations/{id:conversation_id}", conversations.update, methods=["PUT"]),
+    Route("/conversations/redact", conversation_parts.redact, methods=["POST"]),
+    Route("/conversations/{id}/reply", conversation_parts.reply, methods=["POST"]),
+    Route("/conversations/{id}/parts", conversation_parts.manage, methods=["POST"]),
+    Route("/conversations/{id}/run_assignment_rules", assignment_rules.run, methods=["POST"]),
+    Route("/messages", messages.create, methods=["POST"]),
+    Route("/conversations/{conversation_id}/tags", conversations.attach_tag, methods=["POST"]),
+    Route("/conversations/{conversation_id}/tags/{id}", conversations.detach_tag, methods=["DELETE"]),
+    Route("/conversations/{id}/customers", conversations.attach_customer, methods=["POST"]),
+    Route("/conversations/{conversation_id}/customers/{contact_id}", conversations.detach_customer, methods=["DELETE"]),
+    Route("/conversations/{id}/convert", tickets.convert, methods=["POST"]),
     Route("/healthz", health.healthz, methods=["GET", "HEAD"]),
     Route("/readyz", health.readyz, methods=["GET", "HEAD"]),
     Route("/me", admins.me, methods=["GET"]),
@@ -74,21 +94,6 @@ ROUTES = [
     Route("/ticket_types", ticket_types.list_all, methods=["GET"]),
     Route("/ticket_types/{id}", ticket_types.retrieve, methods=["GET"]),
     Route("/attachments/{token}/{name}", attachments.download, methods=["GET"]),
-    Route("/conversations", conversations.create, methods=["POST"]),
-    Route("/conversations", conversations.list_all, methods=["GET"]),
-    Route("/conversations/search", conversations.search, methods=["POST"]),
-    Route("/conversations/{id:conversation_id}", conversations.retrieve, methods=["GET"]),
-    Route("/conversations/{id:conversation_id}", conversations.update, methods=["PUT"]),
-    Route("/conversations/redact", conversation_parts.redact, methods=["POST"]),
-    Route("/conversations/{id}/reply", conversation_parts.reply, methods=["POST"]),
-    Route("/conversations/{id}/parts", conversation_parts.manage, methods=["POST"]),
-    Route("/conversations/{id}/run_assignment_rules", assignment_rules.run, methods=["POST"]),
-    Route("/messages", messages.create, methods=["POST"]),
-    Route("/conversations/{conversation_id}/tags", conversations.attach_tag, methods=["POST"]),
-    Route("/conversations/{conversation_id}/tags/{id}", conversations.detach_tag, methods=["DELETE"]),
-    Route("/conversations/{id}/customers", conversations.attach_customer, methods=["POST"]),
-    Route("/conversations/{conversation_id}/customers/{contact_id}", conversations.detach_customer, methods=["DELETE"]),
-    Route("/conversations/{id}/convert", tickets.convert, methods=["POST"]),
     Route("/tickets/{id}", tickets.retrieve, methods=["GET"]),
 ]
 
@@ -128,7 +133,17 @@ def create_app(
 ) -> Starlette:
     """``rate_limit``: calls per minute per token, enforced per 10-second window; 0 disables.
     ``search_count_limit``: a search's total_count is exact up to it (0: always exact)."""
-    app = Starlette(routes=ROUTES, exception_handlers=HANDLERS)
+    hot_reads = HotReads(engine)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            hot_reads.close()
+
+    app = Starlette(routes=ROUTES, exception_handlers=HANDLERS, lifespan=lifespan)
+    app.state.hot_reads = hot_reads
     app.state.engine = engine
     app.state.clock = clock or Clock()
     app.state.tokens = TokenCache()

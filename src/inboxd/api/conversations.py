@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 import orjson
 from pydantic import Field, field_validator
+from starlette.requests import Request as HttpRequest
 from starlette.responses import Response
 
 from inboxd.api import cursors
@@ -21,7 +22,9 @@ from inboxd.domain.ids import parse_numeric_id
 from inboxd.render import conversations as render
 from inboxd.render import tags as render_tags
 from inboxd.search import query as search_query
+from inboxd.store.hot import HotReads
 from inboxd.store.views import conversation_views
+from inboxd.store.workspaces import WorkspaceRef
 
 
 class From(Request):
@@ -115,7 +118,23 @@ def search(call: Call) -> Response:
     return json(render.conversation_list(views, page, total, base_url(call.request)))
 
 
-@endpoint(write=False)
+def _cached(request: HttpRequest, workspace: WorkspaceRef, digest: str, now: int) -> Response | None:
+    """The rendered document of the conversation's current version, when the cache holds it and
+    one statement says nothing stands in the way (store/hot.py); else None: :func:`retrieve` runs."""
+    conversation_id = parse_numeric_id(request.path_params["id"])
+    if conversation_id is None:
+        return None
+    hot: HotReads = request.app.state.hot_reads
+    version = hot.conversation_version(digest, workspace.id, conversation_id, now)
+    if version is None:
+        return None
+    cache: RenderCache = request.app.state.render_cache
+    key = (workspace.id, conversation_id, request.query_params.get("display_as") == "plaintext", base_url(request))
+    document = cache.get(key, version)
+    return None if document is None else Response(document, media_type="application/json")
+
+
+@endpoint(write=False, shortcut=_cached)
 def retrieve(call: Call) -> Response:
     conversations = call.store.conversations
     conversation_id = conversations.parse_id(call.path["id"])

@@ -284,12 +284,23 @@ def wake_due_snoozes(store: Store, now: int) -> None:
             return
 
 
-def endpoint(write: bool) -> Callable[[Handler], Callable[[Request], Awaitable[Response]]]:
+# A read's shortcut: answers from what it can check without a transaction, or None (the ordinary
+# path then runs). Given the request, the token's workspace and digest, and the time.
+Shortcut = Callable[[Request, WorkspaceRef, str, int], "Response | None"]
+
+
+def endpoint(
+    write: bool, shortcut: Shortcut | None = None
+) -> Callable[[Handler], Callable[[Request], Awaitable[Response]]]:
     """Turn ``handler(call)`` into a Starlette endpoint that authenticates, reads the body and runs
     the handler in one transaction (a write transaction when ``write``).
 
     The token is checked before the body is read: a caller without a valid token learns nothing
-    about its body (no 400 for bad JSON) and does not get to make the server read 4 MiB."""
+    about its body (no 400 for bad JSON) and does not get to make the server read 4 MiB.
+
+    ``shortcut`` (reads only) is tried first, where the read would run: it must answer exactly what
+    the handler would, or None (store/hot.py)."""
+    assert shortcut is None or not write
 
     def decorate(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         @functools.wraps(handler)
@@ -300,6 +311,13 @@ def endpoint(write: bool) -> Callable[[Handler], Callable[[Request], Awaitable[R
             clock: Clock = request.app.state.clock
             await _rate_limit(request, digest, clock.now())
             _check_version(request)
+            if shortcut is not None:
+                if engine.dialect.name == "sqlite":
+                    quick = shortcut(request, workspace, digest, clock.now())
+                else:
+                    quick = await run_in_threadpool(shortcut, request, workspace, digest, clock.now())
+                if quick is not None:
+                    return quick
             body = await _read_body(request)
 
             def read() -> Response | None:

@@ -1,0 +1,102 @@
+"""GET /conversations/{id} answered from the render cache by one statement (store/hot.py): it must
+answer exactly what the ordinary path would, whatever happened since the document was cached."""
+
+from __future__ import annotations
+
+from sqlalchemy import event
+
+from inboxd.store import access_tokens
+from inboxd.store.engine import transaction
+from tests import factories
+from tests.conftest import ACME_TOKEN, T0
+
+NOW = T0 + 3600
+
+
+def _warm(api, conversation_id):
+    """Two GETs: the first renders and caches, the second is served by the shortcut."""
+    first = api.get(f"/conversations/{conversation_id}")
+    second = api.get(f"/conversations/{conversation_id}")
+    assert first.status_code == second.status_code == 200
+    assert first.content == second.content
+    return second.json()
+
+
+def test_a_write_is_seen_at_once(api):
+    conversation = factories.conversation(api)
+    _warm(api, conversation["id"])
+    admin = api.get("/admins").json()["admins"][0]
+    api.post(
+        f"/conversations/{conversation['id']}/reply",
+        json={"message_type": "comment", "type": "admin", "admin_id": admin["id"], "body": "On it"},
+    )
+    shown = api.get(f"/conversations/{conversation['id']}").json()
+    assert [p["body"] for p in shown["conversation_parts"]["conversation_parts"]] == ["On it"]
+
+
+def test_a_revoked_token_is_refused_even_for_a_cached_conversation(api, engine):
+    conversation = factories.conversation(api)
+    _warm(api, conversation["id"])
+    with transaction(engine, write=True) as conn:
+        assert access_tokens.revoke(conn, ACME_TOKEN, NOW) is not None
+    refused = api.get(f"/conversations/{conversation['id']}", validate=False)
+    assert refused.status_code == 401
+    assert refused.json()["errors"][0]["code"] == "unauthorized"
+
+
+def test_a_snooze_that_ran_out_wakes_through_a_warm_cache(api, clock):
+    conversation = factories.conversation(api)
+    admin = api.get("/admins").json()["admins"][0]
+    api.post(
+        f"/conversations/{conversation['id']}/parts",
+        json={"message_type": "snoozed", "admin_id": admin["id"], "snoozed_until": NOW + 600},
+    )
+    assert _warm(api, conversation["id"])["state"] == "snoozed"
+    clock.advance(601)
+    woken = api.get(f"/conversations/{conversation['id']}").json()
+    assert woken["state"] == "open"
+    assert woken["conversation_parts"]["conversation_parts"][-1]["part_type"] == "timer_unsnooze"
+
+
+def test_another_workspace_gets_not_found_for_a_cached_conversation(api, globex):
+    conversation = factories.conversation(api)
+    _warm(api, conversation["id"])
+    missing = globex.get(f"/conversations/{conversation['id']}")
+    assert missing.status_code == 404
+    assert missing.json()["errors"][0]["code"] == "not_found"
+
+
+def test_plaintext_and_html_are_cached_apart(api):
+    conversation = factories.conversation(api, body="<p>Hello <b>there</b></p>")
+    html = _warm(api, conversation["id"])
+    plain = api.get(f"/conversations/{conversation['id']}?display_as=plaintext").json()
+    assert html["source"]["body"] == "<p>Hello <b>there</b></p>"
+    assert plain["source"]["body"] == "Hello there"
+
+
+def test_a_broken_kept_connection_falls_back_and_recovers(api, client):
+    conversation = factories.conversation(api)
+    expected = _warm(api, conversation["id"])
+    hot = client.app.state.hot_reads
+    for kept in list(hot._opened):
+        kept.close()  # a dropped connection, a restarted database
+    assert api.get(f"/conversations/{conversation['id']}").json() == expected
+    assert api.get(f"/conversations/{conversation['id']}").json() == expected
+    assert hot._opened, "a new connection was kept after the broken one"
+
+
+def test_a_cached_conversation_costs_one_statement_outside_any_transaction(api, engine):
+    """The point of the shortcut: no SQLAlchemy transaction at all for a cached document."""
+    conversation = factories.conversation(api)
+    api.get(f"/conversations/{conversation['id']}")  # renders and caches
+    statements: list[str] = []
+
+    def count(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        assert api.get(f"/conversations/{conversation['id']}").status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert statements == []
