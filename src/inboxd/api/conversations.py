@@ -11,16 +11,17 @@ from starlette.responses import Response
 
 from inboxd.api import cursors
 from inboxd.api.attachments import base_url
-from inboxd.api.http import Call, endpoint, json, parse, per_page
+from inboxd.api.http import Call, endpoint, json, parse, parse_per_page, per_page
 from inboxd.api.render_cache import RenderCache
 from inboxd.api.types import IdStr, Request, StrictBool, StrictStr
 from inboxd.domain import contacts as contact_rules
 from inboxd.domain import conversations as domain
 from inboxd.domain.conversations import Actor
-from inboxd.domain.errors import NotFound, ParameterNotFound, UnprocessableEntity
+from inboxd.domain.errors import IntercomError, NotFound, ParameterNotFound, UnprocessableEntity
 from inboxd.domain.ids import parse_numeric_id
 from inboxd.render import conversations as render
 from inboxd.render import tags as render_tags
+from inboxd.render.pages import Page
 from inboxd.search import query as search_query
 from inboxd.store.hot import HotReads
 from inboxd.store.views import conversation_views
@@ -85,7 +86,39 @@ def create(call: Call) -> Response:
     return json(render.message(call.store.messages.require(message_id)))
 
 
-@endpoint(write=False)
+def _list_item_key(workspace_id: int, conversation_id: int, base: str) -> tuple[int, int, str, str]:
+    return (workspace_id, conversation_id, "list item", base)
+
+
+def _cached_list(request: HttpRequest, workspace: WorkspaceRef, digest: str, now: int) -> Response | None:
+    """A page of `GET /conversations` assembled from cached list items, when one statement gives
+    the page's keys and versions and every item of that version is cached (store/hot.py); else
+    None, and :func:`list_all` renders (and caches) the page."""
+    try:
+        limit = parse_per_page(request.query_params.get("per_page"))
+        cursor = request.query_params.get("starting_after")
+        after, number = cursors.decode(cursor, (int, int)) if cursor else (None, 0)
+    except IntercomError:
+        return None  # the ordinary path says what is wrong
+    hot: HotReads = request.app.state.hot_reads
+    found = hot.conversation_page(digest, workspace.id, now, limit + 1, after)
+    if found is None:
+        return None
+    total, rows = found
+    cache: RenderCache = request.app.state.render_cache
+    base = base_url(request)
+    items = []
+    for conversation_id, version, _ in rows[:limit]:
+        document = cache.get(_list_item_key(workspace.id, conversation_id, base), version)
+        if document is None:
+            return None
+        items.append(orjson.Fragment(document))
+    last = rows[min(limit, len(rows)) - 1]
+    more = cursors.encode([last[2], last[0]], number + 1) if len(rows) > limit else None
+    return json(render.conversation_list_of(items, Page([], number + 1, limit, more), total))
+
+
+@endpoint(write=False, shortcut=_cached_list)
 def list_all(call: Call) -> Response:
     conversations = call.store.conversations
     page = cursors.walk(
@@ -95,8 +128,14 @@ def list_all(call: Call) -> Response:
         conversations.page,
         lambda row: [row["updated_at"], row["id"]],
     )
-    views = conversation_views(call.store, page.rows)
-    return json(render.conversation_list(views, page, conversations.count(), base_url(call.request)))
+    base = base_url(call.request)
+    cache: RenderCache = call.request.app.state.render_cache
+    items = []
+    for view in conversation_views(call.store, page.rows):
+        document = orjson.dumps(render.conversation(view, base_url=base))
+        cache.put(_list_item_key(call.workspace.id, view.row["id"], base), view.row["version"], document)
+        items.append(orjson.Fragment(document))
+    return json(render.conversation_list_of(items, page, conversations.count()))
 
 
 @endpoint(write=False)

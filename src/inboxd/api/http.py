@@ -374,7 +374,10 @@ def endpoint(
 
 
 def per_page(call: Call, default: int = 20, maximum: int = 150) -> int:
-    raw = call.query("per_page")
+    return parse_per_page(call.query("per_page"), default, maximum)
+
+
+def parse_per_page(raw: str | None, default: int = 20, maximum: int = 150) -> int:
     if raw is None:
         return default
     if not (raw.isascii() and raw.strip().isdigit()):

@@ -149,12 +149,16 @@ def conversation(view: ConversationView, plaintext: bool = False, base_url: str 
 def conversation_list(
     views: list[ConversationView], page: Page, total_count: int, base_url: str = ""
 ) -> dict[str, Any]:
-    pages = pages_object(page, total_count)
+    return conversation_list_of([conversation(view, base_url=base_url) for view in views], page, total_count)
+
+
+def conversation_list_of(items: list[Any], page: Page, total_count: int) -> dict[str, Any]:
+    """A `conversation.list` of items rendered already (documents, or encoded JSON fragments)."""
     return {
         "type": "conversation.list",
-        "pages": pages,
+        "pages": pages_object(page, total_count),
         "total_count": total_count,
-        "conversations": [conversation(view, base_url=base_url) for view in views],
+        "conversations": items,
     }
 
 

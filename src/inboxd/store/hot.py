@@ -32,6 +32,21 @@ _SQL = (
 )
 
 
+# A page of GET /conversations with the same facts riding on every row (uncorrelated scalar
+# subqueries: computed once), and the workspace's count. Parameters: digest, workspace, now,
+# workspace, workspace [, updated_at, updated_at, id], limit.
+_PAGE = (
+    "SELECT c.id, c.version, c.updated_at,"
+    " (SELECT workspace_id FROM access_tokens WHERE token_sha256 = {p}),"
+    " EXISTS (SELECT 1 FROM conversations d"
+    " WHERE d.workspace_id = {p} AND d.state = 'snoozed' AND d.snoozed_until <= {p}),"
+    " (SELECT conversation_count FROM workspaces WHERE id = {p})"
+    " FROM conversations c WHERE c.workspace_id = {p}{after}"
+    " ORDER BY c.updated_at DESC, c.id DESC LIMIT {p}"
+)
+_AFTER = " AND (c.updated_at < {p} OR (c.updated_at = {p} AND c.id < {p}))"
+
+
 class HotReads:
     """Kept DBAPI connections for :meth:`conversation_version`: one per thread on SQLite (reads run
     on the event loop), at most ``connections`` shared ones, in autocommit, on PostgreSQL."""
@@ -39,7 +54,10 @@ class HotReads:
     def __init__(self, engine: Engine, connections: int = 4) -> None:
         self.engine = engine
         self.sqlite = engine.dialect.name == "sqlite"
-        self.sql = _SQL.format(p="?" if self.sqlite else "%s")
+        p = "?" if self.sqlite else "%s"
+        self.sql = _SQL.format(p=p)
+        self.page_sql = _PAGE.format(p=p, after="")
+        self.page_after_sql = _PAGE.format(p=p, after=_AFTER.format(p=p))
         self.capacity = connections
         self._idle: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._opened: list[Any] = []
@@ -49,30 +67,47 @@ class HotReads:
     def conversation_version(self, digest: str, workspace_id: int, conversation_id: int, now: int) -> int | None:
         """The conversation's version, when the token is the workspace's, no snooze of the
         workspace is due and the conversation is the workspace's; otherwise None."""
-        params = (digest, workspace_id, now, workspace_id, conversation_id)
-        row = self._sqlite(params) if self.sqlite else self._postgresql(params)
-        if row is None:
+        rows = self._run(self.sql, (digest, workspace_id, now, workspace_id, conversation_id), many=False)
+        if not rows:
             return None
-        live, due, version = row
+        live, due, version = rows[0]
         if live != workspace_id or due or version is None:
             return None
         return int(version)
 
-    def _sqlite(self, params: tuple[Any, ...]) -> tuple[Any, ...] | None:
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = self._open()
-            if conn is None:
-                return None
-            self._local.conn = conn
-        try:
-            return tuple(conn.execute(self.sql, params).fetchone())
-        except Exception:
-            self._local.conn = None
-            self._discard(conn)
+    def conversation_page(
+        self, digest: str, workspace_id: int, now: int, limit: int, after: tuple[int, int] | None
+    ) -> tuple[int, list[tuple[int, int, int]]] | None:
+        """The workspace's conversation count and up to ``limit`` (id, version, updated_at) newest
+        updated first after the key ``after``, when the token is the workspace's and no snooze is
+        due; None otherwise, and for an empty page (the ordinary path answers those)."""
+        sql = self.page_sql if after is None else self.page_after_sql
+        keys = () if after is None else (after[0], after[0], after[1])
+        rows = self._run(sql, (digest, workspace_id, now, workspace_id, workspace_id, *keys, limit), many=True)
+        if not rows:
             return None
+        _, _, _, live, due, count = rows[0]
+        if live != workspace_id or due or count is None:
+            return None
+        return int(count), [(int(r[0]), int(r[1]), int(r[2])) for r in rows]
 
-    def _postgresql(self, params: tuple[Any, ...]) -> tuple[Any, ...] | None:
+    def _run(self, sql: str, params: tuple[Any, ...], many: bool) -> list[tuple[Any, ...]] | None:
+        """Rows of one statement on a kept connection; None when that failed: the ordinary path
+        then answers, and reports whatever is wrong (a dropped connection, a restarted server)."""
+        if self.sqlite:
+            conn = getattr(self._local, "conn", None)
+            if conn is None:
+                conn = self._open()
+                if conn is None:
+                    return None
+                self._local.conn = conn
+            try:
+                cursor = conn.execute(sql, params)
+                return [tuple(r) for r in (cursor.fetchall() if many else cursor.fetchmany(1))]
+            except Exception:
+                self._local.conn = None
+                self._discard(conn)
+                return None
         try:
             conn = self._idle.get_nowait()
         except queue.Empty:
@@ -81,13 +116,13 @@ class HotReads:
                 return None
         try:
             with conn.cursor() as cursor:
-                cursor.execute(self.sql, params, prepare=True)
-                row = cursor.fetchone()
+                cursor.execute(sql, params, prepare=True)
+                found = [tuple(r) for r in (cursor.fetchall() if many else cursor.fetchmany(1))]
         except Exception:
             self._discard(conn)
             return None
         self._idle.put(conn)
-        return tuple(row) if row is not None else None
+        return found
 
     def _open(self) -> Any:
         """A DBAPI connection taken out of the engine's pool (so it has the engine's settings),
