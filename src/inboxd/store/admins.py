@@ -5,11 +5,27 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 
 from inboxd.domain.errors import NotFound
 from inboxd.domain.ids import parse_numeric_id
 from inboxd.store.tables import admins, team_members
+
+# Built once (every write request runs them): see store/conversations.py, "Hot statements".
+_TEAMS_OF = (
+    select(team_members.c.admin_id, team_members.c.team_id)
+    .where(
+        team_members.c.workspace_id == bindparam("ws"), team_members.c.admin_id.in_(bindparam("ids", expanding=True))
+    )
+    .order_by(team_members.c.team_id)
+)
+_GET = select(admins).where(
+    admins.c.workspace_id == bindparam("ws"), admins.c.id == bindparam("id"), admins.c.kind == "admin"
+)
+_OPERATOR = select(admins.c.id).where(admins.c.workspace_id == bindparam("ws"), admins.c.kind == "bot")
+_IDENTITIES = select(admins.c.id, admins.c.kind, admins.c.name, admins.c.email).where(
+    admins.c.workspace_id == bindparam("ws"), admins.c.id.in_(bindparam("ids", expanding=True))
+)
 
 
 class Admins:
@@ -21,11 +37,7 @@ class Admins:
         ids = [row.id for row in rows]
         teams: dict[int, list[int]] = {i: [] for i in ids}
         if ids:
-            for member in self.conn.execute(
-                select(team_members.c.admin_id, team_members.c.team_id)
-                .where(team_members.c.workspace_id == self.workspace_id, team_members.c.admin_id.in_(ids))
-                .order_by(team_members.c.team_id)
-            ):
+            for member in self.conn.execute(_TEAMS_OF, {"ws": self.workspace_id, "ids": ids}):
                 teams[member.admin_id].append(member.team_id)
         return [{**row._asdict(), "team_ids": teams[row.id]} for row in rows]
 
@@ -39,11 +51,7 @@ class Admins:
 
     def get(self, admin_id: int) -> dict[str, Any] | None:
         """An admin (not the Operator bot) of this workspace."""
-        row = self.conn.execute(
-            select(admins).where(
-                admins.c.workspace_id == self.workspace_id, admins.c.id == admin_id, admins.c.kind == "admin"
-            )
-        ).first()
+        row = self.conn.execute(_GET, {"ws": self.workspace_id, "id": admin_id}).first()
         return self._with_teams([row])[0] if row else None
 
     def require(self, admin_id: str | int | None, field: str = "admin_id") -> dict[str, Any]:
@@ -65,20 +73,12 @@ class Admins:
         return self._with_teams([row])[0] if row else None
 
     def operator_id(self) -> int:
-        return int(
-            self.conn.execute(
-                select(admins.c.id).where(admins.c.workspace_id == self.workspace_id, admins.c.kind == "bot")
-            ).scalar_one()
-        )
+        return int(self.conn.execute(_OPERATOR, {"ws": self.workspace_id}).scalar_one())
 
     def identities(self, ids: Iterable[int]) -> dict[int, dict[str, Any]]:
         """id → {kind, name, email} for authors of parts (admins and the Operator bot)."""
         wanted = sorted(set(ids))
         if not wanted:
             return {}
-        rows = self.conn.execute(
-            select(admins.c.id, admins.c.kind, admins.c.name, admins.c.email).where(
-                admins.c.workspace_id == self.workspace_id, admins.c.id.in_(wanted)
-            )
-        )
+        rows = self.conn.execute(_IDENTITIES, {"ws": self.workspace_id, "ids": wanted})
         return {row.id: row._asdict() for row in rows}

@@ -5,11 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, insert, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, func, insert, or_, select, update
 
 from inboxd.domain.errors import NotFound
 from inboxd.domain.ids import is_contact_id
 from inboxd.store.tables import contacts
+
+_MANY = select(contacts).where(
+    contacts.c.workspace_id == bindparam("ws"), contacts.c.id.in_(bindparam("ids", expanding=True))
+)  # built once: every rendered conversation runs it
 
 
 class Contacts:
@@ -46,9 +50,7 @@ class Contacts:
         wanted = sorted(set(ids))
         if not wanted:
             return {}
-        rows = self.conn.execute(
-            select(contacts).where(contacts.c.workspace_id == self.workspace_id, contacts.c.id.in_(wanted))
-        )
+        rows = self.conn.execute(_MANY, {"ws": self.workspace_id, "ids": wanted})
         return {row.id: row._asdict() for row in rows}
 
     def find(self, *, external_id: str | None = None, email: str | None = None) -> dict[str, Any] | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Select, and_, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, delete, func, insert, or_, select, update
 
 from inboxd.domain import statistics
 from inboxd.domain.conversations import Change, Conversation, Part, Source
@@ -49,6 +49,72 @@ _COUNT_ONE_MORE = (
     update(workspaces)
     .where(workspaces.c.id == bindparam("ws"))
     .values(conversation_count=workspaces.c.conversation_count + 1)
+)
+
+_ROW = select(conversations).where(
+    conversations.c.workspace_id == bindparam("ws"), conversations.c.id == bindparam("id")
+)
+# In a write transaction rows are read locked: on PostgreSQL two requests changing one conversation
+# then run one after the other, as they do on SQLite (BEGIN IMMEDIATE), so no update is lost.
+# SQLite renders no FOR UPDATE.
+_ROW_LOCKED = _ROW.with_for_update()
+_BUMP = (
+    update(conversations)
+    .where(conversations.c.workspace_id == bindparam("ws"), conversations.c.id == bindparam("conversation"))
+    .values(version=conversations.c.version + 1)
+)
+_DUE = (
+    select(conversations)
+    .where(
+        conversations.c.workspace_id == bindparam("ws"),
+        conversations.c.state == "snoozed",
+        conversations.c.snoozed_until <= bindparam("now"),
+    )
+    .order_by(conversations.c.snoozed_until)
+    .limit(bindparam("limit"))
+)
+_DUE_LOCKED = _DUE.with_for_update()
+_INSERT_PART = insert(conversation_parts)
+_RELATED_CONTACTS = (
+    select(conversation_contacts.c.conversation_id, conversation_contacts.c.contact_id)
+    .where(
+        conversation_contacts.c.workspace_id == bindparam("ws"),
+        conversation_contacts.c.conversation_id.in_(bindparam("ids", expanding=True)),
+    )
+    .order_by(conversation_contacts.c.conversation_id, conversation_contacts.c.position)
+)
+_RELATED_TEAMMATES = (
+    select(conversation_teammates.c.conversation_id, conversation_teammates.c.admin_id)
+    .where(
+        conversation_teammates.c.workspace_id == bindparam("ws"),
+        conversation_teammates.c.conversation_id.in_(bindparam("ids", expanding=True)),
+    )
+    .order_by(conversation_teammates.c.conversation_id, conversation_teammates.c.position)
+)
+_RELATED_TAGS = (
+    select(conversation_tags)
+    .where(
+        conversation_tags.c.workspace_id == bindparam("ws"),
+        conversation_tags.c.conversation_id.in_(bindparam("ids", expanding=True)),
+    )
+    .order_by(conversation_tags.c.conversation_id, conversation_tags.c.applied_at, conversation_tags.c.tag_id)
+)
+_PART_COUNT = (
+    select(func.count())
+    .select_from(conversation_parts)
+    .where(
+        conversation_parts.c.workspace_id == bindparam("ws"),
+        conversation_parts.c.conversation_id == bindparam("id"),
+    )
+)
+_RECENT_PARTS = (
+    select(conversation_parts)
+    .where(
+        conversation_parts.c.workspace_id == bindparam("ws"),
+        conversation_parts.c.conversation_id == bindparam("id"),
+    )
+    .order_by(conversation_parts.c.id.desc())
+    .limit(MAX_RENDERED_PARTS)
 )
 
 _STATE_COLUMNS = (
@@ -102,6 +168,7 @@ class Conversations:
         self.conn = conn
         self.workspace_id = workspace_id
         self.index = SearchIndex(conn, workspace_id)
+        self._bumped: set[int] = set()  # conversations whose version this transaction bumped
 
     # -- writes ---------------------------------------------------------------------------------
 
@@ -145,9 +212,7 @@ class Conversations:
             self._set_first_contact_reply(before.id, change)
         ids = [
             inserted_id(
-                self.conn.execute(
-                    insert(conversation_parts).values(workspace_id=self.workspace_id, **_part_values(before.id, part))
-                )
+                self.conn.execute(_INSERT_PART, {"workspace_id": self.workspace_id, **_part_values(before.id, part)})
             )
             for part in change.parts
         ]
@@ -296,16 +361,8 @@ class Conversations:
     def due_snoozes(self, now: int) -> list[Conversation]:
         """Snoozed conversations whose timer has run out (on the (workspace, state, snoozed_until) index)."""
         rows = self.conn.execute(
-            self._locked(
-                select(conversations)
-                .where(
-                    conversations.c.workspace_id == self.workspace_id,
-                    conversations.c.state == "snoozed",
-                    conversations.c.snoozed_until <= now,
-                )
-                .order_by(conversations.c.snoozed_until)
-                .limit(self.WAKE_BATCH)
-            )
+            _DUE_LOCKED if self.conn.info.get("write") else _DUE,
+            {"ws": self.workspace_id, "now": now, "limit": self.WAKE_BATCH},
         )
         return [to_domain(row._asdict()) for row in rows]
 
@@ -338,24 +395,17 @@ class Conversations:
 
     # -- reads ----------------------------------------------------------------------------------
 
-    def _locked(self, query: Select[Any]) -> Select[Any]:
-        """In a write transaction, lock the rows read: on PostgreSQL two requests changing one
-        conversation then run one after the other, as they do on SQLite (BEGIN IMMEDIATE), so no
-        update is lost. SQLite renders no FOR UPDATE."""
-        return query.with_for_update() if self.conn.info.get("write") else query
-
     def get_row(self, conversation_id: int) -> dict[str, Any] | None:
+        write = bool(self.conn.info.get("write"))
         row = self.conn.execute(
-            self._locked(
-                select(conversations).where(
-                    conversations.c.workspace_id == self.workspace_id, conversations.c.id == conversation_id
-                )
-            )
+            _ROW_LOCKED if write else _ROW, {"ws": self.workspace_id, "id": conversation_id}
         ).first()
-        if row is not None and self.conn.info.get("write"):
+        if row is not None and write and conversation_id not in self._bumped:
             # Read to be changed: whatever this transaction does to the conversation or what it
             # shows (parts, tags, contacts, ticket), its rendered document is stale from now on.
-            self.bump_version([conversation_id])
+            # Once per transaction is enough: the new version only becomes visible at commit.
+            self.conn.execute(_BUMP, {"ws": self.workspace_id, "conversation": conversation_id})
+            self._bumped.add(conversation_id)
         return row._asdict() if row else None
 
     def bump_version(self, ids: Sequence[int] | Any) -> None:
@@ -418,56 +468,20 @@ class Conversations:
         out: dict[int, dict[str, list[Any]]] = {i: {"contacts": [], "teammates": [], "tags": []} for i in ids}
         if not ids:
             return out
-        for row in self.conn.execute(
-            select(conversation_contacts.c.conversation_id, conversation_contacts.c.contact_id)
-            .where(
-                conversation_contacts.c.workspace_id == self.workspace_id,
-                conversation_contacts.c.conversation_id.in_(ids),
-            )
-            .order_by(conversation_contacts.c.conversation_id, conversation_contacts.c.position)
-        ):
+        params = {"ws": self.workspace_id, "ids": list(ids)}
+        for row in self.conn.execute(_RELATED_CONTACTS, params):
             out[row.conversation_id]["contacts"].append(row.contact_id)
-        for row in self.conn.execute(
-            select(conversation_teammates.c.conversation_id, conversation_teammates.c.admin_id)
-            .where(
-                conversation_teammates.c.workspace_id == self.workspace_id,
-                conversation_teammates.c.conversation_id.in_(ids),
-            )
-            .order_by(conversation_teammates.c.conversation_id, conversation_teammates.c.position)
-        ):
+        for row in self.conn.execute(_RELATED_TEAMMATES, params):
             out[row.conversation_id]["teammates"].append(row.admin_id)
-        for row in self.conn.execute(
-            select(conversation_tags)
-            .where(
-                conversation_tags.c.workspace_id == self.workspace_id,
-                conversation_tags.c.conversation_id.in_(ids),
-            )
-            .order_by(conversation_tags.c.conversation_id, conversation_tags.c.applied_at, conversation_tags.c.tag_id)
-        ):
+        for row in self.conn.execute(_RELATED_TAGS, params):
             out[row.conversation_id]["tags"].append(row._asdict())
         return out
 
     def recent_parts(self, conversation_id: int) -> tuple[list[dict[str, Any]], int]:
         """The 500 most recent parts, oldest first, and how many parts there are in all."""
-        total = int(
-            self.conn.execute(
-                select(func.count())
-                .select_from(conversation_parts)
-                .where(
-                    conversation_parts.c.workspace_id == self.workspace_id,
-                    conversation_parts.c.conversation_id == conversation_id,
-                )
-            ).scalar_one()
-        )
-        rows = self.conn.execute(
-            select(conversation_parts)
-            .where(
-                conversation_parts.c.workspace_id == self.workspace_id,
-                conversation_parts.c.conversation_id == conversation_id,
-            )
-            .order_by(conversation_parts.c.id.desc())
-            .limit(MAX_RENDERED_PARTS)
-        )
+        params = {"ws": self.workspace_id, "id": conversation_id}
+        total = int(self.conn.execute(_PART_COUNT, params).scalar_one())
+        rows = self.conn.execute(_RECENT_PARTS, params)
         parts = [row._asdict() for row in rows]
         parts.reverse()
         return parts, total

@@ -5,10 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from inboxd.store.engine import inserted_id
 from inboxd.store.tables import conversation_tags, conversations, tags
+
+_MANY = select(tags).where(
+    tags.c.workspace_id == bindparam("ws"), tags.c.id.in_(bindparam("ids", expanding=True))
+)  # built once: every rendered conversation runs it
 
 
 class Tags:
@@ -30,7 +34,7 @@ class Tags:
         wanted = sorted(set(ids))
         if not wanted:
             return {}
-        rows = self.conn.execute(select(tags).where(tags.c.workspace_id == self.workspace_id, tags.c.id.in_(wanted)))
+        rows = self.conn.execute(_MANY, {"ws": self.workspace_id, "ids": wanted})
         return {row.id: row._asdict() for row in rows}
 
     def by_name(self, name: str) -> dict[str, Any] | None:
