@@ -128,14 +128,27 @@ def list_all(call: Call) -> Response:
         conversations.page,
         lambda row: [row["updated_at"], row["id"]],
     )
+    return json(render.conversation_list_of(_list_items(call, page.rows), page, conversations.count()))
+
+
+def _list_items(call: Call, rows: list[dict[str, Any]]) -> list[orjson.Fragment]:
+    """The conversations of a list or search page as encoded documents: from the cache when it
+    holds the row's version, else rendered (in one batch of queries) and cached."""
     base = base_url(call.request)
     cache: RenderCache = call.request.app.state.render_cache
-    items = []
-    for view in conversation_views(call.store, page.rows):
+    found: dict[int, bytes] = {}
+    missing = []
+    for row in rows:
+        document = cache.get(_list_item_key(call.workspace.id, row["id"], base), row["version"])
+        if document is None:
+            missing.append(row)
+        else:
+            found[row["id"]] = document
+    for view in conversation_views(call.store, missing) if missing else []:
         document = orjson.dumps(render.conversation(view, base_url=base))
         cache.put(_list_item_key(call.workspace.id, view.row["id"], base), view.row["version"], document)
-        items.append(orjson.Fragment(document))
-    return json(render.conversation_list_of(items, page, conversations.count()))
+        found[view.row["id"]] = document
+    return [orjson.Fragment(found[row["id"]]) for row in rows]
 
 
 @endpoint(write=False)
@@ -153,8 +166,7 @@ def search(call: Call) -> Response:
         field="pagination.starting_after",
     )
     total = searcher.count(plan, call.request.app.state.search_count_limit)
-    views = conversation_views(call.store, page.rows)
-    return json(render.conversation_list(views, page, total, base_url(call.request)))
+    return json(render.conversation_list_of(_list_items(call, page.rows), page, total))
 
 
 def _cached(request: HttpRequest, workspace: WorkspaceRef, digest: str, now: int) -> Response | None:

@@ -146,12 +146,6 @@ def conversation(view: ConversationView, plaintext: bool = False, base_url: str 
     return doc
 
 
-def conversation_list(
-    views: list[ConversationView], page: Page, total_count: int, base_url: str = ""
-) -> dict[str, Any]:
-    return conversation_list_of([conversation(view, base_url=base_url) for view in views], page, total_count)
-
-
 def conversation_list_of(items: list[Any], page: Page, total_count: int) -> dict[str, Any]:
     """A `conversation.list` of items rendered already (documents, or encoded JSON fragments)."""
     return {
