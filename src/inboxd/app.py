@@ -35,6 +35,7 @@ from inboxd.api.rate_limits import DEFAULT_PER_MINUTE, RateLimiter
 from inboxd.api.render_cache import RenderCache
 from inboxd.domain.clock import Clock
 from inboxd.search.query import DEFAULT_COUNT_LIMIT
+from inboxd.store.documents import DocumentWriter
 from inboxd.store.hot import HotReads
 
 
@@ -134,16 +135,19 @@ def create_app(
     """``rate_limit``: calls per minute per token, enforced per 10-second window; 0 disables.
     ``search_count_limit``: a search's total_count is exact up to it (0: always exact)."""
     hot_reads = HotReads(engine)
+    document_writer = DocumentWriter(engine)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         try:
             yield
         finally:
+            document_writer.close()
             hot_reads.close()
 
     app = Starlette(routes=ROUTES, exception_handlers=HANDLERS, lifespan=lifespan)
     app.state.hot_reads = hot_reads
+    app.state.document_writer = document_writer
     app.state.engine = engine
     app.state.clock = clock or Clock()
     app.state.tokens = TokenCache()

@@ -3,12 +3,15 @@ answer exactly what the ordinary path would, whatever happened since the documen
 
 from __future__ import annotations
 
-from sqlalchemy import event
+from sqlalchemy import event, select
+from starlette.testclient import TestClient
 
-from inboxd.store import access_tokens
+from inboxd.app import create_app
+from inboxd.store import access_tokens, documents
 from inboxd.store.engine import transaction
+from inboxd.store.tables import conversation_documents, conversations
 from tests import factories
-from tests.conftest import ACME_TOKEN, T0
+from tests.conftest import ACME_TOKEN, T0, Api
 
 NOW = T0 + 3600
 
@@ -85,10 +88,11 @@ def test_a_broken_kept_connection_falls_back_and_recovers(api, client):
     assert hot._opened, "a new connection was kept after the broken one"
 
 
-def test_a_cached_conversation_costs_one_statement_outside_any_transaction(api, engine):
+def test_a_cached_conversation_costs_one_statement_outside_any_transaction(api, client, engine):
     """The point of the shortcut: no SQLAlchemy transaction at all for a cached document."""
     conversation = factories.conversation(api)
     api.get(f"/conversations/{conversation['id']}")  # renders and caches
+    client.app.state.document_writer.flush()  # its own statements are not the read's
     statements: list[str] = []
 
     def count(*args: object) -> None:
@@ -115,11 +119,12 @@ def _walk(api, per_page):
             return pages
 
 
-def test_the_list_from_cached_items_is_byte_for_byte_the_rendered_list(api, engine, clock):
+def test_the_list_from_cached_items_is_byte_for_byte_the_rendered_list(api, client, engine, clock):
     for _ in range(5):
         factories.conversation(api)
         clock.advance(1)
     rendered = _walk(api, 2)  # renders every page, caching the items
+    client.app.state.document_writer.flush()
     statements: list[str] = []
 
     def count(*args: object) -> None:
@@ -156,3 +161,90 @@ def test_a_bad_cursor_or_page_size_still_gets_its_error(api):
     bad = api.get("/conversations?starting_after=nonsense")
     assert bad.status_code == 400
     assert bad.json()["errors"][0]["code"] == "parameter_invalid"
+
+
+# -- documents kept in the database (store/documents.py) --------------------------------------------
+
+
+def _stored(engine, conversation_id):
+    with transaction(engine, write=False) as conn:
+        return conn.execute(
+            select(conversation_documents.c.version, conversation_documents.c.document).where(
+                conversation_documents.c.conversation_id == int(conversation_id)
+            )
+        ).first()
+
+
+def test_a_rendered_conversation_is_kept_for_every_worker_and_restart(api, client, engine, clock):
+    conversation = factories.conversation(api)
+    shown = api.get(f"/conversations/{conversation['id']}")
+    client.app.state.document_writer.flush()
+    assert _stored(engine, conversation["id"]).document == shown.content
+    # Another process (a fresh app: nothing in its memory) answers from the database alone.
+    with TestClient(create_app(engine, clock)) as other:
+        statements: list[str] = []
+
+        def count(*args: object) -> None:
+            if "conversations" in str(args[2]):
+                statements.append(str(args[2]))
+
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            again = Api(other, ACME_TOKEN).get(f"/conversations/{conversation['id']}")
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+        assert again.content == shown.content
+        assert statements == []
+
+
+def test_a_write_drops_the_kept_document_in_its_own_transaction(api, client, engine):
+    conversation = factories.conversation(api)
+    api.get(f"/conversations/{conversation['id']}")
+    client.app.state.document_writer.flush()
+    assert _stored(engine, conversation["id"]) is not None
+    api.put(f"/conversations/{conversation['id']}", json={"title": "Changed"})
+    assert _stored(engine, conversation["id"]) is None
+    assert api.get(f"/conversations/{conversation['id']}").json()["title"] == "Changed"
+
+
+def test_redacted_text_does_not_survive_in_a_kept_document(api, client, engine):
+    conversation = factories.conversation(api, body="my password is hunter2")
+    api.get(f"/conversations/{conversation['id']}")
+    client.app.state.document_writer.flush()
+    assert b"hunter2" in _stored(engine, conversation["id"]).document
+    api.post(
+        "/conversations/redact",
+        json={"type": "source", "conversation_id": conversation["id"], "source_id": conversation["source"]["id"]},
+    )
+    kept = _stored(engine, conversation["id"])
+    assert kept is None or b"hunter2" not in kept.document
+    assert "hunter2" not in api.get(f"/conversations/{conversation['id']}").text
+
+
+def test_renaming_a_tag_drops_the_documents_that_show_it(api, client, engine):
+    conversation = factories.conversation(api)
+    admin = api.get("/admins").json()["admins"][0]
+    tag = api.post("/tags", json={"name": "billing"}).json()
+    api.post(f"/conversations/{conversation['id']}/tags", json={"id": tag["id"], "admin_id": admin["id"]})
+    api.get(f"/conversations/{conversation['id']}")
+    client.app.state.document_writer.flush()
+    assert _stored(engine, conversation["id"]) is not None
+    api.post("/tags", json={"id": tag["id"], "name": "invoices"})
+    assert _stored(engine, conversation["id"]) is None
+    shown = api.get(f"/conversations/{conversation['id']}").json()
+    assert [t["name"] for t in shown["tags"]["tags"]] == ["invoices"]
+
+
+def test_an_offer_for_an_older_version_is_not_kept(api, engine):
+    conversation = factories.conversation(api)
+    with transaction(engine, write=False) as conn:
+        row = conn.execute(
+            select(conversations.c.workspace_id, conversations.c.version).where(
+                conversations.c.id == int(conversation["id"])
+            )
+        ).one()
+    stale = documents.Offer(row.workspace_id, int(conversation["id"]), row.version - 1, b"{}")
+    assert documents.save(engine, [stale]) == 0
+    fresh = documents.Offer(row.workspace_id, int(conversation["id"]), row.version, b"{}")
+    assert documents.save(engine, [fresh]) == 1
+    assert _stored(engine, conversation["id"]).document == b"{}"

@@ -23,6 +23,7 @@ from inboxd.render import conversations as render
 from inboxd.render import tags as render_tags
 from inboxd.render.pages import Page
 from inboxd.search import query as search_query
+from inboxd.store.documents import DocumentWriter, Offer
 from inboxd.store.hot import HotReads
 from inboxd.store.views import conversation_views
 from inboxd.store.workspaces import WorkspaceRef
@@ -176,12 +177,15 @@ def _cached(request: HttpRequest, workspace: WorkspaceRef, digest: str, now: int
     if conversation_id is None:
         return None
     hot: HotReads = request.app.state.hot_reads
-    version = hot.conversation_version(digest, workspace.id, conversation_id, now)
-    if version is None:
+    found = hot.conversation_version(digest, workspace.id, conversation_id, now)
+    if found is None:
         return None
+    version, stored = found
+    plaintext = request.query_params.get("display_as") == "plaintext"
+    if stored is not None and not plaintext:
+        return Response(stored, media_type="application/json")
     cache: RenderCache = request.app.state.render_cache
-    key = (workspace.id, conversation_id, request.query_params.get("display_as") == "plaintext", base_url(request))
-    document = cache.get(key, version)
+    document = cache.get((workspace.id, conversation_id, plaintext, base_url(request)), version)
     return None if document is None else Response(document, media_type="application/json")
 
 
@@ -196,6 +200,11 @@ def retrieve(call: Call) -> Response:
     if document is None:
         document = orjson.dumps(render_conversation(call, conversation_id))
         cache.put(key, version, document)
+        if not _plaintext(call) and b"/attachments/" not in document:
+            # Shared with every worker from now on (store/documents.py). A document with file URLs
+            # depends on the host the request reached, so it stays in this process's cache.
+            writer: DocumentWriter = call.request.app.state.document_writer
+            writer.offer(Offer(call.workspace.id, conversation_id, version, document))
     return Response(document, media_type="application/json")
 
 

@@ -19,6 +19,7 @@ from inboxd.store.engine import inserted_id
 from inboxd.store.search_index import SearchIndex
 from inboxd.store.tables import (
     conversation_contacts,
+    conversation_documents,
     conversation_parts,
     conversation_tags,
     conversation_teammates,
@@ -51,6 +52,10 @@ _COUNT_ONE_MORE = (
     .values(conversation_count=workspaces.c.conversation_count + 1)
 )
 
+# A bumped version makes the stored document stale: it goes in the same transaction (tables.py).
+_DROP_DOCUMENT = delete(conversation_documents).where(
+    conversation_documents.c.conversation_id == bindparam("conversation")
+)
 _ROW = select(conversations).where(
     conversations.c.workspace_id == bindparam("ws"), conversations.c.id == bindparam("id")
 )
@@ -405,6 +410,7 @@ class Conversations:
             # shows (parts, tags, contacts, ticket), its rendered document is stale from now on.
             # Once per transaction is enough: the new version only becomes visible at commit.
             self.conn.execute(_BUMP, {"ws": self.workspace_id, "conversation": conversation_id})
+            self.conn.execute(_DROP_DOCUMENT, {"conversation": conversation_id})
             self._bumped.add(conversation_id)
         return row._asdict() if row else None
 
@@ -415,6 +421,7 @@ class Conversations:
             .where(conversations.c.workspace_id == self.workspace_id, conversations.c.id.in_(ids))
             .values(version=conversations.c.version + 1)
         )
+        self.conn.execute(delete(conversation_documents).where(conversation_documents.c.conversation_id.in_(ids)))
 
     def version(self, conversation_id: int) -> int:
         """The conversation's render version (one primary-key read), or Intercom's 404."""

@@ -22,13 +22,16 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-# Positional parameters: token digest, workspace, now, workspace, conversation id.
+# Positional parameters: token digest, workspace, now, workspace, conversation id. No row: no such
+# conversation in the workspace. The stored document (store/documents.py) comes along when there is one.
 _SQL = (
     "SELECT"
     " (SELECT workspace_id FROM access_tokens WHERE token_sha256 = {p}),"
     " EXISTS (SELECT 1 FROM conversations"
     " WHERE workspace_id = {p} AND state = 'snoozed' AND snoozed_until <= {p}),"
-    " (SELECT version FROM conversations WHERE workspace_id = {p} AND id = {p})"
+    " c.version, d.version, d.document"
+    " FROM conversations c LEFT JOIN conversation_documents d ON d.conversation_id = c.id"
+    " WHERE c.workspace_id = {p} AND c.id = {p}"
 )
 
 
@@ -64,16 +67,19 @@ class HotReads:
         self._lock = threading.Lock()
         self._local = threading.local()
 
-    def conversation_version(self, digest: str, workspace_id: int, conversation_id: int, now: int) -> int | None:
-        """The conversation's version, when the token is the workspace's, no snooze of the
-        workspace is due and the conversation is the workspace's; otherwise None."""
-        rows = self._run(self.sql, (digest, workspace_id, now, workspace_id, conversation_id), many=False)
+    def conversation_version(
+        self, digest: str, workspace_id: int, conversation_id: int, now: int
+    ) -> tuple[int, bytes | None] | None:
+        """The conversation's version and its stored document if that is of the same version, when
+        the token is the workspace's, no snooze of the workspace is due and the conversation is the
+        workspace's; otherwise None."""
+        rows = self._run(self.sql, (digest, workspace_id, now, workspace_id, conversation_id))
         if not rows:
             return None
-        live, due, version = rows[0]
+        live, due, version, stored_version, document = rows[0]
         if live != workspace_id or due or version is None:
             return None
-        return int(version)
+        return int(version), bytes(document) if document is not None and stored_version == version else None
 
     def conversation_page(
         self, digest: str, workspace_id: int, now: int, limit: int, after: tuple[int, int] | None
@@ -83,7 +89,7 @@ class HotReads:
         due; None otherwise, and for an empty page (the ordinary path answers those)."""
         sql = self.page_sql if after is None else self.page_after_sql
         keys = () if after is None else (after[0], after[0], after[1])
-        rows = self._run(sql, (digest, workspace_id, now, workspace_id, workspace_id, *keys, limit), many=True)
+        rows = self._run(sql, (digest, workspace_id, now, workspace_id, workspace_id, *keys, limit))
         if not rows:
             return None
         _, _, _, live, due, count = rows[0]
@@ -91,7 +97,7 @@ class HotReads:
             return None
         return int(count), [(int(r[0]), int(r[1]), int(r[2])) for r in rows]
 
-    def _run(self, sql: str, params: tuple[Any, ...], many: bool) -> list[tuple[Any, ...]] | None:
+    def _run(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]] | None:
         """Rows of one statement on a kept connection; None when that failed: the ordinary path
         then answers, and reports whatever is wrong (a dropped connection, a restarted server)."""
         if self.sqlite:
@@ -102,8 +108,14 @@ class HotReads:
                     return None
                 self._local.conn = conn
             try:
+                # Every row fetched and the cursor closed: a statement left unfinished would keep
+                # its read snapshot open, and the next statement on this connection would see the
+                # database as it was then (a revoked token still live).
                 cursor = conn.execute(sql, params)
-                return [tuple(r) for r in (cursor.fetchall() if many else cursor.fetchmany(1))]
+                try:
+                    return [tuple(r) for r in cursor.fetchall()]
+                finally:
+                    cursor.close()
             except Exception:
                 self._local.conn = None
                 self._discard(conn)
@@ -117,7 +129,7 @@ class HotReads:
         try:
             with conn.cursor() as cursor:
                 cursor.execute(sql, params, prepare=True)
-                found = [tuple(r) for r in (cursor.fetchall() if many else cursor.fetchmany(1))]
+                found = [tuple(r) for r in cursor.fetchall()]
         except Exception:
             self._discard(conn)
             return None

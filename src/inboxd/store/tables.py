@@ -309,6 +309,19 @@ conversation_tags = Table(
     Index(None, "workspace_id", "tag_id", "conversation_id"),
 )
 
+# `GET /conversations/{id}` as last rendered, shared by every worker and kept across restarts:
+# a cached GET is one primary-key read (store/hot.py). Valid only while `version` equals the
+# conversation's; the transaction that bumps the version deletes the row, so no text outlives a
+# redaction here. Only documents without file URLs (which depend on the request's host) are kept.
+conversation_documents = Table(
+    "conversation_documents",
+    metadata,
+    Column("conversation_id", Id, ForeignKey("conversations.id"), primary_key=True),
+    Column("workspace_id", Id, ForeignKey("workspaces.id"), nullable=False),
+    Column("version", BigInteger, nullable=False),
+    Column("document", LargeBinary, nullable=False),
+)
+
 conversation_parts = Table(
     "conversation_parts",
     metadata,

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
 from inboxd.store.engine import inserted_id
-from inboxd.store.tables import conversation_tags, conversations, tags
+from inboxd.store.tables import conversation_documents, conversation_tags, conversations, tags
 
 _MANY = select(tags).where(
     tags.c.workspace_id == bindparam("ws"), tags.c.id.in_(bindparam("ids", expanding=True))
@@ -67,3 +67,4 @@ class Tags:
             .where(conversations.c.workspace_id == self.workspace_id, conversations.c.id.in_(tagged))
             .values(version=conversations.c.version + 1)
         )
+        self.conn.execute(delete(conversation_documents).where(conversation_documents.c.conversation_id.in_(tagged)))

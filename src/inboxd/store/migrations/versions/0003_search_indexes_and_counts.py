@@ -1,6 +1,6 @@
-"""search and list speed: a per-workspace conversation count, inbox indexes (assignee, state,
-updated_at), created_at ranges that carry updated_at, and covering indexes from a contact,
-teammate or tag to its conversations
+"""search and read speed: a per-workspace conversation count, inbox indexes (assignee, state,
+updated_at), created_at ranges that carry updated_at, covering indexes from a contact, teammate or
+tag to its conversations, and rendered conversation documents
 
 Revision ID: 0003_search_indexes_and_counts
 Revises: 0002_tokens_and_rate_limits
@@ -44,6 +44,22 @@ def upgrade() -> None:
         ["workspace_id", "created_at", "updated_at", "id"],
     )
     op.drop_index(op.f("ix_conversations_workspace_id_created_at_id"), table_name="conversations")
+    op.create_table(
+        "conversation_documents",
+        sa.Column("conversation_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("workspace_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("version", sa.BigInteger(), nullable=False),
+        sa.Column("document", sa.LargeBinary(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["conversation_id"],
+            ["conversations.id"],
+            name=op.f("fk_conversation_documents_conversation_id_conversations"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"], ["workspaces.id"], name=op.f("fk_conversation_documents_workspace_id_workspaces")
+        ),
+        sa.PrimaryKeyConstraint("conversation_id", name=op.f("pk_conversation_documents")),
+    )
     for table, column in RELATED:
         op.create_index(
             op.f(f"ix_{table}_workspace_id_{column}_conversation_id"),
@@ -54,6 +70,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("conversation_documents")
     for table, column in RELATED:
         op.create_index(op.f(f"ix_{table}_workspace_id_{column}"), table, ["workspace_id", column])
         op.drop_index(op.f(f"ix_{table}_workspace_id_{column}_conversation_id"), table_name=table)
