@@ -357,3 +357,15 @@ def test_serve_refuses_a_token_that_another_workspace_owns(runner, fake_granian,
             "bill@initech.test",
         ]
     engine.dispose()
+
+
+def test_migrate_takes_a_url_with_percent_escapes(runner, tmp_path):
+    """A percent-encoded password or path (here a space, %20) must not trip Alembic's config parser."""
+    folder = tmp_path / "with space"
+    folder.mkdir()
+    url = f"sqlite:///file:{str(folder / 'db.sqlite3').replace(' ', '%20')}?uri=true"
+
+    result = runner.invoke(main, ["migrate", "--database-url", url])
+
+    assert result.exit_code == 0, result.output
+    assert (folder / "db.sqlite3").exists()
