@@ -13,7 +13,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Hashable
 
-DEFAULT_BUDGET_BYTES = 32 * 1024 * 1024
+DEFAULT_BUDGET_BYTES = 16 * 1024 * 1024  # documents are kept in the database too (store/documents.py)
 
 
 class RenderCache:
