@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: serve test fuzz migrate lint check clean bench-search reliability
+.PHONY: serve test fuzz migrate lint check clean bench-search reliability bench
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,13 @@ reliability: $(STAMP)  ## SIGKILL mid-load ×20 and 32-client bursts, both engin
 
 bench-search: $(STAMP)  ## search latency at 10k/100k/1M on SQLite and PostgreSQL → bench/BENCHMARKS.md (BENCH_ARGS apply)
 	$(BIN)/python bench/search_bench.py $(BENCH_ARGS)
+
+bench: $(STAMP)  ## HTTP load: inboxd (2 workers) under wrk at c=1/16/64, SQLite and PostgreSQL, next to a ceiling → bench/BENCHMARKS.md (BENCH_HTTP_ARGS apply)
+	@command -v wrk >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get install -y wrk || { apt-get update -qq && apt-get install -y wrk; }; \
+	  else echo "make bench needs wrk, the HTTP load generator: sudo apt-get install wrk" >&2; exit 1; fi; }
+	@$(BIN)/py-spy --version >/dev/null 2>&1 || $(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	$(BIN)/python bench/http_bench.py --soak 300 --profile $(BENCH_HTTP_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache
