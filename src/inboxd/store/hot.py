@@ -54,7 +54,7 @@ class HotReads:
     """Kept DBAPI connections for :meth:`conversation_version`: one per thread on SQLite (reads run
     on the event loop), at most ``connections`` shared ones, in autocommit, on PostgreSQL."""
 
-    def __init__(self, engine: Engine, connections: int = 4) -> None:
+    def __init__(self, engine: Engine, connections: int = 8) -> None:
         self.engine = engine
         self.sqlite = engine.dialect.name == "sqlite"
         p = "?" if self.sqlite else "%s"
@@ -125,7 +125,10 @@ class HotReads:
         except queue.Empty:
             conn = self._open()
             if conn is None:
-                return None
+                try:  # all kept connections are busy: one is free in a fraction of a millisecond
+                    conn = self._idle.get(timeout=0.5)
+                except queue.Empty:
+                    return None
         try:
             with conn.cursor() as cursor:
                 cursor.execute(sql, params, prepare=True)
