@@ -139,6 +139,7 @@ def test_the_list_from_cached_items_is_byte_for_byte_the_rendered_list(api, clie
     assert statements == []  # every page came from the shortcut
     assert len(cached) == 3
     assert cached == rendered
+    assert _walk(api, 2) == rendered  # now whole pages from the cache
 
 
 def test_the_list_sees_a_write_and_a_new_conversation_at_once(api, clock):

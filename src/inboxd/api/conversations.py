@@ -108,15 +108,22 @@ def _cached_list(request: HttpRequest, workspace: WorkspaceRef, digest: str, now
     total, rows = found
     cache: RenderCache = request.app.state.render_cache
     base = base_url(request)
-    items = []
-    for conversation_id, version, _ in rows[:limit]:
-        document = cache.get(_list_item_key(workspace.id, conversation_id, base), version)
-        if document is None:
-            return None
-        items.append(orjson.Fragment(document))
-    last = rows[min(limit, len(rows)) - 1]
-    more = cursors.encode([last[2], last[0]], number + 1) if len(rows) > limit else None
-    return json(render.conversation_list_of(items, Page([], number + 1, limit, more), total))
+    # The whole page, valid while the count and every row's (id, version, updated_at) are the same.
+    page_key = (workspace.id, "list page", limit, cursor or "", base)
+    drawn_from = (total, tuple(rows))
+    page = cache.get(page_key, drawn_from)
+    if page is None:
+        items = []
+        for conversation_id, version, _ in rows[:limit]:
+            document = cache.get(_list_item_key(workspace.id, conversation_id, base), version)
+            if document is None:
+                return None
+            items.append(orjson.Fragment(document))
+        last = rows[min(limit, len(rows)) - 1]
+        more = cursors.encode([last[2], last[0]], number + 1) if len(rows) > limit else None
+        page = orjson.dumps(render.conversation_list_of(items, Page([], number + 1, limit, more), total))
+        cache.put(page_key, drawn_from, page)
+    return Response(page, media_type="application/json")
 
 
 @endpoint(write=False, shortcut=_cached_list)

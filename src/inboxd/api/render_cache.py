@@ -20,10 +20,12 @@ class RenderCache:
     def __init__(self, budget_bytes: int = DEFAULT_BUDGET_BYTES) -> None:
         self.budget = budget_bytes
         self.size = 0
-        self._entries: OrderedDict[Hashable, tuple[int, bytes]] = OrderedDict()
+        self._entries: OrderedDict[Hashable, tuple[Hashable, bytes]] = OrderedDict()
         self._lock = threading.Lock()  # handlers run in a thread pool
 
-    def get(self, key: Hashable, version: int) -> bytes | None:
+    def get(self, key: Hashable, version: Hashable) -> bytes | None:
+        """The document stored under ``key`` for exactly this ``version`` (an int, or any value
+        that says what the document was drawn from, compared with ==)."""
         with self._lock:
             entry = self._entries.get(key)
             if entry is None or entry[0] != version:
@@ -31,7 +33,7 @@ class RenderCache:
             self._entries.move_to_end(key)
             return entry[1]
 
-    def put(self, key: Hashable, version: int, document: bytes) -> None:
+    def put(self, key: Hashable, version: Hashable, document: bytes) -> None:
         if len(document) > self.budget // 8:
             return  # one huge conversation must not empty the cache
         with self._lock:
