@@ -222,6 +222,42 @@ def test_sql_agrees_with_the_python_evaluator(api, clock):
     agree()
 
 
+def test_plans_found_wrong_by_longer_random_runs(api, clock):
+    """Regressions from 900-example runs: a conversation carrying two of the values counted twice
+    against the planner's bound (so a cut-off id list passed for complete), and an OR that merged
+    a field's `!=` filter into its `=` filters. Each query, every way the planner can go."""
+    shown = _build(api, clock)
+    docs = [document(conversation) for conversation in shown]
+    order = [c["id"] for c in sorted(shown, key=lambda c: (c["updated_at"], int(c["id"])), reverse=True)]
+    tags = {t["name"]: t["id"] for t in api.get("/tags").json()["data"]}
+    vip, bug = tags["VIP"], tags["Bug"]
+
+    def body(operator: str, value: Any) -> dict[str, Any]:
+        return {"field": "source.body", "operator": operator, "value": value}
+
+    def tag(operator: str, value: Any) -> dict[str, Any]:
+        return {"field": "tag_ids", "operator": operator, "value": value}
+
+    queries = [
+        tag("NIN", [bug, bug, vip]),
+        tag("IN", [bug, vip]),
+        {"operator": "OR", "value": [body("=", "billing"), body("!=", "billing")]},
+        {"operator": "OR", "value": [tag("=", vip), tag("!=", vip), tag("=", bug)]},
+        {"operator": "OR", "value": [body("=", "refund"), body("~", "pass"), body("=", "login")]},
+    ]
+    for query in queries:
+        tree = parse({"query": query}).root
+        assert tree is not None
+        expected = [cid for cid in order if evaluate(tree, docs[[d["id"] for d in docs].index(cid)])]
+        for threshold in (None, 0, 1, 10**9):
+            with pytest.MonkeyPatch.context() as patch:
+                if threshold is not None:
+                    patch.setattr(Planner, "threshold", threshold)
+                found, total = _search_all(api, query, 7)
+            assert found == expected, (query, threshold)
+            assert total == len(expected), (query, threshold)
+
+
 @pytest.mark.parametrize("word", ["support", "SUPPORT"])
 def test_a_body_matches_word_by_word(api, word):
     found = factories.conversation(api, body="<p>I need <b>support</b></p>")

@@ -329,7 +329,8 @@ class Compiler:
             if not wanted:
                 return false()
             condition = value.in_(wanted)
-            ids_query = select(table.c.conversation_id).where(scope, condition)
+            # DISTINCT: a conversation carrying two of the values must count once against the bound.
+            ids_query = select(table.c.conversation_id).distinct().where(scope, condition)
             if field.tokenised:
                 # token_stats says how many conversations carry the words: no probe needed.
                 few = (
@@ -387,9 +388,10 @@ def _compare(target: ColumnElement[Any], item: Filter, dialect: str, folded: boo
 
 def _merge_related_ors(children: tuple[Node, ...]) -> tuple[Node, ...]:
     """``tag_ids = a OR tag_ids = b`` is ``tag_ids IN (a, b)``: one look-up, one index range, instead
-    of one probe per value (the same for every multi-valued field and for body words)."""
+    of one probe per value (the same for every multi-valued field and for body words). Other
+    filters on the field (``!=``, ``~`` …) stay as they are."""
     merged: dict[str, list[Item]] = {}
-    rest: list[Node] = []
+    out: list[Node | str] = []  # a field name marks where that field's merged filter goes
     for child in children:
         if (
             isinstance(child, Filter)
@@ -397,18 +399,18 @@ def _merge_related_ors(children: tuple[Node, ...]) -> tuple[Node, ...]:
             and child.operator in ("=", "IN")
             and child.value is not None
         ):
-            values = child.value if isinstance(child.value, tuple) else (child.value,)
             if child.field.name not in merged:
                 merged[child.field.name] = []
-                rest.append(child)  # its place, filled below
-            merged[child.field.name].extend(values)
+                out.append(child.field.name)
+            merged[child.field.name].extend(child.value if isinstance(child.value, tuple) else (child.value,))
         else:
-            rest.append(child)
+            out.append(child)
+    fields = {
+        child.field.name: child.field for child in children if isinstance(child, Filter) and child.field.name in merged
+    }
     return tuple(
-        Filter(node.field, "IN", tuple(dict.fromkeys(merged[node.field.name])))
-        if isinstance(node, Filter) and node.field.name in merged
-        else node
-        for node in rest
+        Filter(fields[node], "IN", tuple(dict.fromkeys(merged[node]))) if isinstance(node, str) else node
+        for node in out
     )
 
 
