@@ -837,8 +837,11 @@ def measure_engine(run: Run, engine_name: str, url: str, logs: Path) -> bytes:
                     profile(run, server, load, engine_name, figures)
             if args.soak > 0 and engine_name == "sqlite":
                 run.results["soak"] = soak(run, server, get_file, paths, list(searches.values()))
-            for load in write_loads(run, engine_name, t, probe):
+            writes = write_loads(run, engine_name, t, probe)
+            for load in writes:
                 run.measure(server.base, load, engine_name, figures)
+            if args.profile:
+                profile(run, server, writes[0], engine_name, figures)  # the reply: where a write's time goes
         result["rss_peak"] = sorted(sampler.peak.values())
     finally:
         server.stop()
