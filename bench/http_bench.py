@@ -607,28 +607,35 @@ end
 
 def lua_parts(ids_file: Path, admin_id: str) -> str:
     """Close or open each id of this thread's share in turn: lines are "<id> close|open" with the
-    action its current state allows; an id's action flips each time it is used, so every request
-    is a real transition (closing a closed conversation is no transition in inboxd)."""
+    action its current state allows. The next action of an id is set from the state its last
+    answer shows (response()), never when a request is built: wrk builds one request per thread
+    that it never sends, and flipping there made that id's next request a no-op (closing a closed
+    conversation is no transition in inboxd)."""
     close = json.dumps({"message_type": "close", "type": "admin", "admin_id": admin_id})
     reopen = json.dumps({"message_type": "open", "admin_id": admin_id})
     return f"""
 wrk.headers["Content-Type"] = "application/json"
 BODIES = {{close = {lua_string(close)}, open = {lua_string(reopen)}}}
-FLIP = {{close = "open", open = "close"}}
 function init(args)
-  ids, acts = {{}}, {{}}
+  ids, acts, at = {{}}, {{}}, {{}}
   for _, line in ipairs(lines_of({lua_string(str(ids_file))})) do
     local id, act = line:match("^(%S+) (%S+)$")
     ids[#ids + 1] = id
     acts[#acts + 1] = act
+    at[id] = #ids
   end
   i = 0
 end
 function request()
   i = i % #ids + 1
-  local act = acts[i]
-  acts[i] = FLIP[act]
-  return wrk.format("POST", "/conversations/" .. ids[i] .. "/parts", nil, BODIES[act])
+  return wrk.format("POST", "/conversations/" .. ids[i] .. "/parts", nil, BODIES[acts[i]])
+end
+function response(status, headers, body)
+  local id = body:match('^{{"type":"conversation","id":"(%d+)"')
+  local state = body:match('"state":"(%a+)"')
+  if id and state and at[id] then
+    acts[at[id]] = state == "closed" and "open" or "close"
+  end
 end
 """
 

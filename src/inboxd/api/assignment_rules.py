@@ -7,8 +7,8 @@ from typing import Any
 
 from starlette.responses import Response
 
-from inboxd.api.conversations import render_conversation
-from inboxd.api.http import Call, endpoint, json
+from inboxd.api.conversations import conversation_answer
+from inboxd.api.http import Call, endpoint
 from inboxd.domain import assignment_rules as domain
 from inboxd.domain.conversations import Actor
 from inboxd.render.plaintext import to_plaintext
@@ -38,4 +38,4 @@ def run(call: Call) -> Response:
     outcome = domain.run(conversation, rules, _facts(call, row), teams, operator, call.now)
     store.conversations.apply(conversation, outcome.change)
     store.assignment_rules.record(outcome)
-    return json(render_conversation(call, row["id"]))
+    return conversation_answer(call, row["id"])

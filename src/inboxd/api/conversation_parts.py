@@ -7,8 +7,8 @@ from typing import Any, Literal
 from pydantic import Field, field_validator
 from starlette.responses import Response
 
-from inboxd.api.conversations import render_conversation
-from inboxd.api.http import Call, endpoint, json, parse
+from inboxd.api.conversations import conversation_answer
+from inboxd.api.http import Call, endpoint, parse
 from inboxd.api.messages import last_conversation
 from inboxd.api.types import IdStr, Int64, Request, StrictStr
 from inboxd.domain import attachments as attachment_rules
@@ -157,7 +157,7 @@ def reply(call: Call) -> Response:
             conversation, Actor(contact["role"], contact["id"]), request.body, attachments, call.now
         )
     conversations.apply(conversation, change)
-    return json(render_conversation(call, conversation.id or 0))
+    return conversation_answer(call, conversation.id or 0)
 
 
 @endpoint(write=True)
@@ -178,7 +178,7 @@ def manage(call: Call) -> Response:
         assert isinstance(request, Assign)
         change = domain.assign(conversation, admin, _assignee(call, request), request.body, call.now)
     conversations.apply(conversation, change)
-    return json(render_conversation(call, conversation.id or 0))
+    return conversation_answer(call, conversation.id or 0)
 
 
 def _assignee(call: Call, request: Assign) -> Actor:
@@ -227,7 +227,7 @@ def redact(call: Call) -> Response:
             if row["source_author_type"] not in domain.CONTACT_TYPES:
                 raise _not_redactable("a source message not written by a contact")
             conversations.redact_source(row["id"])
-    return json(render_conversation(call, row["id"]))
+    return conversation_answer(call, row["id"])
 
 
 def _not_redactable(what: str) -> IntercomError:

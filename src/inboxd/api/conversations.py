@@ -11,7 +11,7 @@ from starlette.responses import Response
 
 from inboxd.api import cursors
 from inboxd.api.attachments import base_url
-from inboxd.api.http import Call, endpoint, json, parse, parse_per_page, per_page
+from inboxd.api.http import AfterCommit, Call, endpoint, json, parse, parse_per_page, per_page
 from inboxd.api.render_cache import RenderCache
 from inboxd.api.types import IdStr, Request, StrictBool, StrictStr
 from inboxd.domain import contacts as contact_rules
@@ -196,6 +196,15 @@ def _cached(request: HttpRequest, workspace: WorkspaceRef, digest: str, now: int
     return None if document is None else Response(document, media_type="application/json")
 
 
+def conversation_answer(call: Call, conversation_id: int) -> Response:
+    """What a write that changed a conversation answers: the conversation as GET shows it. On
+    SQLite it is drawn after the write commits, from a snapshot of exactly what the write left
+    (api/http.py, AfterCommit), so rendering does not hold the database's one write lock."""
+    if call.store.conn.dialect.name == "sqlite":
+        return AfterCommit(lambda after: json(render_conversation(after, conversation_id)))
+    return json(render_conversation(call, conversation_id))
+
+
 @endpoint(write=False, shortcut=_cached)
 def retrieve(call: Call) -> Response:
     conversations = call.store.conversations
@@ -228,7 +237,7 @@ def update(call: Call) -> Response:
         custom_attributes=request.custom_attributes,
     )
     call.store.conversations.apply(conversation, change)
-    return json(render_conversation(call, conversation.id or 0))
+    return conversation_answer(call, conversation.id or 0)
 
 
 # -- tags -------------------------------------------------------------------------------------------

@@ -38,7 +38,7 @@ from inboxd.domain.errors import (
     VersionInvalid,
 )
 from inboxd.store import access_tokens
-from inboxd.store.engine import transaction
+from inboxd.store.engine import Snapshot, transaction
 from inboxd.store.scope import Store
 from inboxd.store.workspaces import WorkspaceRef, token_digest, workspace_for_digest
 
@@ -271,6 +271,18 @@ async def _rate_limit(request: Request, digest: str, now: int) -> None:
 Handler = Callable[[Call], Response]
 
 
+class AfterCommit(Response):
+    """A write's answer drawn after its transaction has committed, from a snapshot of exactly what
+    it left (store/engine.py, Snapshot): on SQLite the render of a conversation and its parts then
+    no longer holds the write lock every other writer waits for."""
+
+    def __init__(self, draw: Handler) -> None:
+        super().__init__()
+        self.draw = draw
+        self.snapshot: Snapshot | None = None
+        self.now = 0
+
+
 def wake_due_snoozes(store: Store, now: int) -> None:
     """A snoozed conversation whose `snoozed_until` has passed *is* open: nobody has to call the
     API for that. inboxd makes it so lazily, before any request of the workspace reads or writes,
@@ -337,16 +349,22 @@ def endpoint(
                         return answer
                 # Writes, and reads that would see a snooze whose time has come: wake those
                 # conversations first, in the same transaction that then answers.
-                with transaction(engine, write=True) as conn:
+                snapshot = Snapshot()
+                with transaction(engine, write=True, snapshot=snapshot) as conn:
                     # A write happens when it holds the write lock (SQLite: from BEGIN IMMEDIATE
                     # on), not when it started waiting for it: parts are dated in stored order.
                     now = clock.now()
                     store = Store(conn, workspace.id)
                     _check_token(request, store, digest)
                     wake_due_snoozes(store, now)
-                    return handler(Call(request, store, workspace, now, body))
+                    answer = handler(Call(request, store, workspace, now, body))
+                if isinstance(answer, AfterCommit):
+                    answer.snapshot, answer.now = snapshot, now
+                else:
+                    snapshot.close()
+                return answer
 
-            def work() -> Response:
+            def attempts() -> Response:
                 # Two requests racing to insert the same unique row (a contact's external_id, a
                 # tag name) or a PostgreSQL deadlock: the loser's transaction was rolled back, so
                 # running it again is safe, and the second time it sees the winner's row.
@@ -357,6 +375,24 @@ def endpoint(
                         if attempt == RETRIES - 1:
                             raise
                 raise AssertionError("unreachable")
+
+            def work() -> Response:
+                answer = attempts()
+                if not isinstance(answer, AfterCommit):
+                    return answer
+                # Committed: whatever happens now, the write is not run again.
+                snapshot = answer.snapshot
+                assert snapshot is not None
+                try:
+                    if snapshot.conn is not None:
+                        return answer.draw(
+                            Call(request, Store(snapshot.conn, workspace.id), workspace, answer.now, body)
+                        )
+                    # No write gate (an in-memory database): the state right after, as a GET sees it.
+                    with transaction(engine, write=False) as conn:
+                        return answer.draw(Call(request, Store(conn, workspace.id), workspace, answer.now, body))
+                finally:
+                    snapshot.close()
 
             if not write and engine.dialect.name == "sqlite":
                 # A SQLite read in WAL mode never waits for a lock and takes microseconds: run it

@@ -110,9 +110,29 @@ def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
+class Snapshot:
+    """A read transaction that sees exactly what a write transaction left (see :func:`transaction`)."""
+
+    def __init__(self) -> None:
+        self.conn: Connection | None = None
+
+    def close(self) -> None:
+        if self.conn is not None:
+            conn, self.conn = self.conn, None
+            try:
+                conn.commit()
+            finally:
+                conn.close()
+
+
 @contextlib.contextmanager
-def transaction(engine: Engine, write: bool) -> Iterator[Connection]:
+def transaction(engine: Engine, write: bool, snapshot: Snapshot | None = None) -> Iterator[Connection]:
     """One unit of work: commits when the block ends, rolls back when it raises.
+
+    ``snapshot`` (SQLite writes only): once the write has committed, and before the next writer
+    may start (the write gate is still held), a read transaction takes its snapshot there and is
+    left in ``snapshot.conn`` for the caller to read exactly what this write left, without holding
+    the write lock; the caller closes it.
 
     A read sees one snapshot from its first query to its last. PostgreSQL's default, READ
     COMMITTED, takes a snapshot per statement: a conversation read while a write commits could
@@ -129,6 +149,16 @@ def transaction(engine: Engine, write: bool) -> Iterator[Connection]:
                 yield conn
         finally:
             conn.info.pop("write", None)
+        if snapshot is not None and gate is not None:
+            reader = engine.connect()
+            try:
+                reader.info["write"] = False
+                reader.begin()
+                reader.exec_driver_sql("SELECT 1 FROM workspaces LIMIT 1")  # the snapshot starts here
+            except BaseException:
+                reader.close()
+                raise
+            snapshot.conn = reader
 
 
 def database_url_from_env() -> str:
