@@ -201,17 +201,7 @@ def fill(engine: Engine, size: int, engine_name: str) -> float:
         file.write_text(WORKSPACE_TOML)
         with transaction(engine, write=True) as conn:
             apply_workspace_file(conn, load_workspace_file(str(file)), NOW)
-    low, high = map(int, str(SEED["parts"]).split("-"))
-    options = seeding.Options(
-        conversations=size,
-        contacts=max(1, size // int(SEED["contacts_ratio"])),
-        admins=int(SEED["admins"]),
-        tags=int(SEED["tags"]),
-        parts=(low, high),
-        seed=int(SEED["seed"]),
-        now=NOW,
-        jobs=os.cpu_count() or 1,
-    )
+    options = search_bench.seed_options(SEED, size)
     started = time.monotonic()
     seeding.seed(engine, "bench", options, lambda done: None)
     seconds = time.monotonic() - started

@@ -91,6 +91,21 @@ def _marker(size: int) -> dict[str, Any]:
     return {**SEED, "conversations": size, "schema": migrate_head()}
 
 
+def seed_options(params: dict[str, Any], size: int) -> seeding.Options:
+    """`inboxd seed`'s options for ``size`` conversations from a benchmark's SEED parameters."""
+    low, high = map(int, str(params["parts"]).split("-"))
+    return seeding.Options(
+        conversations=size,
+        contacts=max(1, size // int(params["contacts_ratio"])),
+        admins=int(params["admins"]),
+        tags=int(params["tags"]),
+        parts=(low, high),
+        seed=int(params["seed"]),
+        now=int(params["now"]),
+        jobs=os.cpu_count() or 1,
+    )
+
+
 def _data_params(params: Any) -> Any:
     return {k: v for k, v in params.items() if k != "schema"} if isinstance(params, dict) else None
 
@@ -152,18 +167,7 @@ def database(
     with transaction(engine, write=True) as conn:
         apply_workspace_file(conn, WORKSPACE, NOW)
     started = time.monotonic()
-    low, high = map(int, str(SEED["parts"]).split("-"))
-    options = seeding.Options(
-        conversations=size,
-        contacts=max(1, size // int(SEED["contacts_ratio"])),
-        admins=int(SEED["admins"]),
-        tags=int(SEED["tags"]),
-        parts=(low, high),
-        seed=int(SEED["seed"]),
-        now=NOW,
-        jobs=os.cpu_count() or 1,
-    )
-    seeding.seed(engine, "bench", options, lambda done: None)
+    seeding.seed(engine, "bench", seed_options(SEED, size), lambda done: None)
     seconds = time.monotonic() - started
     woken = wake(engine)
     log(f"  seeded in {seconds:,.1f} s; woke {woken:,} snoozes that had run out")

@@ -87,6 +87,11 @@ def create(call: Call) -> Response:
     return json(render.message(call.store.messages.require(message_id)))
 
 
+def _document_key(workspace_id: int, conversation_id: int, plaintext: bool, base: str) -> tuple[int, int, bool, str]:
+    """Where GET /conversations/{id}'s document is kept in the render cache."""
+    return (workspace_id, conversation_id, plaintext, base)
+
+
 def _list_item_key(workspace_id: int, conversation_id: int, base: str) -> tuple[int, int, str, str]:
     return (workspace_id, conversation_id, "list item", base)
 
@@ -192,7 +197,7 @@ def _cached(request: HttpRequest, workspace: WorkspaceRef, digest: str, now: int
     if stored is not None and not plaintext:
         return Response(stored, media_type="application/json")
     cache: RenderCache = request.app.state.render_cache
-    document = cache.get((workspace.id, conversation_id, plaintext, base_url(request)), version)
+    document = cache.get(_document_key(workspace.id, conversation_id, plaintext, base_url(request)), version)
     return None if document is None else Response(document, media_type="application/json")
 
 
@@ -211,7 +216,7 @@ def retrieve(call: Call) -> Response:
     conversation_id = conversations.parse_id(call.path["id"])
     version = conversations.version(conversation_id)
     cache: RenderCache = call.request.app.state.render_cache
-    key = (call.workspace.id, conversation_id, _plaintext(call), base_url(call.request))
+    key = _document_key(call.workspace.id, conversation_id, _plaintext(call), base_url(call.request))
     document = cache.get(key, version)
     if document is None:
         document = orjson.dumps(render_conversation(call, conversation_id))

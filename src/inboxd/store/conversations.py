@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, Select, and_, bindparam, delete, func, insert, or_, select, update
 
 from inboxd.domain import statistics
 from inboxd.domain.conversations import Change, Conversation, Part, Source
@@ -80,29 +80,31 @@ _DUE = (
 )
 _DUE_LOCKED = _DUE.with_for_update()
 _INSERT_PART = insert(conversation_parts)
-_RELATED_CONTACTS = (
-    select(conversation_contacts.c.conversation_id, conversation_contacts.c.contact_id)
-    .where(
-        conversation_contacts.c.workspace_id == bindparam("ws"),
-        conversation_contacts.c.conversation_id.in_(bindparam("ids", expanding=True)),
+
+
+def _of_conversations(table: Any, *columns: Any, order: tuple[Any, ...]) -> Select[Any]:
+    """Rows of a related table for a list of conversations (bound as ``ids``), in join order."""
+    return (
+        select(*columns)
+        .where(table.c.workspace_id == bindparam("ws"), table.c.conversation_id.in_(bindparam("ids", expanding=True)))
+        .order_by(table.c.conversation_id, *order)
     )
-    .order_by(conversation_contacts.c.conversation_id, conversation_contacts.c.position)
+
+
+_RELATED_CONTACTS = _of_conversations(
+    conversation_contacts,
+    conversation_contacts.c.conversation_id,
+    conversation_contacts.c.contact_id,
+    order=(conversation_contacts.c.position,),
 )
-_RELATED_TEAMMATES = (
-    select(conversation_teammates.c.conversation_id, conversation_teammates.c.admin_id)
-    .where(
-        conversation_teammates.c.workspace_id == bindparam("ws"),
-        conversation_teammates.c.conversation_id.in_(bindparam("ids", expanding=True)),
-    )
-    .order_by(conversation_teammates.c.conversation_id, conversation_teammates.c.position)
+_RELATED_TEAMMATES = _of_conversations(
+    conversation_teammates,
+    conversation_teammates.c.conversation_id,
+    conversation_teammates.c.admin_id,
+    order=(conversation_teammates.c.position,),
 )
-_RELATED_TAGS = (
-    select(conversation_tags)
-    .where(
-        conversation_tags.c.workspace_id == bindparam("ws"),
-        conversation_tags.c.conversation_id.in_(bindparam("ids", expanding=True)),
-    )
-    .order_by(conversation_tags.c.conversation_id, conversation_tags.c.applied_at, conversation_tags.c.tag_id)
+_RELATED_TAGS = _of_conversations(
+    conversation_tags, conversation_tags, order=(conversation_tags.c.applied_at, conversation_tags.c.tag_id)
 )
 _PART_COUNT = (
     select(func.count())

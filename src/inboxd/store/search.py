@@ -150,6 +150,7 @@ class Planner:
         self.conn = conn
         self.workspace_id = workspace_id
         self.per_page = per_page
+        self._documents: dict[tuple[str, ...], int] = {}  # asked by the compiler, then for the count
 
     @functools.cached_property
     def threshold(self) -> int:
@@ -161,12 +162,14 @@ class Planner:
 
     def documents(self, words: tuple[str, ...]) -> int:
         """How many conversations carry one of ``words`` at most (exact for one word)."""
-        found = self.conn.execute(
-            select(func.coalesce(func.sum(token_stats.c.documents), 0)).where(
-                token_stats.c.workspace_id == self.workspace_id, token_stats.c.token.in_(words)
-            )
-        ).scalar()
-        return int(found or 0)
+        if words not in self._documents:
+            found = self.conn.execute(
+                select(func.coalesce(func.sum(token_stats.c.documents), 0)).where(
+                    token_stats.c.workspace_id == self.workspace_id, token_stats.c.token.in_(words)
+                )
+            ).scalar()
+            self._documents[words] = int(found or 0)
+        return self._documents[words]
 
     def few(self, ids: Select[Any]) -> list[int] | None:
         """The conversation ids ``ids`` selects, when they are at most :attr:`threshold`; else None."""
@@ -309,23 +312,14 @@ class Compiler:
 
     def _related(self, field: Field, item: Filter | None) -> ColumnElement[bool]:
         """A related row (contact, teammate, tag or body word) matching ``item`` (any row when None)."""
-        if field.tokenised:
-            table, value, numeric = conversation_tokens, conversation_tokens.c.token, False
-        else:
-            table, value, numeric = _MULTI[field.name]
+        table, value, numeric = _related_table(field)
         owner = table.c.conversation_id == c.id
         scope = table.c.workspace_id == self.workspace_id
         if item is None:
             self.probes = True
             return exists().where(scope, owner)
         if item.operator in ("=", "IN"):
-            given = item.value if isinstance(item.value, tuple) else (item.value,)
-            if numeric:
-                wanted: tuple[Any, ...] = tuple(_integer_ids(item.value))
-            elif field.tokenised:
-                wanted = tuple(dict.fromkeys(str(w)[:MAX_TOKEN_LENGTH] for w in given))
-            else:
-                wanted = given
+            wanted = _wanted(item)
             if not wanted:
                 return false()
             condition = value.in_(wanted)
@@ -460,7 +454,7 @@ class Search:
             plan.related = root
             if root in compiler.read_first:
                 plan.known = len(compiler.read_first[root])
-            elif root.field.tokenised and len(words := _words(root)) == 1:
+            elif root.field.tokenised and len(words := _wanted(root)) == 1:
                 plan.known = planner.documents(words)
         return plan
 
@@ -530,18 +524,11 @@ class Search:
 
     def _count(self, plan: Plan, limit: int | None) -> int:
         if plan.related is not None:
-            field = plan.related.field
-            table, value = (
-                (conversation_tokens, conversation_tokens.c.token) if field.tokenised else _MULTI[field.name][:2]
-            )
-            values = _words(plan.related) if field.tokenised else plan.related.value
-            if _MULTI.get(field.name, (None, None, False))[2]:
-                values = tuple(_integer_ids(plan.related.value))
-            given = values if isinstance(values, tuple) else (values,)
+            table, value, _ = _related_table(plan.related.field)
             matches: Select[Any] = (
                 select(table.c.conversation_id)
                 .distinct()
-                .where(table.c.workspace_id == self.workspace_id, value.in_(given))
+                .where(table.c.workspace_id == self.workspace_id, value.in_(_wanted(plan.related)))
             )
         else:
             matches = select(literal_column("1")).select_from(conversations).where(plan.where)
@@ -550,9 +537,21 @@ class Search:
         return int(self.conn.execute(select(func.count()).select_from(matches.subquery())).scalar_one())
 
 
-def _words(item: Filter) -> tuple[str, ...]:
+def _related_table(field: Field) -> tuple[Any, KeyedColumnElement[Any], bool]:
+    """The table of a multi-valued or tokenised field, its value column, and whether values are integers."""
+    if field.tokenised:
+        return conversation_tokens, conversation_tokens.c.token, False
+    return _MULTI[field.name]
+
+
+def _wanted(item: Filter) -> tuple[Any, ...]:
+    """The values of an ``=``/``IN`` filter on a related field, as its value column holds them."""
     given = item.value if isinstance(item.value, tuple) else (item.value,)
-    return tuple(dict.fromkeys(str(w)[:MAX_TOKEN_LENGTH] for w in given))
+    if item.field.tokenised:
+        return tuple(dict.fromkeys(str(w)[:MAX_TOKEN_LENGTH] for w in given))
+    if _related_table(item.field)[2]:
+        return tuple(_integer_ids(item.value))
+    return given
 
 
 def _after(updated_at: Any, conversation_id: Any, after: tuple[Any, ...]) -> ColumnElement[bool]:
