@@ -13,6 +13,7 @@ import secrets
 from sqlalchemy import Connection, bindparam, delete, insert, select
 
 from inboxd.store import rate_limits
+from inboxd.store.prepared import Prepared
 from inboxd.store.tables import access_tokens, revoked_tokens, workspaces
 from inboxd.store.workspaces import WorkspaceRef, token_digest
 
@@ -54,12 +55,12 @@ def revoke(conn: Connection, token: str, now: int) -> WorkspaceRef | None:
 
 
 # Built once: every request runs it, and building a select costs more than running this one.
-_LIVE = select(access_tokens.c.workspace_id).where(access_tokens.c.token_sha256 == bindparam("digest"))
+_LIVE = Prepared(select(access_tokens.c.workspace_id).where(access_tokens.c.token_sha256 == bindparam("digest")))
 
 
 def is_live(conn: Connection, digest: str, workspace_id: int) -> bool:
     """Whether the token is still the workspace's: one primary-key probe, in the request's transaction."""
-    return conn.execute(_LIVE, {"digest": digest}).scalar_one_or_none() == workspace_id
+    return bool(_LIVE.scalar(conn, {"digest": digest}) == workspace_id)
 
 
 def revoked(conn: Connection, digests: set[str]) -> set[str]:

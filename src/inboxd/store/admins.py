@@ -9,22 +9,27 @@ from sqlalchemy import Connection, bindparam, select
 
 from inboxd.domain.errors import NotFound
 from inboxd.domain.ids import parse_numeric_id
+from inboxd.store.prepared import Prepared
 from inboxd.store.tables import admins, team_members
 
-# Built once (every write request runs them): see store/conversations.py, "Hot statements".
-_TEAMS_OF = (
+# Every write request runs them: prepared (store/prepared.py).
+_TEAMS_OF = Prepared(
     select(team_members.c.admin_id, team_members.c.team_id)
     .where(
         team_members.c.workspace_id == bindparam("ws"), team_members.c.admin_id.in_(bindparam("ids", expanding=True))
     )
     .order_by(team_members.c.team_id)
 )
-_GET = select(admins).where(
-    admins.c.workspace_id == bindparam("ws"), admins.c.id == bindparam("id"), admins.c.kind == "admin"
+_GET = Prepared(
+    select(admins).where(
+        admins.c.workspace_id == bindparam("ws"), admins.c.id == bindparam("id"), admins.c.kind == "admin"
+    )
 )
-_OPERATOR = select(admins.c.id).where(admins.c.workspace_id == bindparam("ws"), admins.c.kind == "bot")
-_IDENTITIES = select(admins.c.id, admins.c.kind, admins.c.name, admins.c.email).where(
-    admins.c.workspace_id == bindparam("ws"), admins.c.id.in_(bindparam("ids", expanding=True))
+_OPERATOR = Prepared(select(admins.c.id).where(admins.c.workspace_id == bindparam("ws"), admins.c.kind == "bot"))
+_IDENTITIES = Prepared(
+    select(admins.c.id, admins.c.kind, admins.c.name, admins.c.email).where(
+        admins.c.workspace_id == bindparam("ws"), admins.c.id.in_(bindparam("ids", expanding=True))
+    )
 )
 
 
@@ -33,13 +38,13 @@ class Admins:
         self.conn = conn
         self.workspace_id = workspace_id
 
-    def _with_teams(self, rows: list[Any]) -> list[dict[str, Any]]:
-        ids = [row.id for row in rows]
+    def _with_teams(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        ids = [row["id"] for row in rows]
         teams: dict[int, list[int]] = {i: [] for i in ids}
         if ids:
-            for member in self.conn.execute(_TEAMS_OF, {"ws": self.workspace_id, "ids": ids}):
-                teams[member.admin_id].append(member.team_id)
-        return [{**row._asdict(), "team_ids": teams[row.id]} for row in rows]
+            for member in _TEAMS_OF.rows(self.conn, {"ws": self.workspace_id, "ids": ids}):
+                teams[member["admin_id"]].append(member["team_id"])
+        return [{**row, "team_ids": teams[row["id"]]} for row in rows]
 
     def list(self) -> list[dict[str, Any]]:
         rows = self.conn.execute(
@@ -47,11 +52,11 @@ class Admins:
             .where(admins.c.workspace_id == self.workspace_id, admins.c.kind == "admin")
             .order_by(admins.c.id)
         ).all()
-        return self._with_teams(list(rows))
+        return self._with_teams([row._asdict() for row in rows])
 
     def get(self, admin_id: int) -> dict[str, Any] | None:
         """An admin (not the Operator bot) of this workspace."""
-        row = self.conn.execute(_GET, {"ws": self.workspace_id, "id": admin_id}).first()
+        row = _GET.first(self.conn, {"ws": self.workspace_id, "id": admin_id})
         return self._with_teams([row])[0] if row else None
 
     def require(self, admin_id: str | int | None, field: str = "admin_id") -> dict[str, Any]:
@@ -70,15 +75,14 @@ class Admins:
             .order_by(admins.c.id)
             .limit(1)
         ).first()
-        return self._with_teams([row])[0] if row else None
+        return self._with_teams([row._asdict()])[0] if row else None
 
     def operator_id(self) -> int:
-        return int(self.conn.execute(_OPERATOR, {"ws": self.workspace_id}).scalar_one())
+        return int(_OPERATOR.scalar(self.conn, {"ws": self.workspace_id}))
 
     def identities(self, ids: Iterable[int]) -> dict[int, dict[str, Any]]:
         """id → {kind, name, email} for authors of parts (admins and the Operator bot)."""
         wanted = sorted(set(ids))
         if not wanted:
             return {}
-        rows = self.conn.execute(_IDENTITIES, {"ws": self.workspace_id, "ids": wanted})
-        return {row.id: row._asdict() for row in rows}
+        return {row["id"]: row for row in _IDENTITIES.rows(self.conn, {"ws": self.workspace_id, "ids": wanted})}

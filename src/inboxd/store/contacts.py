@@ -9,11 +9,14 @@ from sqlalchemy import Connection, and_, bindparam, func, insert, or_, select, u
 
 from inboxd.domain.errors import NotFound
 from inboxd.domain.ids import is_contact_id
+from inboxd.store.prepared import Prepared
 from inboxd.store.tables import contacts
 
-_MANY = select(contacts).where(
-    contacts.c.workspace_id == bindparam("ws"), contacts.c.id.in_(bindparam("ids", expanding=True))
-)  # built once: every rendered conversation runs it
+_MANY = Prepared(
+    select(contacts).where(
+        contacts.c.workspace_id == bindparam("ws"), contacts.c.id.in_(bindparam("ids", expanding=True))
+    )
+)  # prepared (store/prepared.py): every rendered conversation runs it
 
 
 class Contacts:
@@ -50,8 +53,7 @@ class Contacts:
         wanted = sorted(set(ids))
         if not wanted:
             return {}
-        rows = self.conn.execute(_MANY, {"ws": self.workspace_id, "ids": wanted})
-        return {row.id: row._asdict() for row in rows}
+        return {row["id"]: row for row in _MANY.rows(self.conn, {"ws": self.workspace_id, "ids": wanted})}
 
     def find(self, *, external_id: str | None = None, email: str | None = None) -> dict[str, Any] | None:
         """The contact with this external_id, else the oldest user (then lead) with this email."""

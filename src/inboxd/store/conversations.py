@@ -9,13 +9,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Select, and_, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, delete, func, insert, or_, select, update
 
 from inboxd.domain import statistics
 from inboxd.domain.conversations import Change, Conversation, Part, Source
 from inboxd.domain.errors import NotFound
 from inboxd.domain.ids import parse_numeric_id
 from inboxd.store.engine import inserted_id
+from inboxd.store.prepared import Prepared
 from inboxd.store.search_index import SearchIndex
 from inboxd.store.tables import (
     conversation_contacts,
@@ -31,8 +32,9 @@ from inboxd.store.tables import (
 REDACTED_BODY = ""
 MAX_RENDERED_PARTS = 500  # Intercom returns the 500 most recent parts (spec, retrieveConversation).
 
-# Hot statements, built once with bind parameters (see any_due_snooze).
-_ANY_DUE = (
+# Hot statements, built once with bind parameters and prepared (store/prepared.py): every write
+# runs a dozen of them while it holds SQLite's write lock, every rendered conversation ten more.
+_ANY_DUE = Prepared(
     select(conversations.c.id)
     .where(
         conversations.c.workspace_id == bindparam("ws"),
@@ -41,11 +43,13 @@ _ANY_DUE = (
     )
     .limit(1)
 )
-_VERSION = select(conversations.c.version).where(
-    conversations.c.workspace_id == bindparam("ws"), conversations.c.id == bindparam("id")
+_VERSION = Prepared(
+    select(conversations.c.version).where(
+        conversations.c.workspace_id == bindparam("ws"), conversations.c.id == bindparam("id")
+    )
 )
 # The workspace's conversation count is kept beside it (tables.workspaces.conversation_count).
-_COUNT = select(workspaces.c.conversation_count).where(workspaces.c.id == bindparam("ws"))
+_COUNT = Prepared(select(workspaces.c.conversation_count).where(workspaces.c.id == bindparam("ws")))
 _COUNT_ONE_MORE = (
     update(workspaces)
     .where(workspaces.c.id == bindparam("ws"))
@@ -53,22 +57,23 @@ _COUNT_ONE_MORE = (
 )
 
 # A bumped version makes the stored document stale: it goes in the same transaction (tables.py).
-_DROP_DOCUMENT = delete(conversation_documents).where(
-    conversation_documents.c.conversation_id == bindparam("conversation")
+_DROP_DOCUMENT = Prepared(
+    delete(conversation_documents).where(conversation_documents.c.conversation_id == bindparam("conversation"))
 )
-_ROW = select(conversations).where(
+_ROW_SELECT = select(conversations).where(
     conversations.c.workspace_id == bindparam("ws"), conversations.c.id == bindparam("id")
 )
+_ROW = Prepared(_ROW_SELECT)
 # In a write transaction rows are read locked: on PostgreSQL two requests changing one conversation
 # then run one after the other, as they do on SQLite (BEGIN IMMEDIATE), so no update is lost.
 # SQLite renders no FOR UPDATE.
-_ROW_LOCKED = _ROW.with_for_update()
-_BUMP = (
+_ROW_LOCKED = Prepared(_ROW_SELECT.with_for_update())
+_BUMP = Prepared(
     update(conversations)
     .where(conversations.c.workspace_id == bindparam("ws"), conversations.c.id == bindparam("conversation"))
     .values(version=conversations.c.version + 1)
 )
-_DUE = (
+_DUE_SELECT = (
     select(conversations)
     .where(
         conversations.c.workspace_id == bindparam("ws"),
@@ -78,13 +83,34 @@ _DUE = (
     .order_by(conversations.c.snoozed_until)
     .limit(bindparam("limit"))
 )
-_DUE_LOCKED = _DUE.with_for_update()
-_INSERT_PART = insert(conversation_parts)
+_DUE = Prepared(_DUE_SELECT)
+_DUE_LOCKED = Prepared(_DUE_SELECT.with_for_update())
+_INSERT_PART = Prepared(insert(conversation_parts).returning(conversation_parts.c.id))
+_TEAMMATE = Prepared(
+    select(conversation_teammates.c.admin_id).where(
+        conversation_teammates.c.workspace_id == bindparam("ws"),
+        conversation_teammates.c.conversation_id == bindparam("conversation"),
+        conversation_teammates.c.admin_id == bindparam("admin"),
+    )
+)
+_LAST_TEAMMATE_POSITION = Prepared(
+    select(func.max(conversation_teammates.c.position)).where(
+        conversation_teammates.c.workspace_id == bindparam("ws"),
+        conversation_teammates.c.conversation_id == bindparam("conversation"),
+    )
+)
+_INSERT_TEAMMATE = Prepared(insert(conversation_teammates))
+# A conversation's new state: one form per set of columns a change touches (store/prepared.py).
+_UPDATE_STATE = Prepared(
+    update(conversations)
+    .where(conversations.c.workspace_id == bindparam("ws"), conversations.c.id == bindparam("conversation"))
+    .values(version=conversations.c.version + 1)
+)
 
 
-def _of_conversations(table: Any, *columns: Any, order: tuple[Any, ...]) -> Select[Any]:
+def _of_conversations(table: Any, *columns: Any, order: tuple[Any, ...]) -> Prepared:
     """Rows of a related table for a list of conversations (bound as ``ids``), in join order."""
-    return (
+    return Prepared(
         select(*columns)
         .where(table.c.workspace_id == bindparam("ws"), table.c.conversation_id.in_(bindparam("ids", expanding=True)))
         .order_by(table.c.conversation_id, *order)
@@ -106,7 +132,7 @@ _RELATED_TEAMMATES = _of_conversations(
 _RELATED_TAGS = _of_conversations(
     conversation_tags, conversation_tags, order=(conversation_tags.c.applied_at, conversation_tags.c.tag_id)
 )
-_PART_COUNT = (
+_PART_COUNT = Prepared(
     select(func.count())
     .select_from(conversation_parts)
     .where(
@@ -114,7 +140,7 @@ _PART_COUNT = (
         conversation_parts.c.conversation_id == bindparam("id"),
     )
 )
-_RECENT_PARTS = (
+_RECENT_PARTS = Prepared(
     select(conversation_parts)
     .where(
         conversation_parts.c.workspace_id == bindparam("ws"),
@@ -167,6 +193,7 @@ def _part_values(conversation_id: int, part: Part) -> dict[str, Any]:
         "assigned_to_id": part.assigned_to.id if part.assigned_to else None,
         "attachments": list(part.attachments),
         "external_id": part.external_id,
+        "redacted": False,
     }
 
 
@@ -210,17 +237,11 @@ class Conversations:
         assert before.id is not None
         old, new = _state_values(before), _state_values(change.conversation)
         changed: dict[str, Any] = {key: value for key, value in new.items() if old[key] != value}
-        self.conn.execute(
-            update(conversations)
-            .where(conversations.c.workspace_id == self.workspace_id, conversations.c.id == before.id)
-            .values(**changed, version=conversations.c.version + 1)
-        )
+        _UPDATE_STATE.run(self.conn, {"ws": self.workspace_id, "conversation": before.id, **changed})
         if before.stats.first_contact_reply_at is None and change.conversation.stats.first_contact_reply_at:
             self._set_first_contact_reply(before.id, change)
         ids = [
-            inserted_id(
-                self.conn.execute(_INSERT_PART, {"workspace_id": self.workspace_id, **_part_values(before.id, part)})
-            )
+            int(_INSERT_PART.inserted(self.conn, {"workspace_id": self.workspace_id, **_part_values(before.id, part)}))
             for part in change.parts
         ]
         for admin_id in change.add_teammates:
@@ -246,20 +267,17 @@ class Conversations:
         return 0 if current is None else int(current) + 1
 
     def _add_teammate(self, conversation_id: int, admin_id: int) -> None:
-        exists = self.conn.execute(
-            select(conversation_teammates.c.admin_id).where(
-                conversation_teammates.c.conversation_id == conversation_id,
-                conversation_teammates.c.admin_id == admin_id,
-            )
-        ).first()
-        if exists is None:
-            self.conn.execute(
-                insert(conversation_teammates).values(
-                    workspace_id=self.workspace_id,
-                    conversation_id=conversation_id,
-                    admin_id=admin_id,
-                    position=self._next_position(conversation_teammates, conversation_id),
-                )
+        params = {"ws": self.workspace_id, "conversation": conversation_id}
+        if _TEAMMATE.first(self.conn, {**params, "admin": admin_id}) is None:
+            last = _LAST_TEAMMATE_POSITION.scalar(self.conn, params)
+            _INSERT_TEAMMATE.run(
+                self.conn,
+                {
+                    "workspace_id": self.workspace_id,
+                    "conversation_id": conversation_id,
+                    "admin_id": admin_id,
+                    "position": 0 if last is None else int(last) + 1,
+                },
             )
 
     def add_contact(self, conversation_id: int, contact_id: str) -> bool:
@@ -367,16 +385,15 @@ class Conversations:
 
     def due_snoozes(self, now: int) -> list[Conversation]:
         """Snoozed conversations whose timer has run out (on the (workspace, state, snoozed_until) index)."""
-        rows = self.conn.execute(
-            _DUE_LOCKED if self.conn.info.get("write") else _DUE,
-            {"ws": self.workspace_id, "now": now, "limit": self.WAKE_BATCH},
+        rows = (_DUE_LOCKED if self.conn.info.get("write") else _DUE).rows(
+            self.conn, {"ws": self.workspace_id, "now": now, "limit": self.WAKE_BATCH}
         )
-        return [to_domain(row._asdict()) for row in rows]
+        return [to_domain(row) for row in rows]
 
     def any_due_snooze(self, now: int) -> bool:
         """Asked before every request: a statement built once (module top) costs a third of one
         built per call, whose cache key SQLAlchemy must compute each time (docs/decisions.md)."""
-        return self.conn.execute(_ANY_DUE, {"ws": self.workspace_id, "now": now}).first() is not None
+        return _ANY_DUE.first(self.conn, {"ws": self.workspace_id, "now": now}) is not None
 
     def latest_for_contact(self, contact_id: str) -> int | None:
         """The contact's most recently updated conversation (`POST /conversations/last/reply`)."""
@@ -404,17 +421,15 @@ class Conversations:
 
     def get_row(self, conversation_id: int) -> dict[str, Any] | None:
         write = bool(self.conn.info.get("write"))
-        row = self.conn.execute(
-            _ROW_LOCKED if write else _ROW, {"ws": self.workspace_id, "id": conversation_id}
-        ).first()
+        row = (_ROW_LOCKED if write else _ROW).first(self.conn, {"ws": self.workspace_id, "id": conversation_id})
         if row is not None and write and conversation_id not in self._bumped:
             # Read to be changed: whatever this transaction does to the conversation or what it
             # shows (parts, tags, contacts, ticket), its rendered document is stale from now on.
             # Once per transaction is enough: the new version only becomes visible at commit.
-            self.conn.execute(_BUMP, {"ws": self.workspace_id, "conversation": conversation_id})
-            self.conn.execute(_DROP_DOCUMENT, {"conversation": conversation_id})
+            _BUMP.run(self.conn, {"ws": self.workspace_id, "conversation": conversation_id})
+            _DROP_DOCUMENT.run(self.conn, {"conversation": conversation_id})
             self._bumped.add(conversation_id)
-        return row._asdict() if row else None
+        return row
 
     def bump_version(self, ids: Sequence[int] | Any) -> None:
         """Invalidate rendered documents: ``ids`` is a list of ids or a subquery of them."""
@@ -427,7 +442,7 @@ class Conversations:
 
     def version(self, conversation_id: int) -> int:
         """The conversation's render version (one primary-key read), or Intercom's 404."""
-        found = self.conn.execute(_VERSION, {"ws": self.workspace_id, "id": conversation_id}).scalar()
+        found = _VERSION.scalar(self.conn, {"ws": self.workspace_id, "id": conversation_id})
         if found is None:
             raise NotFound("Resource Not Found")
         return int(found)
@@ -454,7 +469,7 @@ class Conversations:
         return to_domain(self.require_row(conversation_id))
 
     def count(self) -> int:
-        return int(self.conn.execute(_COUNT, {"ws": self.workspace_id}).scalar_one())
+        return int(_COUNT.scalar(self.conn, {"ws": self.workspace_id}))
 
     def page(self, limit: int, after: tuple[int, int] | None) -> list[dict[str, Any]]:
         """Newest-updated first; ``after`` is the (updated_at, id) of the previous page's last row."""
@@ -478,19 +493,18 @@ class Conversations:
         if not ids:
             return out
         params = {"ws": self.workspace_id, "ids": list(ids)}
-        for row in self.conn.execute(_RELATED_CONTACTS, params):
-            out[row.conversation_id]["contacts"].append(row.contact_id)
-        for row in self.conn.execute(_RELATED_TEAMMATES, params):
-            out[row.conversation_id]["teammates"].append(row.admin_id)
-        for row in self.conn.execute(_RELATED_TAGS, params):
-            out[row.conversation_id]["tags"].append(row._asdict())
+        for row in _RELATED_CONTACTS.rows(self.conn, params):
+            out[row["conversation_id"]]["contacts"].append(row["contact_id"])
+        for row in _RELATED_TEAMMATES.rows(self.conn, params):
+            out[row["conversation_id"]]["teammates"].append(row["admin_id"])
+        for row in _RELATED_TAGS.rows(self.conn, params):
+            out[row["conversation_id"]]["tags"].append(row)
         return out
 
     def recent_parts(self, conversation_id: int) -> tuple[list[dict[str, Any]], int]:
         """The 500 most recent parts, oldest first, and how many parts there are in all."""
         params = {"ws": self.workspace_id, "id": conversation_id}
-        total = int(self.conn.execute(_PART_COUNT, params).scalar_one())
-        rows = self.conn.execute(_RECENT_PARTS, params)
-        parts = [row._asdict() for row in rows]
+        total = int(_PART_COUNT.scalar(self.conn, params))
+        parts = _RECENT_PARTS.rows(self.conn, params)
         parts.reverse()
         return parts, total

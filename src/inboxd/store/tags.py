@@ -8,11 +8,12 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
 from inboxd.store.engine import inserted_id
+from inboxd.store.prepared import Prepared
 from inboxd.store.tables import conversation_documents, conversation_tags, conversations, tags
 
-_MANY = select(tags).where(
-    tags.c.workspace_id == bindparam("ws"), tags.c.id.in_(bindparam("ids", expanding=True))
-)  # built once: every rendered conversation runs it
+_MANY = Prepared(
+    select(tags).where(tags.c.workspace_id == bindparam("ws"), tags.c.id.in_(bindparam("ids", expanding=True)))
+)  # prepared (store/prepared.py): every rendered conversation runs it
 
 
 class Tags:
@@ -34,8 +35,7 @@ class Tags:
         wanted = sorted(set(ids))
         if not wanted:
             return {}
-        rows = self.conn.execute(_MANY, {"ws": self.workspace_id, "ids": wanted})
-        return {row.id: row._asdict() for row in rows}
+        return {row["id"]: row for row in _MANY.rows(self.conn, {"ws": self.workspace_id, "ids": wanted})}
 
     def by_name(self, name: str) -> dict[str, Any] | None:
         row = self.conn.execute(
