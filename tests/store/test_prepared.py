@@ -29,9 +29,11 @@ def _seeded(engine, count=3):
         return store.workspace_id, ids
 
 
-_ROWS = select(conversations).where(
-    conversations.c.workspace_id == bindparam("ws"), conversations.c.id.in_(bindparam("ids", expanding=True))
-).order_by(conversations.c.id)
+_ROWS = (
+    select(conversations)
+    .where(conversations.c.workspace_id == bindparam("ws"), conversations.c.id.in_(bindparam("ids", expanding=True)))
+    .order_by(conversations.c.id)
+)
 
 
 @pytest.mark.parametrize("size", [0, 1, 2, 3])
@@ -50,7 +52,9 @@ def test_rows_equal_sqlalchemys_for_every_list_length(engine, size):
 def test_bound_literals_and_first_and_scalar(engine):
     ws, ids = _seeded(engine)
     statement = select(conversations.c.id, conversations.c.state).where(
-        conversations.c.workspace_id == bindparam("ws"), conversations.c.state == "open", conversations.c.id == bindparam("id")
+        conversations.c.workspace_id == bindparam("ws"),
+        conversations.c.state == "open",
+        conversations.c.id == bindparam("id"),
     )
     prepared = Prepared(statement)
     with transaction(engine, write=False) as conn:

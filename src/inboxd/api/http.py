@@ -38,7 +38,7 @@ from inboxd.domain.errors import (
     VersionInvalid,
 )
 from inboxd.store import access_tokens
-from inboxd.store.engine import Snapshot, transaction
+from inboxd.store.engine import Snapshot, transaction, write_gate
 from inboxd.store.scope import Store
 from inboxd.store.workspaces import WorkspaceRef, token_digest, workspace_for_digest
 
@@ -342,7 +342,7 @@ def endpoint(
                         return None
                     return handler(Call(request, store, workspace, now, body))
 
-            def once() -> Response:
+            def once(gate_held: bool) -> Response:
                 if not write:
                     answer = read()
                     if answer is not None:
@@ -350,7 +350,7 @@ def endpoint(
                 # Writes, and reads that would see a snooze whose time has come: wake those
                 # conversations first, in the same transaction that then answers.
                 snapshot = Snapshot()
-                with transaction(engine, write=True, snapshot=snapshot) as conn:
+                with transaction(engine, write=True, snapshot=snapshot, gate_held=gate_held) as conn:
                     # A write happens when it holds the write lock (SQLite: from BEGIN IMMEDIATE
                     # on), not when it started waiting for it: parts are dated in stored order.
                     now = clock.now()
@@ -364,20 +364,22 @@ def endpoint(
                     snapshot.close()
                 return answer
 
-            def attempts() -> Response:
+            def attempts(gate_held: bool = False) -> Response:
                 # Two requests racing to insert the same unique row (a contact's external_id, a
                 # tag name) or a PostgreSQL deadlock: the loser's transaction was rolled back, so
                 # running it again is safe, and the second time it sees the winner's row.
                 for attempt in range(RETRIES):
                     try:
-                        return once()
+                        return once(gate_held)
                     except (IntegrityError, OperationalError):
                         if attempt == RETRIES - 1:
                             raise
                 raise AssertionError("unreachable")
 
             def work() -> Response:
-                answer = attempts()
+                return drawn(attempts())
+
+            def drawn(answer: Response) -> Response:
                 if not isinstance(answer, AfterCommit):
                     return answer
                 # Committed: whatever happens now, the write is not run again.
@@ -394,14 +396,23 @@ def endpoint(
                 finally:
                     snapshot.close()
 
-            if not write and engine.dialect.name == "sqlite":
+            if engine.dialect.name == "sqlite":
                 # A SQLite read in WAL mode never waits for a lock and takes microseconds: run it
                 # on the event loop rather than pay a thread hop (docs/decisions.md, Performance).
-                # Anything that must write (waking a due snooze) and PostgreSQL (network round
-                # trips) goes to the thread pool, where waiting for a lock blocks no one else.
-                answer = read()
-                if answer is not None:
-                    return answer
+                # So does a write, once the loop holds the write gate (waiting for it, when another
+                # writer has it, happens in a worker thread): a write's statements take tens of
+                # microseconds each, and a worker thread running them had to win the GIL back
+                # from the loop after every one of them while every other writer waited.
+                # PostgreSQL (network round trips) goes to the thread pool.
+                if not write:
+                    answer = read()
+                    if answer is not None:
+                        return answer
+                gate = write_gate(engine)
+                if gate is not None:
+                    async with gate.turn():
+                        answer = attempts(gate_held=True)
+                    return drawn(answer)
             return await run_in_threadpool(work)
 
         return run

@@ -9,15 +9,17 @@ exactly the lost write the brief forbids.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import fcntl
 import os
 import threading
 import weakref
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from anyio import to_thread
 from sqlalchemy import Connection, CursorResult, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
@@ -54,25 +56,127 @@ class WriteGate:
     seconds for a lock free most of the time (bench/BENCHMARKS.md: reply p99 2.9 s at 64
     connections). Writers of one process queue on a lock instead, and processes on an ``flock`` of
     a file beside the database: a waiter wakes the moment the holder lets go. SQLite's own locking
-    still guards the database (a writer that skips the gate, like ``inboxd seed``, waits as before)."""
+    still guards the database (a writer that skips the gate, like ``inboxd seed``, waits as before).
+
+    :meth:`held` waits in the calling thread; :meth:`turn` is for the event loop: it takes the gate
+    at once when it is free and otherwise waits in a worker thread, so the loop goes on serving."""
 
     def __init__(self, database: str) -> None:
         self.path = f"{database}.write-lock"
         self._lock = threading.Lock()
         self._fd: int | None = None
         self._pid = 0
+        self._turns: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Turns] = weakref.WeakKeyDictionary()
+
+    def _file(self) -> int:
+        if self._fd is None or self._pid != os.getpid():  # a forked child opens its own
+            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+            self._pid = os.getpid()
+        return self._fd
 
     @contextlib.contextmanager
     def held(self) -> Iterator[None]:
         with self._lock:
-            if self._fd is None or self._pid != os.getpid():  # a forked child opens its own
-                self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-                self._pid = os.getpid()
-            fcntl.flock(self._fd, fcntl.LOCK_EX)
+            fd = self._file()
+            fcntl.flock(fd, fcntl.LOCK_EX)
             try:
                 yield
             finally:
-                fcntl.flock(self._fd, fcntl.LOCK_UN)
+                fcntl.flock(fd, fcntl.LOCK_UN)
+
+    @contextlib.asynccontextmanager
+    async def turn(self) -> AsyncIterator[None]:
+        """The gate for one write on the event loop. Writers of one loop queue on an asyncio lock;
+        while more of them are queued, the loop keeps the gate from one write to the next (up to
+        :data:`TURNS_IN_A_ROW`, then the other processes get their turn): taking it from another
+        process costs a thread's wake-up, holding it on costs nothing."""
+        turns = self._turns_of_this_loop()
+        turns.queued += 1
+        try:
+            await turns.lock.acquire()
+        except BaseException:
+            turns.queued -= 1
+            if turns.holding and turns.queued == 0 and not turns.lock.locked():
+                self._give_back(turns)
+            raise
+        try:
+            if not turns.holding:
+                await self._take_both()
+                turns.holding = True
+            yield
+        finally:
+            turns.queued -= 1
+            turns.in_a_row += 1
+            if turns.holding and (turns.queued == 0 or turns.in_a_row >= TURNS_IN_A_ROW):
+                self._give_back(turns)
+            turns.lock.release()
+
+    def _turns_of_this_loop(self) -> _Turns:
+        loop = asyncio.get_running_loop()
+        turns = self._turns.get(loop)
+        if turns is None:
+            turns = self._turns[loop] = _Turns()
+        return turns
+
+    async def _take_both(self) -> None:
+        await _take(lambda: self._lock.acquire(blocking=False), self._lock.acquire, self._lock.release)
+        try:
+            fd = self._file()
+            await _take(
+                lambda: _try_flock(fd), lambda: fcntl.flock(fd, fcntl.LOCK_EX), lambda: fcntl.flock(fd, fcntl.LOCK_UN)
+            )
+        except BaseException:
+            self._lock.release()
+            raise
+
+    def _give_back(self, turns: _Turns) -> None:
+        turns.holding, turns.in_a_row = False, 0
+        try:
+            fcntl.flock(self._file(), fcntl.LOCK_UN)
+        finally:
+            self._lock.release()
+
+
+TURNS_IN_A_ROW = 16  # writes one event loop makes while holding the gate, before letting others in
+
+
+class _Turns:
+    """One event loop's writers (WriteGate.turn)."""
+
+    def __init__(self) -> None:
+        self.lock = asyncio.Lock()
+        self.queued = 0  # writers waiting for their turn, or in it
+        self.holding = False  # this loop holds the gate (the thread lock and the flock)
+        self.in_a_row = 0
+
+
+def _try_flock(fd: int) -> bool:
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
+async def _take(now: Callable[[], object], wait: Callable[[], object], release: Callable[[], None]) -> None:
+    """Take a lock: at once when ``now()`` can, else by ``wait()`` in a worker thread. A request
+    cancelled meanwhile (its client went away) still gets the lock when the thread does, and
+    gives it back: a lock taken for a caller that is gone would stop every writer."""
+    if now():
+        return
+    taken = False
+
+    def wait_and_note() -> None:
+        nonlocal taken
+        wait()
+        taken = True
+
+    try:
+        await to_thread.run_sync(wait_and_note)
+    except BaseException:
+        if taken:
+            release()
+        raise
 
 
 _GATES: weakref.WeakKeyDictionary[Engine, WriteGate] = weakref.WeakKeyDictionary()
@@ -106,6 +210,11 @@ def _sqlite_engine(url: str) -> Engine:
     return engine
 
 
+def write_gate(engine: Engine) -> WriteGate | None:
+    """The engine's write gate: SQLite on disk has one, PostgreSQL and in-memory databases not."""
+    return _GATES.get(engine)
+
+
 def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
@@ -126,7 +235,9 @@ class Snapshot:
 
 
 @contextlib.contextmanager
-def transaction(engine: Engine, write: bool, snapshot: Snapshot | None = None) -> Iterator[Connection]:
+def transaction(
+    engine: Engine, write: bool, snapshot: Snapshot | None = None, gate_held: bool = False
+) -> Iterator[Connection]:
     """One unit of work: commits when the block ends, rolls back when it raises.
 
     ``snapshot`` (SQLite writes only): once the write has committed, and before the next writer
@@ -138,9 +249,12 @@ def transaction(engine: Engine, write: bool, snapshot: Snapshot | None = None) -
     COMMITTED, takes a snapshot per statement: a conversation read while a write commits could
     show the row from before it and the parts from after it (a close part, the state still open),
     so reads run REPEATABLE READ there, which never fails a transaction that only reads. Writes
-    stay READ COMMITTED and lock what they change (FOR UPDATE); SQLite transactions are snapshots."""
+    stay READ COMMITTED and lock what they change (FOR UPDATE); SQLite transactions are snapshots.
+
+    ``gate_held``: the caller holds the engine's write gate already (:meth:`WriteGate.turn`)."""
     gate = _GATES.get(engine) if write else None
-    with gate.held() if gate is not None else contextlib.nullcontext(), engine.connect() as conn:
+    waits = gate is not None and not gate_held
+    with gate.held() if waits and gate is not None else contextlib.nullcontext(), engine.connect() as conn:
         if not write and conn.dialect.name == "postgresql":
             conn.execution_options(isolation_level="REPEATABLE READ")  # reset when pooled again
         conn.info["write"] = write
