@@ -22,6 +22,7 @@ from inboxd.store.tables import (
     admins,
     contacts,
     conversation_contacts,
+    conversation_days,
     conversation_parts,
     conversation_tags,
     conversation_teammates,
@@ -63,6 +64,14 @@ def _replay(created_at: int, parts: list[dict[str, Any]]) -> tuple[statistics.St
     return stats, state
 
 
+def _days_of(rows: list[dict[str, Any]]) -> dict[int, tuple[int, int, int]]:
+    """conversation_days as it must be: per UTC day of creation, how many, lowest and highest id."""
+    ids: dict[int, list[int]] = {}
+    for row in rows:
+        ids.setdefault(row["created_at"] // 86400, []).append(row["id"])
+    return {day: (len(found), min(found), max(found)) for day, found in ids.items()}
+
+
 def test_rows_are_what_the_api_would_have_written(seeded):
     with transaction(seeded, write=False) as conn:
         acme = conn.execute(select(workspaces.c.id).where(workspaces.c.id_code == "acme")).scalar_one()
@@ -81,6 +90,11 @@ def test_rows_are_what_the_api_would_have_written(seeded):
         for r in _rows(conn, conversation_tokens):
             tokens.setdefault(r["conversation_id"], set()).add(r["token"])
         documents = {r["token"]: r["documents"] for r in _rows(conn, token_stats) if r["workspace_id"] == acme}
+        days = {
+            r["day"]: (r["conversations"], r["first_id"], r["last_id"])
+            for r in _rows(conn, conversation_days)
+            if r["workspace_id"] == acme
+        }
         human = set(conn.execute(select(admins.c.id).where(admins.c.kind == "admin")).scalars())
         known_contacts = set(conn.execute(select(contacts.c.id)).scalars())
 
@@ -111,6 +125,7 @@ def test_rows_are_what_the_api_would_have_written(seeded):
         assert tokens.get(row["id"], set()) == set(terms)
         counted.update(terms)
     assert documents == dict(counted)
+    assert days == _days_of(rows)
 
     # Every state, snoozes that have run out (inboxd wakes them lazily) and snoozes still running.
     states = Counter(row["state"] for row in rows)

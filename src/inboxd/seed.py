@@ -33,7 +33,7 @@ from inboxd import seed_words
 from inboxd.domain import conversations as domain
 from inboxd.domain import statistics
 from inboxd.domain.conversations import Actor, Change, Conversation, Part
-from inboxd.store.search_index import index_terms
+from inboxd.store.search_index import count_created, created_day, index_terms
 from inboxd.store.tables import admins, conversations, tags, team_members, teams, token_stats, workspaces
 
 CHUNK = 1000  # conversations per generated chunk (fixed: it shapes the data)
@@ -395,6 +395,7 @@ def seed(
                     if chunk.rows[name]:
                         _insert(conn, name, columns, chunk.rows[name])
                 _count_documents(conn, world.workspace_id, chunk.documents)
+                count_created(conn, world.workspace_id, _created_days(chunk.rows["conversations"]))
                 conn.execute(
                     update(workspaces)
                     .where(workspaces.c.id == world.workspace_id)
@@ -419,7 +420,7 @@ def seed(
         # VACUUM (not only ANALYZE): index-only scans need the visibility map that VACUUM sets;
         # autovacuum would set it too, at a moment of its own choosing.
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as auto:
-            for name in (*COLUMNS, "contacts", "token_stats"):
+            for name in (*COLUMNS, "contacts", "token_stats", "conversation_days"):
                 auto.exec_driver_sql(f"VACUUM (ANALYZE) {name}")
     return Report(code, options.conversations, contact_count, parts, tokens)
 
@@ -448,6 +449,17 @@ def _insert(conn: Connection, table: str, columns: tuple[str, ...], rows: list[t
     with raw.cursor() as cursor, cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
         for row in rows:
             copy.write_row(row)
+
+
+def _created_days(rows: list[tuple[Any, ...]]) -> dict[int, tuple[int, int, int]]:
+    """The chunk's conversations per day of creation: (how many, lowest id, highest id)."""
+    days: dict[int, tuple[int, int, int]] = {}
+    for row in rows:
+        conversation_id, created_at = row[0], row[2]
+        day = created_day(created_at)
+        n, first, last = days.get(day, (0, conversation_id, conversation_id))
+        days[day] = (n + 1, min(first, conversation_id), max(last, conversation_id))
+    return days
 
 
 def _count_documents(conn: Connection, workspace_id: int, documents: Counter[str]) -> None:

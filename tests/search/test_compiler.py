@@ -271,3 +271,150 @@ def test_a_body_matches_word_by_word(api, word):
         "/conversations/search", json={"query": {"field": "source.body", "operator": "~", "value": "upp"}}
     )
     assert len(contains.json()["conversations"]) == 2
+
+
+DAY = 86400
+
+
+def _build_over_days(api: Any, clock: Any, count: int = 40) -> list[dict[str, Any]]:
+    """Conversations created over about three weeks (several a day, some days none), some assigned,
+    tagged or replied to later: what a created_at range is planned on (conversation_days). A few
+    are created while the clock is set back days (ids then no longer follow created_at)."""
+    rng = random.Random(11)
+    admins = api.get("/admins").json()["admins"]
+    team = api.get("/teams").json()["teams"][0]
+    tag = api.post("/tags", json={"name": "Bug"}).json()
+    contact = factories.contact(api)
+    ids = []
+    for _ in range(count):
+        clock.advance(rng.choice([0, 0, 1, 2]) * DAY + rng.randint(0, DAY // 2))
+        body = " ".join(rng.choice(WORDS[:4]) for _ in range(rng.randint(1, 3)))
+        created = api.post("/conversations", json={"from": {"type": "user", "id": contact["id"]}, "body": body})
+        ids.append(created.json()["conversation_id"])
+    for back in (9 * DAY + 3600, 5 * DAY, 2 * DAY):
+        clock.advance(-back)
+        created = api.post("/conversations", json={"from": {"type": "user", "id": contact["id"]}, "body": WORDS[0]})
+        ids.append(created.json()["conversation_id"])
+        clock.advance(back)
+    admin = admins[0]
+    for cid in rng.sample(ids, count // 2):
+        clock.advance(rng.randint(1, 3600))
+        path = f"/conversations/{cid}"
+        kind, assignee = rng.choice([("admin", admin["id"]), ("team", team["id"])])
+        api.post(
+            f"{path}/parts",
+            json={"message_type": "assignment", "type": kind, "admin_id": admin["id"], "assignee_id": assignee},
+        )
+        if rng.random() < 0.4:
+            api.post(f"{path}/tags", json={"id": tag["id"], "admin_id": admin["id"]})
+        if rng.random() < 0.3:
+            api.post(f"{path}/parts", json={"message_type": "close", "type": "admin", "admin_id": admin["id"]})
+    return [api.get(f"/conversations/{cid}").json() for cid in ids]
+
+
+def test_created_at_ranges_agree_with_the_evaluator_every_way_they_are_planned(api, clock):
+    """A created_at range (alone, with other filters, with an OR of inboxes) read by walking, by
+    sorting the range, by merging its days' first pages, or with its other filters read first within
+    the range's ids: always the evaluator's conversations, in its order, with its count."""
+    from inboxd.store.search import Search
+
+    shown = _build_over_days(api, clock)
+    docs = [document(conversation) for conversation in shown]
+    order = [c["id"] for c in sorted(shown, key=lambda c: (c["updated_at"], int(c["id"])), reverse=True)]
+    created = sorted(c["created_at"] for c in shown)
+    day_starts = sorted({at - at % DAY for at in created} | {created[0] - created[0] % DAY + DAY * n for n in (-1, 30)})
+    admin_id = int(api.get("/admins").json()["admins"][0]["id"])
+    team_id = int(api.get("/teams").json()["teams"][0]["id"])
+    tag_id = api.get("/tags").json()["data"][0]["id"]
+    bound = st.one_of(
+        st.sampled_from(day_starts), st.sampled_from(created), st.integers(created[0] - DAY, created[-1] + DAY)
+    )
+    ranges = st.lists(
+        st.builds(
+            lambda op, v: {"field": "created_at", "operator": op, "value": v},
+            st.sampled_from([">", ">=", "<", "<=", "="]),
+            bound,
+        ),
+        min_size=1,
+        max_size=2,
+    )
+    others = st.sampled_from(
+        [
+            [],
+            [{"field": "source.body", "operator": "=", "value": WORDS[0]}],
+            [{"field": "source.body", "operator": "IN", "value": WORDS[:2]}],
+            [{"field": "tag_ids", "operator": "=", "value": tag_id}],
+            [{"field": "state", "operator": "=", "value": "open"}],
+            [
+                {"field": "state", "operator": "=", "value": "open"},
+                {
+                    "operator": "OR",
+                    "value": [
+                        {"field": "admin_assignee_id", "operator": "=", "value": admin_id},
+                        {
+                            "operator": "AND",
+                            "value": [
+                                {"field": "team_assignee_id", "operator": "=", "value": team_id},
+                                {"field": "source.body", "operator": "=", "value": WORDS[1]},
+                            ],
+                        },
+                    ],
+                },
+            ],
+        ]
+    )
+    real = Search._range_plan
+
+    @settings(max_examples=100, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+    @given(
+        range_=ranges,
+        other=others,
+        per_page=st.sampled_from([3, 150]),
+        step=st.sampled_from([None, "walk", "sort", "merge"]),
+        threshold=st.sampled_from([None, 0, 10**9]),
+        row_cost=st.sampled_from([None, 0, 10**9]),
+    )
+    def agree(
+        range_: list[Any],
+        other: list[Any],
+        per_page: int,
+        step: str | None,
+        threshold: int | None,
+        row_cost: int | None,
+    ) -> None:
+        query = {"operator": "AND", "value": [*range_, *other]}
+        tree = parse({"query": query}).root
+        assert tree is not None
+        expected = [cid for cid in order if evaluate(tree, docs[[d["id"] for d in docs].index(cid)])]
+        with pytest.MonkeyPatch.context() as patch:
+            if step is not None:
+                patch.setattr(Search, "_range_plan", staticmethod(lambda *args: step))
+            if threshold is not None:
+                patch.setattr(Planner, "threshold", threshold)
+            if row_cost is not None:
+                # 0: matches read first are sorted; huge: read in the order of the range's days.
+                patch.setattr(Planner, "ROW_COST", row_cost)
+            found, total = _search_all(api, query, per_page)
+        assert found == expected, (query, step, threshold, row_cost)
+        assert total == len(expected), (query, step, threshold, row_cost)
+
+    assert real is Search._range_plan
+    agree()
+
+    # Ranges around the days the back-dated conversations went to: days whose ids interleave with
+    # those of the days before and after them (the range's ids are then no exact test of it).
+    for late in shown[-3:]:
+        start = late["created_at"] - late["created_at"] % DAY
+        for lo, hi in ((start, start + DAY), (start - 4 * DAY, start + DAY), (start, start + 3 * DAY)):
+            for row_cost in (None, 10**9):
+                agree.hypothesis.inner_test(  # type: ignore[attr-defined]
+                    range_=[
+                        {"field": "created_at", "operator": ">=", "value": lo},
+                        {"field": "created_at", "operator": "<", "value": hi},
+                    ],
+                    other=[{"field": "source.body", "operator": "=", "value": WORDS[0]}],
+                    per_page=3,
+                    step=None,
+                    threshold=None,
+                    row_cost=row_cost,
+                )

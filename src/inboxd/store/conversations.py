@@ -17,7 +17,7 @@ from inboxd.domain.errors import NotFound
 from inboxd.domain.ids import parse_numeric_id
 from inboxd.store.engine import inserted_id
 from inboxd.store.prepared import Prepared
-from inboxd.store.search_index import SearchIndex
+from inboxd.store.search_index import SearchIndex, count_created, created_day
 from inboxd.store.tables import (
     conversation_contacts,
     conversation_documents,
@@ -226,6 +226,9 @@ class Conversations:
         )
         conversation_id = inserted_id(self.conn.execute(insert(conversations).values(**values)))
         self.conn.execute(_COUNT_ONE_MORE, {"ws": self.workspace_id})
+        count_created(
+            self.conn, self.workspace_id, {created_day(conversation.created_at): (1, conversation_id, conversation_id)}
+        )
         for contact_id in contact_ids:
             self.add_contact(conversation_id, contact_id)
         self.index.add(conversation_id, source.body)

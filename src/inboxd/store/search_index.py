@@ -4,13 +4,13 @@ conversation it describes, so search never sees text that is gone or misses text
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
-from sqlalchemy import Connection, delete, select, update
+from sqlalchemy import Connection, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from inboxd.search.tokens import tokens
-from inboxd.store.tables import MAX_TOKEN_LENGTH, conversation_tokens, token_stats
+from inboxd.store.tables import DAY_SECONDS, MAX_TOKEN_LENGTH, conversation_days, conversation_tokens, token_stats
 
 
 def index_terms(body: str) -> list[str]:
@@ -76,3 +76,37 @@ class SearchIndex:
             set_={"documents": token_stats.c.documents + statement.excluded.documents},
         )
         self.conn.execute(statement, rows)
+
+
+def created_day(created_at: int) -> int:
+    """``tables.CREATED_DAY`` in Python: integer division truncated toward zero, as both engines do."""
+    days = abs(created_at) // DAY_SECONDS
+    return days if created_at >= 0 else -days
+
+
+def count_created(conn: Connection, workspace_id: int, days: Mapping[int, tuple[int, int, int]]) -> None:
+    """Add conversations to ``conversation_days``: per day, (how many, lowest id, highest id)."""
+    if not days:
+        return
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(conversation_days)
+    d = conversation_days.c
+    statement = statement.on_conflict_do_update(
+        index_elements=[d.workspace_id, d.day],
+        set_={
+            "conversations": d.conversations + statement.excluded.conversations,
+            "first_id": func.min(d.first_id, statement.excluded.first_id)
+            if dialect is sqlite
+            else func.least(d.first_id, statement.excluded.first_id),
+            "last_id": func.max(d.last_id, statement.excluded.last_id)
+            if dialect is sqlite
+            else func.greatest(d.last_id, statement.excluded.last_id),
+        },
+    )
+    conn.execute(
+        statement,
+        [
+            {"workspace_id": workspace_id, "day": day, "conversations": n, "first_id": first, "last_id": last}
+            for day, (n, first, last) in sorted(days.items())
+        ],
+    )

@@ -22,6 +22,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    literal_column,
 )
 
 metadata = MetaData(
@@ -266,12 +267,44 @@ conversations = Table(
     # A created_at range, read with each match's sort key from the index alone (search).
     Index(None, "workspace_id", "created_at", "updated_at", "id"),
     Index(None, "workspace_id", "state", "updated_at"),
-    # An inbox: a teammate's (a team's) open conversations, newest first, and their count.
-    Index(None, "workspace_id", "admin_assignee_id", "state", "updated_at"),
-    Index(None, "workspace_id", "team_assignee_id", "state", "updated_at"),
+    # An inbox: a teammate's (a team's) open conversations, newest first, and their count; id and
+    # created_at make it covering for search (the page's order, "created after" filters, a UNION
+    # of inboxes) on PostgreSQL too, where an index does not carry the row's id.
+    Index(None, "workspace_id", "admin_assignee_id", "state", "updated_at", "id", "created_at"),
+    Index(None, "workspace_id", "team_assignee_id", "state", "updated_at", "id", "created_at"),
     # Snoozes that are due wake up before any read sees them (domain/conversations.py, wake).
     Index(None, "workspace_id", "state", "snoozed_until"),
     Index(None, "workspace_id", "source_id"),
+)
+
+# The UTC day a conversation was created on, as both engines compute `created_at / 86400` on
+# integers (truncated toward zero). A created_at range covers whole days plus at most two partial
+# ones; search reads a day's conversations newest-updated first from the index below and merges
+# the days' first pages (store/search.py).
+DAY_SECONDS = 86400
+CREATED_DAY = conversations.c.created_at.op("/")(literal_column(str(DAY_SECONDS)))
+Index(
+    "ix_conversations_workspace_id_created_day_updated_at",
+    conversations.c.workspace_id,
+    CREATED_DAY,
+    conversations.c.updated_at,
+    conversations.c.id,
+    conversations.c.created_at,
+)
+
+# How many conversations of a workspace were created on each day (CREATED_DAY), and the lowest and
+# highest id among them: a created_at range is counted in O(days), and its conversations' ids lie
+# between its days' first and last ids. Kept by the transaction that creates a conversation (and by
+# `inboxd seed`'s bulk writer); conversations are never deleted and never change created_at.
+conversation_days = Table(
+    "conversation_days",
+    metadata,
+    Column("workspace_id", Id, ForeignKey("workspaces.id"), primary_key=True),
+    Column("day", BigInteger, primary_key=True),
+    Column("conversations", BigInteger, nullable=False),
+    Column("first_id", BigInteger, nullable=False),
+    Column("last_id", BigInteger, nullable=False),
+    sqlite_with_rowid=False,
 )
 
 conversation_contacts = Table(
