@@ -36,6 +36,7 @@ from inboxd.api.render_cache import RenderCache
 from inboxd.domain.clock import Clock
 from inboxd.search.query import DEFAULT_COUNT_LIMIT
 from inboxd.store.documents import DocumentWriter
+from inboxd.store.engine import Checkpointer
 from inboxd.store.hot import HotReads
 
 
@@ -136,6 +137,7 @@ def create_app(
     ``search_count_limit``: a search's total_count is exact up to it (0: always exact)."""
     hot_reads = HotReads(engine)
     document_writer = DocumentWriter(engine)
+    checkpointer = Checkpointer(engine)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
@@ -143,6 +145,7 @@ def create_app(
             yield
         finally:
             document_writer.close()
+            checkpointer.close()
             hot_reads.close()
 
     app = Starlette(routes=ROUTES, exception_handlers=HANDLERS, lifespan=lifespan)

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from inboxd.store.engine import TURNS_IN_A_ROW, WriteGate
+from inboxd.store.engine import Checkpointer, WriteGate, make_engine, transaction
 
 
 def _inside(gate_count: list[int], seen: list[int]) -> None:
@@ -56,7 +56,7 @@ def test_the_gate_is_given_back_when_no_writer_of_the_loop_waits(tmp_path):
             async with gate.turn():
                 await asyncio.sleep(0)
 
-        await asyncio.gather(*(one() for _ in range(TURNS_IN_A_ROW * 3)))
+        await asyncio.gather(*(one() for _ in range(50)))
 
     asyncio.run(burst())
     # Another process (another open file of the lock) can take it now, and so can a thread.
@@ -171,3 +171,34 @@ def test_a_writer_cancelled_while_waiting_leaves_the_gate_free(tmp_path, where):
 async def _enter(gate: WriteGate) -> None:
     async with gate.turn():
         pass
+
+
+def test_the_checkpointer_copies_the_wal_back_outside_the_writers(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path}/db.sqlite3")
+    with transaction(engine, write=True) as conn:
+        conn.exec_driver_sql("CREATE TABLE scratch (body BLOB)")
+    checkpointer = Checkpointer(engine, interval=0.01)
+    try:
+        for _ in range(100):  # ~100 × 3 pages: far below wal_autocheckpoint, so no writer copies
+            with transaction(engine, write=True) as conn:
+                conn.exec_driver_sql("INSERT INTO scratch VALUES (?)", (b"x" * 8000,))
+        deadline = time.monotonic() + 5
+        while checkpointer.checkpoints == 0 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.05)  # one more round after the last write
+    finally:
+        checkpointer.close()
+    assert checkpointer.checkpoints > 0
+    with engine.connect() as conn:
+        busy, frames, copied = conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)").one()
+        assert (busy, frames) == (0, copied)  # nothing left that the thread had not copied
+        assert conn.exec_driver_sql("SELECT count(*) FROM scratch").scalar_one() == 100
+    engine.dispose()
+
+
+def test_no_checkpointer_thread_without_a_sqlite_file(engine):
+    checkpointer = Checkpointer(engine)
+    try:
+        assert (checkpointer._thread is not None) == (engine.dialect.name == "sqlite")
+    finally:
+        checkpointer.close()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
+import logging
 import os
 import threading
 import weakref
@@ -24,6 +25,8 @@ from sqlalchemy import Connection, CursorResult, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
 DEFAULT_DATABASE_URL = "sqlite:///./data/inboxd.sqlite3"
+
+log = logging.getLogger("inboxd.engine")
 
 
 def normalise_url(url: str) -> str:
@@ -66,7 +69,7 @@ class WriteGate:
         self._lock = threading.Lock()
         self._fd: int | None = None
         self._pid = 0
-        self._turns: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Turns] = weakref.WeakKeyDictionary()
+        self._queues: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = weakref.WeakKeyDictionary()
 
     def _file(self) -> int:
         if self._fd is None or self._pid != os.getpid():  # a forked child opens its own
@@ -86,68 +89,30 @@ class WriteGate:
 
     @contextlib.asynccontextmanager
     async def turn(self) -> AsyncIterator[None]:
-        """The gate for one write on the event loop. Writers of one loop queue on an asyncio lock;
-        while more of them are queued, the loop keeps the gate from one write to the next (up to
-        :data:`TURNS_IN_A_ROW`, then the other processes get their turn): taking it from another
-        process costs a thread's wake-up, holding it on costs nothing."""
-        turns = self._turns_of_this_loop()
-        turns.queued += 1
-        try:
-            await turns.lock.acquire()
-        except BaseException:
-            turns.queued -= 1
-            if turns.holding and turns.queued == 0 and not turns.lock.locked():
-                self._give_back(turns)
-            raise
-        try:
-            if not turns.holding:
-                await self._take_both()
-                turns.holding = True
-            yield
-        finally:
-            turns.queued -= 1
-            turns.in_a_row += 1
-            if turns.holding and (turns.queued == 0 or turns.in_a_row >= TURNS_IN_A_ROW):
-                self._give_back(turns)
-            turns.lock.release()
-
-    def _turns_of_this_loop(self) -> _Turns:
+        """The gate for one write on the event loop. Writers of one loop queue on an asyncio lock
+        (no thread each); the one at the front takes the gate, at once when it is free, else
+        waiting in a worker thread. It gives the gate back as soon as its write is done: keeping it
+        for the loop's next writer looked cheaper but left the gate idle while the loop drew
+        answers, and the other process waiting (bench/BENCHMARKS.md, issue 7)."""
         loop = asyncio.get_running_loop()
-        turns = self._turns.get(loop)
-        if turns is None:
-            turns = self._turns[loop] = _Turns()
-        return turns
-
-    async def _take_both(self) -> None:
-        await _take(lambda: self._lock.acquire(blocking=False), self._lock.acquire, self._lock.release)
-        try:
-            fd = self._file()
-            await _take(
-                lambda: _try_flock(fd), lambda: fcntl.flock(fd, fcntl.LOCK_EX), lambda: fcntl.flock(fd, fcntl.LOCK_UN)
-            )
-        except BaseException:
-            self._lock.release()
-            raise
-
-    def _give_back(self, turns: _Turns) -> None:
-        turns.holding, turns.in_a_row = False, 0
-        try:
-            fcntl.flock(self._file(), fcntl.LOCK_UN)
-        finally:
-            self._lock.release()
-
-
-TURNS_IN_A_ROW = 16  # writes one event loop makes while holding the gate, before letting others in
-
-
-class _Turns:
-    """One event loop's writers (WriteGate.turn)."""
-
-    def __init__(self) -> None:
-        self.lock = asyncio.Lock()
-        self.queued = 0  # writers waiting for their turn, or in it
-        self.holding = False  # this loop holds the gate (the thread lock and the flock)
-        self.in_a_row = 0
+        queue = self._queues.get(loop)
+        if queue is None:
+            queue = self._queues[loop] = asyncio.Lock()
+        async with queue:
+            await _take(lambda: self._lock.acquire(blocking=False), self._lock.acquire, self._lock.release)
+            try:
+                fd = self._file()
+                await _take(
+                    lambda: _try_flock(fd),
+                    lambda: fcntl.flock(fd, fcntl.LOCK_EX),
+                    lambda: fcntl.flock(fd, fcntl.LOCK_UN),
+                )
+                try:
+                    yield
+                finally:
+                    fcntl.flock(fd, fcntl.LOCK_UN)
+            finally:
+                self._lock.release()
 
 
 def _try_flock(fd: int) -> bool:
@@ -188,7 +153,9 @@ def _sqlite_engine(url: str) -> Engine:
     on_disk = bool(database) and database != ":memory:" and not database.startswith("file:")
     if on_disk:
         Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+    # Connections are cheap, and a write's answer keeps one (its snapshot) until it is drawn, after
+    # the writes queued behind it (api/http.py): never make a request wait for the pool.
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, pool_size=32, max_overflow=-1)
     if on_disk:
         _GATES[engine] = WriteGate(str(Path(database).expanduser()))
 
@@ -201,13 +168,73 @@ def _sqlite_engine(url: str) -> Engine:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
+        # Checkpoints are a Checkpointer thread's work; a writer copies the WAL back itself only
+        # when that thread is not running (a CLI command) or falls far behind.
+        cursor.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get("write") else "BEGIN")
+        # On the DBAPI connection: SQLAlchemy's own execution costs ~40 µs a statement, and
+        # every request begins one transaction, every write two (store/prepared.py).
+        conn.connection.driver_connection.execute(  # type: ignore[union-attr]
+            "BEGIN IMMEDIATE" if conn.info.get("write") else "BEGIN"
+        ).close()
 
     return engine
+
+
+WAL_AUTOCHECKPOINT_PAGES = 4000  # 16 MB of WAL (SQLite's default: 1,000 pages)
+CHECKPOINT_INTERVAL = 0.05  # seconds between a Checkpointer's checkpoints
+
+
+class Checkpointer:
+    """Copies SQLite's write-ahead log back into the database file from a thread of its own.
+
+    SQLite does it in the connection whose commit takes the WAL past ``wal_autocheckpoint`` pages:
+    one write in fifty then paid ~10 ms of copying and an fsync while it held the write lock,
+    which made up most of the average commit (bench/BENCHMARKS.md, issue 7). A PASSIVE checkpoint
+    needs neither the write lock nor the readers to stop, and SQLite restarts the WAL from its
+    start once a checkpoint has copied all of it. Durability does not change: a commit is in the
+    WAL (synchronous=NORMAL) whether or not it was copied back yet.
+
+    A no-op for PostgreSQL and in-memory databases."""
+
+    def __init__(self, engine: Engine, interval: float = CHECKPOINT_INTERVAL) -> None:
+        self.engine = engine
+        self.interval = interval
+        self.checkpoints = 0  # completed PASSIVE checkpoints that copied something (for tests)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        if _GATES.get(engine) is not None:
+            self._thread = threading.Thread(target=self._run, name="inboxd-checkpointer", daemon=True)
+            self._thread.start()
+
+    def _run(self) -> None:
+        conn: Any = None
+        while not self._stop.wait(self.interval):
+            try:
+                if conn is None:
+                    proxied = self.engine.raw_connection()
+                    conn = proxied.driver_connection
+                    proxied.detach()
+                    conn.execute("PRAGMA busy_timeout=0").close()  # another process checkpointing: next time
+                busy, frames, copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                if not busy and frames > 0 and copied > 0:
+                    self.checkpoints += 1
+            except Exception:  # a locked or vanished database: try again with a new connection
+                log.debug("checkpoint failed", exc_info=True)
+                with contextlib.suppress(Exception):
+                    conn.close()
+                conn = None
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                conn.close()
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
 
 
 def write_gate(engine: Engine) -> WriteGate | None:
@@ -268,7 +295,8 @@ def transaction(
             try:
                 reader.info["write"] = False
                 reader.begin()
-                reader.exec_driver_sql("SELECT 1 FROM workspaces LIMIT 1")  # the snapshot starts here
+                # The snapshot starts at its first read.
+                reader.connection.driver_connection.execute("SELECT 1 FROM workspaces LIMIT 1").fetchall()  # type: ignore[union-attr]
             except BaseException:
                 reader.close()
                 raise
