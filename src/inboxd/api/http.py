@@ -287,10 +287,13 @@ def wake_due_snoozes(store: Store, now: int) -> None:
     """A snoozed conversation whose `snoozed_until` has passed *is* open: nobody has to call the
     API for that. inboxd makes it so lazily, before any request of the workspace reads or writes,
     with a `timer_unsnooze` part dated at the snooze's end (docs/decisions.md)."""
-    operator = Actor("bot", str(store.admins.operator_id()))
+    operator: Actor | None = None
     while True:
         due = store.conversations.due_snoozes(now)
+        if due and operator is None:
+            operator = Actor("bot", str(store.admins.operator_id()))
         for conversation in due:
+            assert operator is not None
             store.conversations.apply(conversation, conversations.wake(conversation, operator))
         if len(due) < store.conversations.WAKE_BATCH:
             return
