@@ -10,10 +10,12 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect, select
 
 from inboxd.store import migrate
-from inboxd.store.engine import transaction
+from inboxd.store.engine import make_engine, transaction
+from inboxd.store.hot import HotReads
 from inboxd.store.scope import Store
 from inboxd.store.tables import conversation_days, conversations, metadata, workspaces
-from tests.conftest import T0
+from inboxd.store.workspaces import apply_workspace_file
+from tests.conftest import T0, WORKSPACES
 from tests.factories import stored_conversation
 
 EXPRESSION_INDEX = "ix_conversations_workspace_id_created_day_updated_at"
@@ -93,3 +95,65 @@ def test_upgrading_to_0004_fills_conversation_days_from_the_conversations_alread
             (ws, day, 2, ids[3].id, ids[4].id),
         }
     )
+
+
+def test_upgrading_an_analyzed_sqlite_database_keeps_the_list_on_its_index(tmp_path, clock):
+    """A database with statistics for the old indexes only (`inboxd seed` runs ANALYZE) must not
+    have GET /conversations sorted from a new index after an upgrade: 0004 refreshes them."""
+    engine = make_engine(f"sqlite:///{tmp_path}/old.sqlite3")
+    try:
+        migrate.upgrade(engine)
+        with transaction(engine, write=True) as conn:
+            apply_workspace_file(conn, WORKSPACES, T0)
+            ws = conn.execute(select(workspaces.c.id).where(workspaces.c.id_code == "acme")).scalar_one()
+            store = Store(conn, ws)
+            for n in range(30):
+                stored_conversation(store, T0 + n, f"old-{n}@example.com")
+        # Back to 0003 with statistics (dropping an index drops its statistics), then up again.
+        config = migrate.alembic_config(engine)
+        with engine.connect() as conn:
+            conn.info["write"] = True
+            with conn.begin():
+                config.attributes["connection"] = conn
+                command.downgrade(config, "0003_search_indexes_and_counts")
+                conn.exec_driver_sql("ANALYZE")
+                # The statistics of the 100k benchmark database as `inboxd seed` left them (0002's indexes).
+                conn.exec_driver_sql("DELETE FROM sqlite_stat1 WHERE tbl = 'conversations'")
+                for index, stat in (
+                    ("ix_conversations_workspace_id_created_at_updated_at_id", "100000 100000 1 1 1"),
+                    ("ix_conversations_workspace_id_updated_at_id", "100000 100000 1 1"),
+                    ("ix_conversations_workspace_id_state_updated_at", "100000 100000 50000 1"),
+                    ("ix_conversations_workspace_id_state_snoozed_until", "100000 100000 50000 50000"),
+                    ("ix_conversations_workspace_id_source_id", "100000 100000 1"),
+                ):
+                    conn.exec_driver_sql("INSERT INTO sqlite_stat1 VALUES ('conversations', ?, ?)", (index, stat))
+        migrate.upgrade(engine)
+        with transaction(engine, write=False) as conn:
+            raw = conn.connection.driver_connection
+            hot = HotReads(engine)
+            plans = {
+                "hot page": [
+                    r[3] for r in raw.execute("EXPLAIN QUERY PLAN " + hot.page_sql, ("x", ws, T0, ws, ws, 21))
+                ],
+                "store page": [
+                    r[3]
+                    for r in raw.execute(
+                        "EXPLAIN QUERY PLAN SELECT id FROM conversations WHERE workspace_id = ? "
+                        "ORDER BY updated_at DESC, id DESC LIMIT 21",
+                        (ws,),
+                    )
+                ],
+            }
+            hot.close()
+            analyzed = set(conn.exec_driver_sql("SELECT idx FROM sqlite_stat1 WHERE tbl = 'conversations'").scalars())
+            indexes = set(
+                conn.exec_driver_sql(
+                    "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'conversations'"
+                ).scalars()
+            )
+    finally:
+        engine.dispose()
+    assert indexes <= analyzed  # the new indexes too: none looks more selective than it is
+    for name, plan in plans.items():
+        assert not any("TEMP B-TREE" in step for step in plan), (name, plan)
+        assert any("ix_conversations_workspace_id_updated_at_id" in step for step in plan), (name, plan)
