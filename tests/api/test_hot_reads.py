@@ -3,6 +3,7 @@ answer exactly what the ordinary path would, whatever happened since the documen
 
 from __future__ import annotations
 
+import orjson
 from sqlalchemy import event, select
 from starlette.testclient import TestClient
 
@@ -249,3 +250,35 @@ def test_an_offer_for_an_older_version_is_not_kept(api, engine):
     fresh = documents.Offer(row.workspace_id, int(conversation["id"]), row.version, b"{}")
     assert documents.save(engine, [fresh]) == 1
     assert _stored(engine, conversation["id"]).document == b"{}"
+
+
+def test_a_remembered_list_page_refuses_a_revoked_token(api, engine):
+    factories.conversation(api)
+    _walk(api, 20)
+    _walk(api, 20)  # the page's facts are remembered now (store/hot.py, data_version)
+    with transaction(engine, write=True) as conn:
+        assert access_tokens.revoke(conn, ACME_TOKEN, NOW) is not None
+    refused = api.get("/conversations", validate=False)
+    assert refused.status_code == 401
+
+
+def test_a_remembered_list_page_sees_a_snooze_run_out_with_nothing_written(engine, clock):
+    # No rate limiter: its counts are written to the database, and nothing must be written here.
+    with TestClient(create_app(engine, clock, rate_limit=0)) as client:
+        _snooze_runs_out(Api(client, ACME_TOKEN), clock)
+
+
+def _snooze_runs_out(api, clock):
+    conversation = factories.conversation(api)
+    admin = api.get("/admins").json()["admins"][0]
+    api.post(
+        f"/conversations/{conversation['id']}/parts",
+        json={"message_type": "snoozed", "admin_id": admin["id"], "snoozed_until": NOW + 600},
+    )
+    assert _states(api) == _states(api) == ["snoozed"]  # the second from remembered facts
+    clock.advance(601)  # no request writes anything meanwhile
+    assert _states(api) == ["open"]
+
+
+def _states(api):
+    return [c["state"] for page in _walk(api, 20) for c in orjson.loads(page)["conversations"]]
