@@ -132,9 +132,7 @@ def test_upgrading_an_analyzed_sqlite_database_keeps_the_list_on_its_index(tmp_p
             raw = conn.connection.driver_connection
             hot = HotReads(engine)
             plans = {
-                "hot page": [
-                    r[3] for r in raw.execute("EXPLAIN QUERY PLAN " + hot.page_sql, ("x", ws, T0, ws, ws, 21))
-                ],
+                "hot page": [r[3] for r in raw.execute("EXPLAIN QUERY PLAN " + hot.page_sql, ("x", ws, ws, ws, 21))],
                 "store page": [
                     r[3]
                     for r in raw.execute(
