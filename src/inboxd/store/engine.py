@@ -157,12 +157,14 @@ def _sqlite_engine(url: str) -> Engine:
     # Connections are cheap, and a write's answer keeps one (its snapshot) until it is drawn, after
     # the writes queued behind it (api/http.py): never make a request wait for the pool.
     # Never a wait for the pool: reads and writes run on the event loop (api/http.py), where a
-    # wait would stop the process. JSON columns (attachments, custom attributes) are parsed by
-    # orjson, ~4× the standard library, and every rendered part has one; written as before.
+    # wait would stop the process. Five kept (each holds up to 2 MB of page cache; the loop uses
+    # two or three at a time), more opened when needed and closed when given back. JSON columns
+    # (attachments, custom attributes) are parsed by orjson, ~4× the standard library, and every
+    # rendered part has one; written as before.
     engine = create_engine(
         url,
         connect_args={"check_same_thread": False, "timeout": 30},
-        pool_size=32,
+        pool_size=5,
         max_overflow=-1,
         json_deserializer=orjson.loads,
     )
