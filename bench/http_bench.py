@@ -56,6 +56,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, func, select, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError, ProgrammingError
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
@@ -243,14 +244,29 @@ def run_copy(engine_name: str, size: int, data: Path, admin_url: str) -> Iterato
     name = f"{template}_run"
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        drop_database(conn, name)
         conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}" STRATEGY FILE_COPY'))
     try:
         yield database_url(admin_url, name)
     finally:
         with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            drop_database(conn, name)
         admin.dispose()
+
+
+def drop_database(conn: Any, name: str, attempts: int = 30) -> None:
+    """DROP DATABASE after a run. A plain DROP stops autovacuum workers itself (one usually runs
+    after a write load) but fails while a client is still connected; WITH (FORCE) ends clients
+    but may not end autovacuum workers for a role that is not a superuser. Both, a few times."""
+    for attempt in range(attempts):
+        for sql in (f'DROP DATABASE IF EXISTS "{name}"', f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'):
+            try:
+                conn.execute(text(sql))
+                return
+            except (OperationalError, ProgrammingError):
+                if attempt == attempts - 1 and "FORCE" in sql:
+                    raise
+        time.sleep(1)
 
 
 def postgres_unreachable(admin_url: str) -> str | None:
