@@ -20,6 +20,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from tests.conftest import POSTGRES_URL, REQUIRE_POSTGRES
+from tests.reliability.driver import drop_database
 
 START_TIMEOUT = 60.0
 STOP_TIMEOUT = 15.0
@@ -118,11 +119,11 @@ def postgres_database(prefix: str) -> Iterator[str]:
     name = f"{prefix}_{os.getpid()}"
     admin = create_engine(make_url(POSTGRES_URL).set(database="postgres"), isolation_level="AUTOCOMMIT")
     try:
+        drop_database(admin, name)
         with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             conn.execute(text(f'CREATE DATABASE "{name}"'))
         yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        # The server wrote enough to wake an autovacuum worker, which FORCE may not end: retried.
+        drop_database(admin, name)
     finally:
         admin.dispose()
