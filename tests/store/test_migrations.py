@@ -48,13 +48,8 @@ def test_upgrading_to_0003_counts_the_conversations_already_stored(engine):
         store = Store(conn, ws)
         for n in range(3):
             stored_conversation(store, T0, f"before-{n}@example.com")
-    config = migrate.alembic_config(engine)
     try:
-        with engine.connect() as conn:
-            conn.info["write"] = True
-            with conn.begin():
-                config.attributes["connection"] = conn
-                command.downgrade(config, "0002_tokens_and_rate_limits")
+        _downgrade(engine, "0002_tokens_and_rate_limits")
     finally:
         migrate.upgrade(engine)
     with transaction(engine, write=False) as conn:
@@ -73,13 +68,8 @@ def test_upgrading_to_0004_fills_conversation_days_from_the_conversations_alread
             stored_conversation(store, at, f"before-{n}@example.com")
     with transaction(engine, write=False) as conn:
         written = set(conn.execute(select(conversation_days)).all())
-    config = migrate.alembic_config(engine)
     try:
-        with engine.connect() as conn:
-            conn.info["write"] = True
-            with conn.begin():
-                config.attributes["connection"] = conn
-                command.downgrade(config, "0003_search_indexes_and_counts")
+        _downgrade(engine, "0003_search_indexes_and_counts")
     finally:
         migrate.upgrade(engine)
     with transaction(engine, write=False) as conn:
@@ -110,23 +100,19 @@ def test_upgrading_an_analyzed_sqlite_database_keeps_the_list_on_its_index(tmp_p
             for n in range(30):
                 stored_conversation(store, T0 + n, f"old-{n}@example.com")
         # Back to 0003 with statistics (dropping an index drops its statistics), then up again.
-        config = migrate.alembic_config(engine)
-        with engine.connect() as conn:
-            conn.info["write"] = True
-            with conn.begin():
-                config.attributes["connection"] = conn
-                command.downgrade(config, "0003_search_indexes_and_counts")
-                conn.exec_driver_sql("ANALYZE")
-                # The statistics of the 100k benchmark database as `inboxd seed` left them (0002's indexes).
-                conn.exec_driver_sql("DELETE FROM sqlite_stat1 WHERE tbl = 'conversations'")
-                for index, stat in (
-                    ("ix_conversations_workspace_id_created_at_updated_at_id", "100000 100000 1 1 1"),
-                    ("ix_conversations_workspace_id_updated_at_id", "100000 100000 1 1"),
-                    ("ix_conversations_workspace_id_state_updated_at", "100000 100000 50000 1"),
-                    ("ix_conversations_workspace_id_state_snoozed_until", "100000 100000 50000 50000"),
-                    ("ix_conversations_workspace_id_source_id", "100000 100000 1"),
-                ):
-                    conn.exec_driver_sql("INSERT INTO sqlite_stat1 VALUES ('conversations', ?, ?)", (index, stat))
+        _downgrade(engine, "0003_search_indexes_and_counts")
+        with transaction(engine, write=True) as conn:
+            conn.exec_driver_sql("ANALYZE")
+            # The statistics of the 100k benchmark database as `inboxd seed` left them (0002's indexes).
+            conn.exec_driver_sql("DELETE FROM sqlite_stat1 WHERE tbl = 'conversations'")
+            for index, stat in (
+                ("ix_conversations_workspace_id_created_at_updated_at_id", "100000 100000 1 1 1"),
+                ("ix_conversations_workspace_id_updated_at_id", "100000 100000 1 1"),
+                ("ix_conversations_workspace_id_state_updated_at", "100000 100000 50000 1"),
+                ("ix_conversations_workspace_id_state_snoozed_until", "100000 100000 50000 50000"),
+                ("ix_conversations_workspace_id_source_id", "100000 100000 1"),
+            ):
+                conn.exec_driver_sql("INSERT INTO sqlite_stat1 VALUES ('conversations', ?, ?)", (index, stat))
         migrate.upgrade(engine)
         with transaction(engine, write=False) as conn:
             raw = conn.connection.driver_connection
@@ -155,3 +141,13 @@ def test_upgrading_an_analyzed_sqlite_database_keeps_the_list_on_its_index(tmp_p
     for name, plan in plans.items():
         assert not any("TEMP B-TREE" in step for step in plan), (name, plan)
         assert any("ix_conversations_workspace_id_updated_at_id" in step for step in plan), (name, plan)
+
+
+def _downgrade(engine, revision):
+    """Take the database back to ``revision`` in one write transaction (the test upgrades again)."""
+    config = migrate.alembic_config(engine)
+    with engine.connect() as conn:
+        conn.info["write"] = True
+        with conn.begin():
+            config.attributes["connection"] = conn
+            command.downgrade(config, revision)
