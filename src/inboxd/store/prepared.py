@@ -91,7 +91,7 @@ class _Form:
         sizes = tuple(len(values[name]) for name in self.expanding)
         found = self._sized.get(sizes)
         if found is None:
-            found = self._sized[sizes] = self._placeholders()(sizes)
+            found = self._sized[sizes] = self._placeholders(sizes)
         sql, names = found
         for name in self.expanding:  # spread each list over numbered names
             for i, item in enumerate(values.pop(name)):
@@ -110,24 +110,22 @@ class _Form:
             raise ValueError(f"only `IN` takes an expanding list here: {self.sql}")
         return sql
 
-    def _placeholders(self) -> Callable[[tuple[int, ...]], tuple[str, tuple[str, ...]]]:
-        def build(sizes: tuple[int, ...]) -> tuple[str, tuple[str, ...]]:
-            size = dict(zip(self.expanding, sizes, strict=True))
-            names: list[str] = []
-            for name in self.names:
-                if name in size:
-                    names.extend(f"{name}#{i}" for i in range(size[name]))
-                else:
-                    names.append(name)
+    def _placeholders(self, sizes: tuple[int, ...]) -> tuple[str, tuple[str, ...]]:
+        """SQLite's form for lists of these lengths: ``?`` per item, and the names in their order."""
+        size = dict(zip(self.expanding, sizes, strict=True))
+        names: list[str] = []
+        for name in self.names:
+            if name in size:
+                names.extend(f"{name}#{i}" for i in range(size[name]))
+            else:
+                names.append(name)
 
-            def replace(match: re.Match[str]) -> str:
-                # An empty list matches nothing, as SQLAlchemy renders it.
-                count = size[match.group(1)]
-                return ", ".join("?" * count) if count else "SELECT 1 WHERE 1 != 1"
+        def replace(match: re.Match[str]) -> str:
+            # An empty list matches nothing, as SQLAlchemy renders it.
+            count = size[match.group(1)]
+            return ", ".join("?" * count) if count else "SELECT 1 WHERE 1 != 1"
 
-            return _EXPANDING.sub(replace, self.sql), tuple(names)
-
-        return build
+        return _EXPANDING.sub(replace, self.sql), tuple(names)
 
 
 class Prepared:
