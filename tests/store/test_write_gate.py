@@ -153,16 +153,19 @@ def test_a_writer_cancelled_while_waiting_leaves_the_gate_free(tmp_path, where):
             await holder
             with pytest.raises(asyncio.CancelledError):
                 await waiting
-        # Nobody holds the gate now: a thread and another process get it at once.
+        # Nobody holds the gate now: another process and a thread get it at once. (The other
+        # process first: this one's own flock calls would take over a lock left on its file.)
         done = threading.Event()
 
         def take() -> None:
-            with gate.held():
-                pass
             with other.held():
+                pass
+            with gate.held():
                 done.set()
 
-        await asyncio.to_thread(take)
+        taker = threading.Thread(target=take, daemon=True)
+        taker.start()
+        await asyncio.to_thread(taker.join, 5)
         return done.is_set()
 
     assert asyncio.run(asyncio.wait_for(main(), 10))

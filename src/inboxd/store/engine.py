@@ -126,22 +126,31 @@ def _try_flock(fd: int) -> bool:
 
 async def _take(now: Callable[[], object], wait: Callable[[], object], release: Callable[[], None]) -> None:
     """Take a lock: at once when ``now()`` can, else by ``wait()`` in a worker thread. A request
-    cancelled meanwhile (its client went away) still gets the lock when the thread does, and
-    gives it back: a lock taken for a caller that is gone would stop every writer."""
+    cancelled meanwhile (its client went away) leaves that thread waiting (asyncio's cancellation
+    does not wait for it): whichever of the two comes second gives the lock back, since a lock
+    taken for a caller that is gone would stop every writer."""
     if now():
         return
-    taken = False
+    handshake = threading.Lock()
+    taken = abandoned = False
 
     def wait_and_note() -> None:
         nonlocal taken
         wait()
-        taken = True
+        with handshake:
+            if abandoned:
+                release()
+            else:
+                taken = True
 
     try:
         await to_thread.run_sync(wait_and_note)
     except BaseException:
-        if taken:
-            release()
+        with handshake:
+            if taken:
+                release()
+            else:
+                abandoned = True
         raise
 
 
