@@ -11,7 +11,7 @@ from starlette.responses import Response
 
 from inboxd.api import cursors
 from inboxd.api.attachments import base_url
-from inboxd.api.http import AfterCommit, Call, endpoint, json, parse, parse_per_page, per_page
+from inboxd.api.http import Call, after_commit, endpoint, json, parse, parse_per_page, per_page
 from inboxd.api.render_cache import RenderCache
 from inboxd.api.types import IdStr, Request, StrictBool, StrictStr
 from inboxd.domain import contacts as contact_rules
@@ -206,7 +206,7 @@ def conversation_answer(call: Call, conversation_id: int) -> Response:
     SQLite it is drawn after the write commits, from a snapshot of exactly what the write left
     (api/http.py, AfterCommit), so rendering does not hold the database's one write lock."""
     if call.store.conn.dialect.name == "sqlite":
-        return AfterCommit(lambda after: json(render_conversation(after, conversation_id)))
+        return after_commit(call, lambda after: json(render_conversation(after, conversation_id)), conversation_id)
     return json(render_conversation(call, conversation_id))
 
 

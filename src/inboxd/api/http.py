@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 import orjson
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -25,6 +25,7 @@ from starlette.responses import Response
 
 from inboxd.api.errors import request_id
 from inboxd.api.rate_limits import RateLimiter
+from inboxd.api.write_batches import AfterCommit, Ran, write_queue
 from inboxd.domain import conversations
 from inboxd.domain.clock import Clock
 from inboxd.domain.conversations import Actor
@@ -38,7 +39,7 @@ from inboxd.domain.errors import (
     VersionInvalid,
 )
 from inboxd.store import access_tokens
-from inboxd.store.engine import Snapshot, transaction, write_gate
+from inboxd.store.engine import transaction, write_gate
 from inboxd.store.scope import Store
 from inboxd.store.workspaces import WorkspaceRef, token_digest, workspace_for_digest
 
@@ -271,16 +272,18 @@ async def _rate_limit(request: Request, digest: str, now: int) -> None:
 Handler = Callable[[Call], Response]
 
 
-class AfterCommit(Response):
-    """A write's answer drawn after its transaction has committed, from a snapshot of exactly what
-    it left (store/engine.py, Snapshot): on SQLite the render of a conversation and its parts then
-    no longer holds the write lock every other writer waits for."""
+def after_commit(call: Call, draw: Handler, shows: int) -> AfterCommit:
+    """An answer drawn by ``draw`` once the write has committed, from what it left (SQLite: the
+    batch's snapshot, api/write_batches.py); ``shows``: the conversation it shows."""
 
-    def __init__(self, draw: Handler) -> None:
-        super().__init__()
-        self.draw = draw
-        self.snapshot: Snapshot | None = None
-        self.now = 0
+    def drawn(snapshot: Connection | None, now: int) -> Response:
+        if snapshot is not None:
+            return draw(Call(call.request, Store(snapshot, call.workspace.id), call.workspace, now, call.body))
+        # No snapshot (PostgreSQL, an in-memory database): the state right after, as a GET sees it.
+        with transaction(call.request.app.state.engine, write=False) as conn:
+            return draw(Call(call.request, Store(conn, call.workspace.id), call.workspace, now, call.body))
+
+    return AfterCommit(drawn, shows)
 
 
 def wake_due_snoozes(store: Store, now: int) -> None:
@@ -345,78 +348,61 @@ def endpoint(
                         return None
                     return handler(Call(request, store, workspace, now, body))
 
-            def once(gate_held: bool) -> Response:
-                if not write:
-                    answer = read()
-                    if answer is not None:
-                        return answer
-                # Writes, and reads that would see a snooze whose time has come: wake those
-                # conversations first, in the same transaction that then answers.
-                snapshot = Snapshot()
-                with transaction(engine, write=True, snapshot=snapshot, gate_held=gate_held) as conn:
-                    # A write happens when it holds the write lock (SQLite: from BEGIN IMMEDIATE
-                    # on), not when it started waiting for it: parts are dated in stored order.
-                    now = clock.now()
-                    store = Store(conn, workspace.id)
-                    _check_token(request, store, digest)
-                    wake_due_snoozes(store, now)
-                    answer = handler(Call(request, store, workspace, now, body))
+            def written(conn: Connection) -> Ran:
+                """The work of a write transaction, and of a read that would see a snooze whose
+                time has come: those conversations are woken first, in the same transaction."""
+                # A write happens when it holds the write lock (SQLite: from BEGIN IMMEDIATE on),
+                # not when it started waiting for it: parts are dated in stored order.
+                now = clock.now()
+                store = Store(conn, workspace.id)
+                _check_token(request, store, digest)
+                wake_due_snoozes(store, now)
+                answer = handler(Call(request, store, workspace, now, body))
                 if isinstance(answer, AfterCommit):
-                    answer.snapshot, answer.now = snapshot, now
-                else:
-                    snapshot.close()
-                return answer
+                    answer.now = now
+                return answer, store.changed_conversations()
 
-            def attempts(gate_held: bool = False) -> Response:
+            def attempts() -> Response:
                 # Two requests racing to insert the same unique row (a contact's external_id, a
                 # tag name) or a PostgreSQL deadlock: the loser's transaction was rolled back, so
                 # running it again is safe, and the second time it sees the winner's row.
                 for attempt in range(RETRIES):
                     try:
-                        return once(gate_held)
+                        with transaction(engine, write=True) as conn:
+                            answer, _ = written(conn)
+                        break
                     except (IntegrityError, OperationalError):
                         if attempt == RETRIES - 1:
                             raise
-                raise AssertionError("unreachable")
-
-            def work() -> Response:
-                return drawn(attempts())
-
-            def drawn(answer: Response) -> Response:
-                if not isinstance(answer, AfterCommit):
-                    return answer
                 # Committed: whatever happens now, the write is not run again.
-                snapshot = answer.snapshot
-                assert snapshot is not None
-                try:
-                    if snapshot.conn is not None:
-                        return answer.draw(
-                            Call(request, Store(snapshot.conn, workspace.id), workspace, answer.now, body)
-                        )
-                    # No write gate (an in-memory database): the state right after, as a GET sees it.
-                    with transaction(engine, write=False) as conn:
-                        return answer.draw(Call(request, Store(conn, workspace.id), workspace, answer.now, body))
-                finally:
-                    snapshot.close()
+                if isinstance(answer, AfterCommit):
+                    return answer.draw(None, answer.now)
+                return answer
+
+            def work(read_first: bool) -> Response:
+                if read_first:
+                    answer = read()
+                    if answer is not None:
+                        return answer
+                return attempts()
 
             if engine.dialect.name == "sqlite":
                 # A SQLite read in WAL mode never waits for a lock and takes microseconds: run it
                 # on the event loop rather than pay a thread hop (docs/decisions.md, Performance).
-                # So does a write, once the loop holds the write gate (waiting for it, when another
-                # writer has it, happens in a worker thread): a write's statements take tens of
-                # microseconds each, and a worker thread running them had to win the GIL back
-                # from the loop after every one of them while every other writer waited.
-                # PostgreSQL (network round trips) goes to the thread pool.
+                # So do writes, queued and run in batches once the loop holds the write gate
+                # (api/write_batches.py): a write's statements take tens of microseconds each,
+                # and a worker thread running them had to win the GIL back from the loop after
+                # every one of them while every other writer waited. PostgreSQL (network round
+                # trips) goes to the thread pool.
                 if not write:
                     answer = read()
                     if answer is not None:
                         return answer
                 gate = write_gate(engine)
                 if gate is not None:
-                    async with gate.turn():
-                        answer = attempts(gate_held=True)
-                    return drawn(answer)
-            return await run_in_threadpool(work)
+                    return await write_queue(engine, gate).submit(written)
+                return await run_in_threadpool(work, False)
+            return await run_in_threadpool(work, not write)
 
         return run
 

@@ -202,7 +202,9 @@ class Conversations:
         self.conn = conn
         self.workspace_id = workspace_id
         self.index = SearchIndex(conn, workspace_id)
-        self._bumped: set[int] = set()  # conversations whose version this transaction bumped
+        # Conversations whose version this transaction bumped: what they show has changed (or is
+        # about to), and any answer showing one must be drawn after this transaction.
+        self.bumped: set[int] = set()
 
     # -- writes ---------------------------------------------------------------------------------
 
@@ -241,6 +243,7 @@ class Conversations:
         old, new = _state_values(before), _state_values(change.conversation)
         changed: dict[str, Any] = {key: value for key, value in new.items() if old[key] != value}
         _UPDATE_STATE.run(self.conn, {"ws": self.workspace_id, "conversation": before.id, **changed})
+        self.bumped.add(before.id)
         if before.stats.first_contact_reply_at is None and change.conversation.stats.first_contact_reply_at:
             self._set_first_contact_reply(before.id, change)
         ids = [
@@ -425,23 +428,14 @@ class Conversations:
     def get_row(self, conversation_id: int) -> dict[str, Any] | None:
         write = bool(self.conn.info.get("write"))
         row = (_ROW_LOCKED if write else _ROW).first(self.conn, {"ws": self.workspace_id, "id": conversation_id})
-        if row is not None and write and conversation_id not in self._bumped:
+        if row is not None and write and conversation_id not in self.bumped:
             # Read to be changed: whatever this transaction does to the conversation or what it
             # shows (parts, tags, contacts, ticket), its rendered document is stale from now on.
             # Once per transaction is enough: the new version only becomes visible at commit.
             _BUMP.run(self.conn, {"ws": self.workspace_id, "conversation": conversation_id})
             _DROP_DOCUMENT.run(self.conn, {"conversation": conversation_id})
-            self._bumped.add(conversation_id)
+            self.bumped.add(conversation_id)
         return row
-
-    def bump_version(self, ids: Sequence[int] | Any) -> None:
-        """Invalidate rendered documents: ``ids`` is a list of ids or a subquery of them."""
-        self.conn.execute(
-            update(conversations)
-            .where(conversations.c.workspace_id == self.workspace_id, conversations.c.id.in_(ids))
-            .values(version=conversations.c.version + 1)
-        )
-        self.conn.execute(delete(conversation_documents).where(conversation_documents.c.conversation_id.in_(ids)))
 
     def version(self, conversation_id: int) -> int:
         """The conversation's render version (one primary-key read), or Intercom's 404."""

@@ -267,31 +267,25 @@ def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
-class Snapshot:
-    """A read transaction that sees exactly what a write transaction left (see :func:`transaction`)."""
-
-    def __init__(self) -> None:
-        self.conn: Connection | None = None
-
-    def close(self) -> None:
-        if self.conn is not None:
-            conn, self.conn = self.conn, None
-            try:
-                conn.commit()
-            finally:
-                conn.close()
+def open_snapshot(engine: Engine) -> Connection:
+    """A read transaction whose snapshot is taken now: called by a writer that has committed and
+    still holds the write gate, it sees exactly what that write left, and goes on seeing it after
+    the gate is given back (SQLite WAL). The caller commits and closes it."""
+    reader = engine.connect()
+    try:
+        reader.info["write"] = False
+        reader.begin()
+        # The snapshot starts at its first read.
+        reader.connection.driver_connection.execute("SELECT 1 FROM workspaces LIMIT 1").fetchall()  # type: ignore[union-attr]
+    except BaseException:
+        reader.close()
+        raise
+    return reader
 
 
 @contextlib.contextmanager
-def transaction(
-    engine: Engine, write: bool, snapshot: Snapshot | None = None, gate_held: bool = False
-) -> Iterator[Connection]:
+def transaction(engine: Engine, write: bool, gate_held: bool = False) -> Iterator[Connection]:
     """One unit of work: commits when the block ends, rolls back when it raises.
-
-    ``snapshot`` (SQLite writes only): once the write has committed, and before the next writer
-    may start (the write gate is still held), a read transaction takes its snapshot there and is
-    left in ``snapshot.conn`` for the caller to read exactly what this write left, without holding
-    the write lock; the caller closes it.
 
     A read sees one snapshot from its first query to its last. PostgreSQL's default, READ
     COMMITTED, takes a snapshot per statement: a conversation read while a write commits could
@@ -311,17 +305,6 @@ def transaction(
                 yield conn
         finally:
             conn.info.pop("write", None)
-        if snapshot is not None and gate is not None:
-            reader = engine.connect()
-            try:
-                reader.info["write"] = False
-                reader.begin()
-                # The snapshot starts at its first read.
-                reader.connection.driver_connection.execute("SELECT 1 FROM workspaces LIMIT 1").fetchall()  # type: ignore[union-attr]
-            except BaseException:
-                reader.close()
-                raise
-            snapshot.conn = reader
 
 
 def database_url_from_env() -> str:

@@ -37,6 +37,13 @@ class Store:
         self.search = Search(conn, workspace_id)
         self.assignment_rules = AssignmentRules(conn, workspace_id)
 
+    def changed_conversations(self) -> frozenset[int] | None:
+        """The conversations whose version this transaction bumped so far; None when it may have
+        bumped any (a renamed tag)."""
+        if self.tags.renamed:
+            return None
+        return frozenset(self.conversations.bumped)
+
     def workspace(self) -> dict[str, Any]:
         row = self.conn.execute(select(workspaces).where(workspaces.c.id == self.workspace_id)).one()
         return row._asdict()

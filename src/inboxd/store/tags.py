@@ -20,6 +20,7 @@ class Tags:
     def __init__(self, conn: Connection, workspace_id: int) -> None:
         self.conn = conn
         self.workspace_id = workspace_id
+        self.renamed = False  # this transaction renamed a tag: what every tagged conversation shows changed
 
     def list(self) -> list[dict[str, Any]]:
         rows = self.conn.execute(select(tags).where(tags.c.workspace_id == self.workspace_id).order_by(tags.c.id))
@@ -59,6 +60,7 @@ class Tags:
             .values(name=name, name_folded=name.casefold())
         )
         # Conversations show their tags' names: their rendered documents are stale now.
+        self.renamed = True
         tagged = select(conversation_tags.c.conversation_id).where(
             conversation_tags.c.workspace_id == self.workspace_id, conversation_tags.c.tag_id == tag_id
         )

@@ -1,0 +1,251 @@
+"""Group commit for SQLite: the writes an event loop has queued while another writer held the
+database run in one transaction, each in a savepoint of its own, and are acknowledged together
+once that transaction has committed.
+
+SQLite takes one writer at a time, and what a write pays around its own statements — the write
+gate handed over between processes, `BEGIN IMMEDIATE`, a page cache that another connection's
+commit emptied, the commit appending the same index pages to the WAL again, a snapshot for the
+answer — was most of what a reply cost (bench/BENCHMARKS.md, issue 7). In a batch those are paid
+once for all the writes in it.
+
+What a caller sees does not change:
+- an answer is sent only after the transaction holding its write committed, so an acknowledged
+  write survives a killed process as before (synchronous=NORMAL, WAL);
+- a write that fails (an Intercom error, or a bug) is rolled back to its savepoint and answers its
+  error; the other writes of the batch are not affected. A database error rolls it back and runs
+  it again (up to :data:`RETRIES` times), as the one-transaction-per-request path does;
+- a write's answer that is drawn after the commit (:class:`AfterCommit`: the conversation after the
+  write) shows exactly what that write left: a later write of the batch that changes a
+  conversation an earlier answer shows is rolled back and waits for the next batch;
+- when the transaction itself fails (BEGIN, a savepoint, COMMIT), nothing of it was stored: each of
+  its writes runs again alone, in a transaction of its own.
+
+One :class:`WriteQueue` per engine and event loop. Its leader is the coroutine of a queued write:
+it takes the write gate, runs up to :data:`MAX_BATCH` queued writes on the loop, commits, takes a
+snapshot, gives the gate back, draws the answers, and hands the lead on once its own write is done.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import logging
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import IntegrityError, OperationalError
+from starlette.responses import Response
+
+from inboxd.store.engine import WriteGate, open_snapshot, transaction
+
+MAX_BATCH = 32  # writes in one transaction: bounds how long the other processes wait for the gate
+RETRIES = 3  # attempts of one write after database errors (as api/http.py, endpoint)
+
+log = logging.getLogger("inboxd.writes")
+
+
+class AfterCommit(Response):
+    """A write's answer drawn after its transaction has committed, from a snapshot of exactly what
+    it left: on SQLite the render of a conversation and its parts then no longer holds the write
+    lock every other writer waits for. ``shows``: the conversation it shows."""
+
+    def __init__(self, draw: Callable[[Connection | None, int], Response], shows: int) -> None:
+        super().__init__()
+        self.draw = draw  # (snapshot or None: open a read transaction, the write's time) -> response
+        self.shows = shows
+        self.now = 0
+
+
+# What a write's `run` gives back: its answer, and the conversations whose shown state it changed
+# (None: it may have changed any, as renaming a tag does).
+Ran = tuple[Response, frozenset[int] | None]
+
+
+@dataclass(eq=False)
+class Write:
+    """One queued write: ``run(conn)`` does its work inside the batch's transaction."""
+
+    run: Callable[[Connection], Ran]
+    wake: asyncio.Future[None] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
+    done: bool = False
+    answer: Response | None = None
+    error: BaseException | None = None
+
+    def finish(self, answer: Response | None, error: BaseException | None = None) -> None:
+        self.done, self.answer, self.error = True, answer, error
+        if not self.wake.done():
+            self.wake.set_result(None)
+
+    def outcome(self) -> Response:
+        if self.error is not None:
+            raise self.error
+        assert self.answer is not None
+        return self.answer
+
+
+class _Conflict(Exception):
+    """The write changed a conversation that an earlier write's answer shows."""
+
+
+class _Batch:
+    """The writes a transaction ran, with their answers or errors."""
+
+    def __init__(self) -> None:
+        self.ran: list[tuple[Write, Response | None, BaseException | None]] = []
+        self.shown: set[int] = set()
+
+    def conflicts(self, changed: frozenset[int] | None) -> bool:
+        if changed is None:
+            return bool(self.shown)
+        return not self.shown.isdisjoint(changed)
+
+    def add(self, write: Write, answer: Response | None, error: BaseException | None) -> None:
+        self.ran.append((write, answer, error))
+        if isinstance(answer, AfterCommit):
+            self.shown.add(answer.shows)
+
+
+class WriteQueue:
+    def __init__(self, engine: Engine, gate: WriteGate, max_batch: int = MAX_BATCH) -> None:
+        self.engine = engine
+        self.gate = gate
+        self.max_batch = max_batch
+        self.pending: collections.deque[Write] = collections.deque()
+        self.leader: Write | None = None
+        self.transactions = 0  # committed or failed transactions, for tests
+
+    async def submit(self, run: Callable[[Connection], Ran]) -> Response:
+        """Queue a write and wait until it has run and committed: its answer, or its error raised."""
+        write = Write(run)
+        self.pending.append(write)
+        try:
+            if self.leader is None:
+                self.leader = write
+            else:
+                await asyncio.shield(write.wake)  # done, or made the leader
+            while not write.done:
+                await self._next_batch()
+            return write.outcome()
+        finally:
+            if not write.done:  # its client went away before it ran
+                with contextlib.suppress(ValueError):
+                    self.pending.remove(write)
+            if self.leader is write:
+                self.leader = None
+                if self.pending:
+                    self.leader = self.pending[0]
+                    self.leader.wake.set_result(None)
+
+    async def _next_batch(self) -> None:
+        async with self.gate.turn():
+            batch = [self.pending.popleft() for _ in range(min(self.max_batch, len(self.pending)))]
+            ran, snapshot = self._run(batch)
+        # The gate is free again: another process writes while this loop draws the answers.
+        self._deliver(ran, snapshot)
+
+    def _run(self, batch: list[Write]) -> tuple[_Batch, Connection | None]:
+        """``batch`` in one transaction. What it did not run goes back to the front of the queue."""
+        ran = _Batch()
+        self.transactions += 1
+        try:
+            with transaction(self.engine, write=True, gate_held=True) as conn:
+                for write in batch:
+                    try:
+                        answer, error = self._one(conn, write, ran)
+                    except _Conflict:
+                        break
+                    ran.add(write, answer, error)
+        except Exception:
+            # Nothing of it was stored: each write again, alone.
+            log.warning("a batch of %d writes failed; running each alone", len(batch), exc_info=True)
+            self._alone(batch)
+            return _Batch(), None
+        self.pending.extendleft(reversed(batch[len(ran.ran) :]))
+        return ran, self._snapshot()
+
+    def _one(self, conn: Connection, write: Write, ran: _Batch) -> tuple[Response | None, BaseException | None]:
+        """One write in a savepoint (on the DBAPI connection: through SQLAlchemy a statement costs
+        ~40 µs more). A savepoint statement that fails fails the transaction."""
+        raw = conn.connection.driver_connection
+        assert raw is not None
+        for attempt in range(RETRIES):
+            raw.execute("SAVEPOINT inboxd_write").close()
+            try:
+                answer, changed = write.run(conn)
+                if ran.conflicts(changed):
+                    raise _Conflict
+            except BaseException as exc:
+                raw.execute("ROLLBACK TO inboxd_write").close()
+                raw.execute("RELEASE inboxd_write").close()
+                if isinstance(exc, _Conflict) or not isinstance(exc, Exception):
+                    raise
+                if isinstance(exc, IntegrityError | OperationalError) and attempt < RETRIES - 1:
+                    continue  # rolled back: running it again is safe
+                return None, exc  # the write's own failure: its error; the batch goes on
+            raw.execute("RELEASE inboxd_write").close()
+            return answer, None
+        raise AssertionError("unreachable")
+
+    def _alone(self, batch: list[Write]) -> None:
+        """Each write of a failed batch in a transaction of its own (the gate is still held)."""
+        for write in batch:
+            for attempt in range(RETRIES):
+                self.transactions += 1
+                try:
+                    with transaction(self.engine, write=True, gate_held=True) as conn:
+                        answer, _ = write.run(conn)
+                except (IntegrityError, OperationalError) as exc:
+                    if attempt == RETRIES - 1:
+                        write.finish(None, exc)
+                    continue
+                except Exception as exc:
+                    write.finish(None, exc)
+                    break
+                one = _Batch()
+                one.add(write, answer, None)
+                # Drawn now: the next write may change what it shows.
+                self._deliver(one, self._snapshot())
+                break
+
+    def _snapshot(self) -> Connection | None:
+        """What the committed batch left, for its answers; None (each answer then reads for
+        itself) when no snapshot could be opened."""
+        try:
+            return open_snapshot(self.engine)
+        except Exception:
+            log.warning("could not open a snapshot for a batch's answers", exc_info=True)
+            return None
+
+    @staticmethod
+    def _deliver(ran: _Batch, snapshot: Connection | None) -> None:
+        try:
+            for write, answer, error in ran.ran:
+                if isinstance(answer, AfterCommit):
+                    try:
+                        answer = answer.draw(snapshot, answer.now)
+                    except Exception as exc:
+                        answer, error = None, exc
+                write.finish(answer, error)
+        finally:
+            if snapshot is not None:
+                try:
+                    snapshot.commit()
+                finally:
+                    snapshot.close()
+
+
+_QUEUES: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, weakref.WeakKeyDictionary[Engine, WriteQueue]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def write_queue(engine: Engine, gate: WriteGate) -> WriteQueue:
+    """The engine's write queue on the running event loop."""
+    per_loop = _QUEUES.setdefault(asyncio.get_running_loop(), weakref.WeakKeyDictionary())
+    queue = per_loop.get(engine)
+    if queue is None:
+        queue = per_loop[engine] = WriteQueue(engine, gate)
+    return queue

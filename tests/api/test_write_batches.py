@@ -1,0 +1,297 @@
+"""Group commit (api/write_batches.py): SQLite writes queued on one event loop run in one
+transaction, each in its own savepoint, and are answered once it has committed.
+
+The HTTP tests run on both engines (PostgreSQL writes do not batch: each request is its own
+transaction in the thread pool) and hold SQLite's write gate from another thread while the
+requests queue, so that they meet in one batch. The queue tests drive a WriteQueue directly with
+writes of their own against a real database."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import Connection, Engine, func, insert, select, text
+from sqlalchemy.exc import IntegrityError, OperationalError
+from starlette.responses import Response
+
+from inboxd.api.write_batches import AfterCommit, WriteQueue, write_queue
+from inboxd.store.engine import make_engine, transaction, write_gate
+from inboxd.store.tables import tags
+from tests import factories
+from tests.conftest import ACME_TOKEN, T0
+
+HEADERS = {"Authorization": f"Bearer {ACME_TOKEN}"}
+
+
+@contextmanager
+def gate_held_elsewhere(engine: Engine) -> Iterator[threading.Event]:
+    """Hold the engine's write gate in another thread until the event is set (no-op on PostgreSQL)."""
+    gate = write_gate(engine)
+    release, taken = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        assert gate is not None
+        with gate.held():
+            taken.set()
+            release.wait(10)
+
+    thread = threading.Thread(target=hold) if gate is not None else None
+    if thread is not None:
+        thread.start()
+        taken.wait(10)
+    try:
+        yield release
+    finally:
+        release.set()
+        if thread is not None:
+            thread.join(10)
+
+
+async def _queued(engine: Engine, calls: list[Callable[[httpx.AsyncClient], Awaitable[httpx.Response]]], app: Any):
+    """Run the calls concurrently while another thread holds the write gate, then let them in."""
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver", headers=HEADERS) as client:
+        with gate_held_elsewhere(engine) as release:
+            tasks = [asyncio.create_task(call(client)) for call in calls]
+            await asyncio.sleep(0.3)  # every request is in the queue, behind the gate
+            release.set()
+            responses = await asyncio.gather(*tasks)
+        gate = write_gate(engine)
+        queue = write_queue(engine, gate) if gate is not None else None
+        return responses, (queue.transactions if queue is not None else None)
+
+
+def _reply(conversation_id: str, admin_id: str, body: str):
+    def call(client: httpx.AsyncClient) -> Awaitable[httpx.Response]:
+        return client.post(
+            f"/conversations/{conversation_id}/reply",
+            json={"type": "admin", "admin_id": admin_id, "message_type": "comment", "body": body},
+        )
+
+    return call
+
+
+def test_concurrent_replies_each_answer_with_the_conversation_after_their_own_reply(api, engine, clock):
+    app = api.client.app
+    admin = api.get("/admins").json()["admins"][0]["id"]
+    conversations = [factories.conversation(api)["id"] for _ in range(4)]
+    # Two replies to each conversation: the second of a pair may not share a batch with the first
+    # (the first one's answer would show it), every other reply may.
+    calls = [_reply(c, admin, f"<p>reply {n} to {c}</p>") for n in range(2) for c in conversations]
+    responses, transactions = asyncio.run(_queued(engine, calls, app))
+
+    assert [r.status_code for r in responses] == [200] * len(calls)
+    for n, response in enumerate(responses):
+        conversation = response.json()
+        own = f"<p>reply {n // len(conversations)} to {conversation['id']}</p>"
+        assert conversation["conversation_parts"]["conversation_parts"][-1]["body"] == own
+    for conversation_id in conversations:
+        bodies = [
+            p["body"]
+            for p in api.get(f"/conversations/{conversation_id}").json()["conversation_parts"]["conversation_parts"]
+        ]
+        assert bodies == [f"<p>reply 0 to {conversation_id}</p>", f"<p>reply 1 to {conversation_id}</p>"]
+    if transactions is not None:  # SQLite: two batches, not eight transactions
+        assert transactions == 2
+
+
+def test_a_failing_write_answers_its_error_and_the_rest_of_its_batch_commits(api, engine):
+    app = api.client.app
+    admin = api.get("/admins").json()["admins"][0]["id"]
+    good = [factories.conversation(api)["id"] for _ in range(3)]
+
+    def bad_body(client: httpx.AsyncClient) -> Awaitable[httpx.Response]:
+        return client.post(f"/conversations/{good[0]}/reply", json={"type": "admin", "admin_id": admin, "body": "x"})
+
+    calls = [
+        _reply(good[0], admin, "one"),
+        _reply("999999", admin, "nobody"),
+        bad_body,
+        _reply(good[1], admin, "two"),
+        _reply(good[2], admin, "three"),
+    ]
+    responses, transactions = asyncio.run(_queued(engine, calls, app))
+
+    assert [r.status_code for r in responses] == [200, 404, 400, 200, 200]
+    assert responses[1].json()["errors"][0]["code"] == "not_found"
+    assert responses[2].json()["errors"][0]["field"] == "message_type"
+    for conversation_id, body in zip(good, ["one", "two", "three"], strict=True):
+        parts = api.get(f"/conversations/{conversation_id}").json()["conversation_parts"]["conversation_parts"]
+        assert [p["body"] for p in parts] == [body]
+    if transactions is not None:
+        assert transactions == 1
+
+
+# -- the queue itself ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def sqlite_engine(tmp_path, sqlite_template) -> Iterator[Engine]:
+    import shutil
+
+    shutil.copyfile(sqlite_template, tmp_path / "db.sqlite3")
+    engine = make_engine(f"sqlite:///{tmp_path}/db.sqlite3")
+    yield engine
+    engine.dispose()
+
+
+def _tag_names(engine: Engine) -> list[str]:
+    with transaction(engine, write=False) as conn:
+        return list(conn.execute(select(tags.c.name).order_by(tags.c.id)).scalars())
+
+
+def _add_tag(name: str, changed: frozenset[int] | None = frozenset()):
+    def run(conn: Connection) -> tuple[Response, frozenset[int] | None]:
+        conn.execute(insert(tags).values(workspace_id=1, name=name, name_folded=name, created_at=T0))
+        return Response(name), changed
+
+    return run
+
+
+def _add_tag_shown(name: str, shows: int):
+    """A write whose answer is drawn after the commit: how many tags there are then."""
+
+    def draw(snapshot: Connection | None, now: int) -> Response:
+        assert snapshot is not None
+        return Response(str(snapshot.execute(select(func.count()).select_from(tags)).scalar_one()))
+
+    def run(conn: Connection) -> tuple[Response, frozenset[int] | None]:
+        conn.execute(insert(tags).values(workspace_id=1, name=name, name_folded=name, created_at=T0))
+        return AfterCommit(draw, shows), frozenset({shows})
+
+    return run
+
+
+async def _behind_the_gate(
+    engine: Engine, runs: list[Any], before_release: Callable[[list[asyncio.Task[Response]]], None] | None = None
+):
+    """Submit ``runs`` to the engine's queue while another thread holds the gate; the outcomes."""
+    gate = write_gate(engine)
+    assert gate is not None
+    queue = write_queue(engine, gate)
+    with gate_held_elsewhere(engine) as release:
+        tasks = [asyncio.create_task(queue.submit(run)) for run in runs]
+        await asyncio.sleep(0.2)
+        if before_release is not None:
+            before_release(tasks)
+            await asyncio.sleep(0)
+        release.set()
+        outcomes = await asyncio.gather(*tasks, return_exceptions=True)
+    assert queue.leader is None and not queue.pending  # idle again
+    return outcomes, queue
+
+
+def _bodies(outcomes: list[Any]) -> list[Any]:
+    return [o.body.decode() if isinstance(o, Response) else type(o).__name__ for o in outcomes]
+
+
+def test_queued_writes_commit_in_one_transaction(sqlite_engine):
+    before = len(_tag_names(sqlite_engine))
+    outcomes, queue = asyncio.run(_behind_the_gate(sqlite_engine, [_add_tag(f"t{i}") for i in range(10)]))
+    assert _bodies(outcomes) == [f"t{i}" for i in range(10)]
+    assert queue.transactions == 1
+    assert _tag_names(sqlite_engine)[before:] == [f"t{i}" for i in range(10)]
+
+
+def test_a_write_that_changes_what_an_earlier_answer_shows_waits_for_the_next_batch(sqlite_engine):
+    before = len(_tag_names(sqlite_engine))
+    runs = [
+        _add_tag_shown("a", shows=7),
+        _add_tag("b", changed=frozenset({8})),  # another conversation: same batch
+        _add_tag("c", changed=frozenset({7})),  # changes what the first answer shows: next batch
+        _add_tag("d", changed=None),  # may change anything: next batch too
+    ]
+    outcomes, queue = asyncio.run(_behind_the_gate(sqlite_engine, runs))
+    # The first answer counts its own tag and b's, not c's or d's.
+    assert _bodies(outcomes) == [str(before + 2), "b", "c", "d"]
+    assert queue.transactions == 2
+    assert _tag_names(sqlite_engine)[before:] == ["a", "b", "c", "d"]
+
+
+def test_a_write_that_fails_is_rolled_back_alone(sqlite_engine):
+    before = len(_tag_names(sqlite_engine))
+
+    def half_then_fail(conn: Connection) -> tuple[Response, frozenset[int]]:
+        conn.execute(insert(tags).values(workspace_id=1, name="half", name_folded="half", created_at=T0))
+        raise RuntimeError("a bug in the handler")
+
+    duplicate = _add_tag("t0")  # tags' names are unique per workspace: IntegrityError
+    outcomes, queue = asyncio.run(
+        _behind_the_gate(sqlite_engine, [_add_tag("t0"), half_then_fail, duplicate, _add_tag("t1")])
+    )
+    assert _bodies(outcomes) == ["t0", "RuntimeError", "IntegrityError", "t1"]
+    assert queue.transactions == 1
+    assert _tag_names(sqlite_engine)[before:] == ["t0", "t1"]
+
+
+def test_a_write_that_meets_a_database_error_runs_again(sqlite_engine):
+    attempts = []
+
+    def flaky(conn: Connection) -> tuple[Response, frozenset[int]]:
+        attempts.append(1)
+        conn.execute(
+            insert(tags).values(
+                workspace_id=1, name=f"try{len(attempts)}", name_folded=f"try{len(attempts)}", created_at=T0
+            )
+        )
+        if len(attempts) == 1:
+            raise OperationalError("INSERT", {}, Exception("disk I/O error"))
+        return Response("ok"), frozenset()
+
+    before = len(_tag_names(sqlite_engine))
+    outcomes, _ = asyncio.run(_behind_the_gate(sqlite_engine, [flaky, _add_tag("next")]))
+    assert _bodies(outcomes) == ["ok", "next"]
+    assert _tag_names(sqlite_engine)[before:] == ["try2", "next"]  # the first try left nothing
+
+
+def test_when_the_commit_fails_each_write_runs_again_alone_and_once(sqlite_engine):
+    def fails_at_commit(conn: Connection) -> tuple[Response, frozenset[int]]:
+        # A foreign key checked at COMMIT: the statement passes, the transaction cannot commit.
+        conn.execute(text("PRAGMA defer_foreign_keys = ON"))
+        conn.execute(insert(tags).values(workspace_id=424242, name="orphan", name_folded="orphan", created_at=T0))
+        return Response("orphan"), frozenset()
+
+    before = len(_tag_names(sqlite_engine))
+    outcomes, queue = asyncio.run(_behind_the_gate(sqlite_engine, [_add_tag("x"), fails_at_commit, _add_tag("y")]))
+    assert _bodies(outcomes) == ["x", "IntegrityError", "y"]
+    assert isinstance(outcomes[1], IntegrityError)
+    assert _tag_names(sqlite_engine)[before:] == ["x", "y"]  # each stored once
+    # The batch, then x alone, the orphan three times, y alone.
+    assert queue.transactions == 1 + 1 + 3 + 1
+
+
+def test_writes_whose_client_went_away_leave_the_queue_and_it_goes_on(sqlite_engine):
+    before = len(_tag_names(sqlite_engine))
+
+    def cancel_leader_and_one(tasks: list[asyncio.Task[Response]]) -> None:
+        tasks[0].cancel()  # the leader, waiting for the gate
+        tasks[2].cancel()
+
+    outcomes, _ = asyncio.run(
+        _behind_the_gate(sqlite_engine, [_add_tag(f"w{i}") for i in range(5)], before_release=cancel_leader_and_one)
+    )
+    assert _bodies(outcomes) == ["CancelledError", "w1", "CancelledError", "w3", "w4"]
+    assert _tag_names(sqlite_engine)[before:] == ["w1", "w3", "w4"]
+
+
+def test_a_batch_is_at_most_max_batch_writes(sqlite_engine):
+    async def main() -> tuple[list[Any], int]:
+        gate = write_gate(sqlite_engine)
+        assert gate is not None
+        queue = WriteQueue(sqlite_engine, gate, max_batch=3)
+        with gate_held_elsewhere(sqlite_engine) as release:
+            tasks = [asyncio.create_task(queue.submit(_add_tag(f"m{i}"))) for i in range(7)]
+            await asyncio.sleep(0.2)
+            release.set()
+            outcomes = await asyncio.gather(*tasks)
+        return outcomes, queue.transactions
+
+    outcomes, transactions = asyncio.run(main())
+    assert _bodies(outcomes) == [f"m{i}" for i in range(7)]
+    assert transactions == 3
