@@ -13,6 +13,7 @@ import secrets
 from sqlalchemy import Connection, bindparam, delete, insert, select
 
 from inboxd.store import rate_limits
+from inboxd.store.engine import memo
 from inboxd.store.prepared import Prepared
 from inboxd.store.tables import access_tokens, revoked_tokens, workspaces
 from inboxd.store.workspaces import WorkspaceRef, token_digest
@@ -59,8 +60,17 @@ _LIVE = Prepared(select(access_tokens.c.workspace_id).where(access_tokens.c.toke
 
 
 def is_live(conn: Connection, digest: str, workspace_id: int) -> bool:
-    """Whether the token is still the workspace's: one primary-key probe, in the request's transaction."""
-    return bool(_LIVE.scalar(conn, {"digest": digest}) == workspace_id)
+    """Whether the token is still the workspace's: one primary-key probe, in the request's
+    transaction (once per transaction: only `inboxd token revoke` or the workspace file, each in a
+    transaction of its own, take a token away)."""
+    remembered = memo(conn)
+    key = ("live token", digest, workspace_id)
+    if remembered is not None and key in remembered:
+        return True
+    live = bool(_LIVE.scalar(conn, {"digest": digest}) == workspace_id)
+    if live and remembered is not None:
+        remembered[key] = True
+    return live
 
 
 def revoked(conn: Connection, digests: set[str]) -> set[str]:

@@ -9,6 +9,7 @@ from sqlalchemy import Connection, bindparam, select
 
 from inboxd.domain.errors import NotFound
 from inboxd.domain.ids import parse_numeric_id
+from inboxd.store.engine import memo
 from inboxd.store.prepared import Prepared
 from inboxd.store.tables import admins, team_members
 
@@ -55,9 +56,18 @@ class Admins:
         return self._with_teams([row._asdict() for row in rows])
 
     def get(self, admin_id: int) -> dict[str, Any] | None:
-        """An admin (not the Operator bot) of this workspace."""
+        """An admin (not the Operator bot) of this workspace. Remembered by the transaction: admins
+        and teams change only when the workspace file is applied, in a transaction of its own."""
+        remembered = memo(self.conn)
+        key = ("admin", self.workspace_id, admin_id)
+        if remembered is not None and key in remembered:
+            found: dict[str, Any] | None = remembered[key]
+            return dict(found) if found is not None else None
         row = _GET.first(self.conn, {"ws": self.workspace_id, "id": admin_id})
-        return self._with_teams([row])[0] if row else None
+        found = self._with_teams([row])[0] if row else None
+        if remembered is not None:
+            remembered[key] = found
+        return dict(found) if found is not None else None
 
     def require(self, admin_id: str | int | None, field: str = "admin_id") -> dict[str, Any]:
         """An admin of this workspace named by a request, or Intercom's `admin_not_found`."""

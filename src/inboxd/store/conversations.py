@@ -15,7 +15,7 @@ from inboxd.domain import statistics
 from inboxd.domain.conversations import Change, Conversation, Part, Source
 from inboxd.domain.errors import NotFound
 from inboxd.domain.ids import parse_numeric_id
-from inboxd.store.engine import inserted_id
+from inboxd.store.engine import inserted_id, memo
 from inboxd.store.prepared import Prepared
 from inboxd.store.search_index import SearchIndex, count_created, created_day
 from inboxd.store.tables import (
@@ -100,11 +100,17 @@ _LAST_TEAMMATE_POSITION = Prepared(
     )
 )
 _INSERT_TEAMMATE = Prepared(insert(conversation_teammates))
-# A conversation's new state: one form per set of columns a change touches (store/prepared.py).
+# A conversation's new state: one form per set of columns a change touches (store/prepared.py),
+# with a new version unless this transaction gave it one already (get_row).
 _UPDATE_STATE = Prepared(
     update(conversations)
     .where(conversations.c.workspace_id == bindparam("ws"), conversations.c.id == bindparam("conversation"))
     .values(version=conversations.c.version + 1)
+)
+_SET_STATE = Prepared(
+    update(conversations).where(
+        conversations.c.workspace_id == bindparam("ws"), conversations.c.id == bindparam("conversation")
+    )
 )
 
 
@@ -242,8 +248,11 @@ class Conversations:
         assert before.id is not None
         old, new = _state_values(before), _state_values(change.conversation)
         changed: dict[str, Any] = {key: value for key, value in new.items() if old[key] != value}
-        _UPDATE_STATE.run(self.conn, {"ws": self.workspace_id, "conversation": before.id, **changed})
-        self.bumped.add(before.id)
+        if before.id not in self.bumped:
+            _UPDATE_STATE.run(self.conn, {"ws": self.workspace_id, "conversation": before.id, **changed})
+            self.bumped.add(before.id)
+        elif changed:
+            _SET_STATE.run(self.conn, {"ws": self.workspace_id, "conversation": before.id, **changed})
         if before.stats.first_contact_reply_at is None and change.conversation.stats.first_contact_reply_at:
             self._set_first_contact_reply(before.id, change)
         ids = [
@@ -391,9 +400,17 @@ class Conversations:
 
     def due_snoozes(self, now: int) -> list[Conversation]:
         """Snoozed conversations whose timer has run out (on the (workspace, state, snoozed_until) index)."""
+        # Once none is due at `now`, none is for the rest of the transaction: a snooze set in it
+        # runs out after its `now` (domain.snooze).
+        remembered = memo(self.conn)
+        key = ("no due snoozes", self.workspace_id, now)
+        if remembered is not None and key in remembered:
+            return []
         rows = (_DUE_LOCKED if self.conn.info.get("write") else _DUE).rows(
             self.conn, {"ws": self.workspace_id, "now": now, "limit": self.WAKE_BATCH}
         )
+        if not rows and remembered is not None:
+            remembered[key] = True
         return [to_domain(row) for row in rows]
 
     def any_due_snooze(self, now: int) -> bool:

@@ -300,11 +300,22 @@ def transaction(engine: Engine, write: bool, gate_held: bool = False) -> Iterato
         if not write and conn.dialect.name == "postgresql":
             conn.execution_options(isolation_level="REPEATABLE READ")  # reset when pooled again
         conn.info["write"] = write
+        conn.info["memo"] = {}
         try:
             with conn.begin():
                 yield conn
         finally:
             conn.info.pop("write", None)
+            conn.info.pop("memo", None)
+
+
+def memo(conn: Connection) -> dict[Any, Any] | None:
+    """What the running transaction (:func:`transaction`) remembers of its own reads, for reads
+    that nothing but itself could change before it ends: the writes of a batch (api/write_batches.py)
+    share one transaction and need not ask each again whether their token is live, or who their
+    admin is. None outside such a transaction."""
+    found: dict[Any, Any] | None = conn.info.get("memo")
+    return found
 
 
 def database_url_from_env() -> str:

@@ -1,0 +1,46 @@
+"""What a transaction remembers of its own reads (store/engine.py, memo): a batch of writes asks
+once whether its token is live and who its admin is, and never carries that into the next
+transaction, where the answer may have changed."""
+
+from __future__ import annotations
+
+from inboxd.store import access_tokens
+from inboxd.store.engine import memo, transaction
+from inboxd.store.scope import Store
+from inboxd.store.workspaces import token_digest, workspace_for_digest
+from tests.conftest import ACME_TOKEN, T0
+
+
+def test_a_token_revoked_between_transactions_is_refused_in_the_next(engine):
+    digest = token_digest(ACME_TOKEN)
+    with transaction(engine, write=True) as conn:
+        workspace = workspace_for_digest(conn, digest)
+        assert workspace is not None
+        assert access_tokens.is_live(conn, digest, workspace.id)
+        assert access_tokens.is_live(conn, digest, workspace.id)  # remembered
+        assert not access_tokens.is_live(conn, digest, workspace.id + 1)  # another workspace: no
+    with transaction(engine, write=True) as conn:
+        assert access_tokens.revoke(conn, ACME_TOKEN, T0) is not None
+    for _ in range(3):  # whichever pooled connection the next transaction gets
+        with transaction(engine, write=True) as conn:
+            assert not access_tokens.is_live(conn, digest, workspace.id)
+
+
+def test_nothing_is_remembered_outside_a_transaction_or_into_the_next(engine):
+    with engine.connect() as conn:
+        assert memo(conn) is None
+    for _ in range(3):  # pooled connections come back: each transaction starts with nothing
+        with transaction(engine, write=False) as conn:
+            remembered = memo(conn)
+            assert remembered == {}
+            remembered["something"] = True
+
+
+def test_a_remembered_admin_is_a_copy_each_time(engine):
+    with transaction(engine, write=True) as conn:
+        store = Store(conn, 1)
+        admin = store.admins.require(store.admins.list()[0]["id"])
+        admin["name"] = "changed by a caller"
+        assert store.admins.require(admin["id"])["name"] != "changed by a caller"
+        assert store.admins.get(999_999) is None
+        assert store.admins.get(999_999) is None
