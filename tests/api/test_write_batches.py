@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.responses import Response
 
 from inboxd.api.write_batches import AfterCommit, WriteQueue, write_queue
+from inboxd.app import create_app
 from inboxd.store.engine import make_engine, transaction, write_gate
 from inboxd.store.tables import tags
 from tests import factories
@@ -57,14 +58,26 @@ async def _queued(engine: Engine, calls: list[Callable[[httpx.AsyncClient], Awai
     """Run the calls concurrently while another thread holds the write gate, then let them in."""
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver", headers=HEADERS) as client:
-        with gate_held_elsewhere(engine) as release:
-            tasks = [asyncio.create_task(call(client)) for call in calls]
-            await asyncio.sleep(0.3)  # every request is in the queue, behind the gate
-            release.set()
-            responses = await asyncio.gather(*tasks)
         gate = write_gate(engine)
         queue = write_queue(engine, gate) if gate is not None else None
+        with gate_held_elsewhere(engine) as release:
+            tasks = [asyncio.create_task(call(client)) for call in calls]
+            await _until_queued(queue, len(calls))
+            release.set()
+            responses = await asyncio.gather(*tasks)
         return responses, (queue.transactions if queue is not None else None)
+
+
+async def _until_queued(queue: WriteQueue | None, count: int) -> None:
+    """Until ``count`` writes wait in the queue, behind the gate (PostgreSQL: a moment)."""
+    if queue is None:
+        await asyncio.sleep(0.3)
+        return
+    for _ in range(1000):
+        await asyncio.sleep(0.01)
+        if len(queue.pending) >= count:
+            return
+    raise AssertionError(f"{len(queue.pending)} of {count} writes queued")
 
 
 def _reply(conversation_id: str, admin_id: str, body: str):
@@ -78,7 +91,7 @@ def _reply(conversation_id: str, admin_id: str, body: str):
 
 
 def test_concurrent_replies_each_answer_with_the_conversation_after_their_own_reply(api, engine, clock):
-    app = api.client.app
+    app = create_app(engine, clock, rate_limit=0)  # the rate limiter writes too: not behind the held gate
     admin = api.get("/admins").json()["admins"][0]["id"]
     conversations = [factories.conversation(api)["id"] for _ in range(4)]
     # Two replies to each conversation: the second of a pair may not share a batch with the first
@@ -97,12 +110,14 @@ def test_concurrent_replies_each_answer_with_the_conversation_after_their_own_re
             for p in api.get(f"/conversations/{conversation_id}").json()["conversation_parts"]["conversation_parts"]
         ]
         assert sorted(bodies) == [f"<p>reply 0 to {conversation_id}</p>", f"<p>reply 1 to {conversation_id}</p>"]
-    if transactions is not None:  # SQLite: two batches, not eight transactions
-        assert transactions == 2
+    if transactions is not None:
+        # SQLite: batches, not eight transactions; at least two (a pair never shares one), more
+        # when a pair's second reply reached the queue before other conversations' first ones.
+        assert 2 <= transactions <= 5
 
 
-def test_a_failing_write_answers_its_error_and_the_rest_of_its_batch_commits(api, engine):
-    app = api.client.app
+def test_a_failing_write_answers_its_error_and_the_rest_of_its_batch_commits(api, engine, clock):
+    app = create_app(engine, clock, rate_limit=0)  # the rate limiter writes too: not behind the held gate
     admin = api.get("/admins").json()["admins"][0]["id"]
     good = [factories.conversation(api)["id"] for _ in range(3)]
 
@@ -177,7 +192,7 @@ async def _behind_the_gate(
     queue = write_queue(engine, gate)
     with gate_held_elsewhere(engine) as release:
         tasks = [asyncio.create_task(queue.submit(run)) for run in runs]
-        await asyncio.sleep(0.2)
+        await _until_queued(queue, len(runs))
         if before_release is not None:
             before_release(tasks)
             await asyncio.sleep(0)
@@ -287,7 +302,7 @@ def test_a_batch_is_at_most_max_batch_writes(sqlite_engine):
         queue = WriteQueue(sqlite_engine, gate, max_batch=3)
         with gate_held_elsewhere(sqlite_engine) as release:
             tasks = [asyncio.create_task(queue.submit(_add_tag(f"m{i}"))) for i in range(7)]
-            await asyncio.sleep(0.2)
+            await _until_queued(queue, 7)
             release.set()
             outcomes = await asyncio.gather(*tasks)
         return outcomes, queue.transactions

@@ -360,7 +360,7 @@ def endpoint(
                 answer = handler(Call(request, store, workspace, now, body))
                 if isinstance(answer, AfterCommit):
                     answer.now = now
-                return answer, store.changed_conversations()
+                return answer, store.finish()
 
             def attempts() -> Response:
                 # Two requests racing to insert the same unique row (a contact's external_id, a

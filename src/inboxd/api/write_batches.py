@@ -21,8 +21,10 @@ What a caller sees does not change:
   its writes runs again alone, in a transaction of its own.
 
 One :class:`WriteQueue` per engine and event loop. Its leader is the coroutine of a queued write:
-it takes the write gate, runs up to :data:`MAX_BATCH` queued writes on the loop, commits, takes a
-snapshot, gives the gate back, draws the answers, and hands the lead on once its own write is done.
+it takes the write gate, runs up to :data:`MAX_BATCH` queued writes on the loop, commits, begins
+a read transaction on the same connection (the answers' snapshot, its page cache still warm from
+the writes), gives the gate back, draws the answers, and hands the lead on once its own write is
+done.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.responses import Response
 
-from inboxd.store.engine import WriteGate, open_snapshot, transaction
+from inboxd.store.engine import WriteGate, transaction
 
 MAX_BATCH = 32  # writes in one transaction: bounds how long the other processes wait for the gate
 RETRIES = 3  # attempts of one write after database errors (as api/http.py, endpoint)
@@ -149,9 +151,10 @@ class WriteQueue:
     def _run(self, batch: list[Write]) -> tuple[_Batch, Connection | None]:
         """``batch`` in one transaction. What it did not run goes back to the front of the queue."""
         ran = _Batch()
+        snapshot: list[Connection] = []
         self.transactions += 1
         try:
-            with transaction(self.engine, write=True, gate_held=True) as conn:
+            with transaction(self.engine, write=True, gate_held=True, snapshot=snapshot) as conn:
                 for write in batch:
                     try:
                         answer, error = self._one(conn, write, ran)
@@ -164,7 +167,7 @@ class WriteQueue:
             self._alone(batch)
             return _Batch(), None
         self.pending.extendleft(reversed(batch[len(ran.ran) :]))
-        return ran, self._snapshot()
+        return ran, snapshot[0] if snapshot else None
 
     def _one(self, conn: Connection, write: Write, ran: _Batch) -> tuple[Response | None, BaseException | None]:
         """One write in a savepoint (on the DBAPI connection: through SQLAlchemy a statement costs
@@ -194,8 +197,9 @@ class WriteQueue:
         for write in batch:
             for attempt in range(RETRIES):
                 self.transactions += 1
+                snapshot: list[Connection] = []
                 try:
-                    with transaction(self.engine, write=True, gate_held=True) as conn:
+                    with transaction(self.engine, write=True, gate_held=True, snapshot=snapshot) as conn:
                         answer, _ = write.run(conn)
                 except (IntegrityError, OperationalError) as exc:
                     if attempt == RETRIES - 1:
@@ -207,17 +211,8 @@ class WriteQueue:
                 one = _Batch()
                 one.add(write, answer, None)
                 # Drawn now: the next write may change what it shows.
-                self._deliver(one, self._snapshot())
+                self._deliver(one, snapshot[0] if snapshot else None)
                 break
-
-    def _snapshot(self) -> Connection | None:
-        """What the committed batch left, for its answers; None (each answer then reads for
-        itself) when no snapshot could be opened."""
-        try:
-            return open_snapshot(self.engine)
-        except Exception:
-            log.warning("could not open a snapshot for a batch's answers", exc_info=True)
-            return None
 
     @staticmethod
     def _deliver(ran: _Batch, snapshot: Connection | None) -> None:
@@ -234,6 +229,7 @@ class WriteQueue:
                 try:
                     snapshot.commit()
                 finally:
+                    snapshot.info.pop("write", None)
                     snapshot.close()
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import BigInteger, Connection, and_, bindparam, case, delete, func, insert, or_, select, update
 
 from inboxd.domain import statistics
 from inboxd.domain.conversations import Change, Conversation, Part, Source
@@ -86,20 +86,22 @@ _DUE_SELECT = (
 _DUE = Prepared(_DUE_SELECT)
 _DUE_LOCKED = Prepared(_DUE_SELECT.with_for_update())
 _INSERT_PART = Prepared(insert(conversation_parts).returning(conversation_parts.c.id))
-_TEAMMATE = Prepared(
-    select(conversation_teammates.c.admin_id).where(
-        conversation_teammates.c.workspace_id == bindparam("ws"),
-        conversation_teammates.c.conversation_id == bindparam("conversation"),
-        conversation_teammates.c.admin_id == bindparam("admin"),
+# A teammate joins last, unless already one: one statement (the conversation's few teammate rows,
+# aggregated: a row to insert only when none of them is this admin).
+_ct = conversation_teammates.c
+_ADD_TEAMMATE = Prepared(
+    insert(conversation_teammates).from_select(
+        ["workspace_id", "conversation_id", "admin_id", "position"],
+        select(
+            bindparam("ws", type_=BigInteger),
+            bindparam("conversation", type_=BigInteger),
+            bindparam("admin", type_=BigInteger),
+            func.coalesce(func.max(_ct.position) + 1, 0),
+        )
+        .where(_ct.workspace_id == bindparam("ws"), _ct.conversation_id == bindparam("conversation"))
+        .having(func.coalesce(func.sum(case((_ct.admin_id == bindparam("admin"), 1), else_=0)), 0) == 0),
     )
 )
-_LAST_TEAMMATE_POSITION = Prepared(
-    select(func.max(conversation_teammates.c.position)).where(
-        conversation_teammates.c.workspace_id == bindparam("ws"),
-        conversation_teammates.c.conversation_id == bindparam("conversation"),
-    )
-)
-_INSERT_TEAMMATE = Prepared(insert(conversation_teammates))
 # A conversation's new state: one form per set of columns a change touches (store/prepared.py),
 # with a new version unless this transaction gave it one already (get_row).
 _UPDATE_STATE = Prepared(
@@ -208,9 +210,11 @@ class Conversations:
         self.conn = conn
         self.workspace_id = workspace_id
         self.index = SearchIndex(conn, workspace_id)
-        # Conversations whose version this transaction bumped: what they show has changed (or is
-        # about to), and any answer showing one must be drawn after this transaction.
+        # Conversations whose version this transaction bumped, or will (pending: read to be
+        # changed, bumped by the state update or else by finish()). What they show has changed or
+        # is about to, and an answer showing one must be drawn after this transaction.
         self.bumped: set[int] = set()
+        self._pending: set[int] = set()
 
     # -- writes ---------------------------------------------------------------------------------
 
@@ -248,8 +252,9 @@ class Conversations:
         assert before.id is not None
         old, new = _state_values(before), _state_values(change.conversation)
         changed: dict[str, Any] = {key: value for key, value in new.items() if old[key] != value}
-        if before.id not in self.bumped:
+        if before.id in self._pending or before.id not in self.bumped:
             _UPDATE_STATE.run(self.conn, {"ws": self.workspace_id, "conversation": before.id, **changed})
+            self._pending.discard(before.id)
             self.bumped.add(before.id)
         elif changed:
             _SET_STATE.run(self.conn, {"ws": self.workspace_id, "conversation": before.id, **changed})
@@ -282,18 +287,7 @@ class Conversations:
         return 0 if current is None else int(current) + 1
 
     def _add_teammate(self, conversation_id: int, admin_id: int) -> None:
-        params = {"ws": self.workspace_id, "conversation": conversation_id}
-        if _TEAMMATE.first(self.conn, {**params, "admin": admin_id}) is None:
-            last = _LAST_TEAMMATE_POSITION.scalar(self.conn, params)
-            _INSERT_TEAMMATE.run(
-                self.conn,
-                {
-                    "workspace_id": self.workspace_id,
-                    "conversation_id": conversation_id,
-                    "admin_id": admin_id,
-                    "position": 0 if last is None else int(last) + 1,
-                },
-            )
+        _ADD_TEAMMATE.run(self.conn, {"ws": self.workspace_id, "conversation": conversation_id, "admin": admin_id})
 
     def add_contact(self, conversation_id: int, contact_id: str) -> bool:
         """Make the contact a participant; False when it already was one."""
@@ -448,11 +442,19 @@ class Conversations:
         if row is not None and write and conversation_id not in self.bumped:
             # Read to be changed: whatever this transaction does to the conversation or what it
             # shows (parts, tags, contacts, ticket), its rendered document is stale from now on.
-            # Once per transaction is enough: the new version only becomes visible at commit.
-            _BUMP.run(self.conn, {"ws": self.workspace_id, "conversation": conversation_id})
+            # Once per transaction is enough: the new version only becomes visible at commit,
+            # and is given with the new state when there is one (apply), else by finish().
             _DROP_DOCUMENT.run(self.conn, {"conversation": conversation_id})
             self.bumped.add(conversation_id)
+            self._pending.add(conversation_id)
         return row
+
+    def finish(self) -> None:
+        """The new version of every conversation read to be changed whose state did not change
+        (a tag, a participant, a redaction): called once the write's work is done, before commit."""
+        for conversation_id in sorted(self._pending):
+            _BUMP.run(self.conn, {"ws": self.workspace_id, "conversation": conversation_id})
+        self._pending.clear()
 
     def version(self, conversation_id: int) -> int:
         """The conversation's render version (one primary-key read), or Intercom's 404."""
@@ -518,7 +520,8 @@ class Conversations:
     def recent_parts(self, conversation_id: int) -> tuple[list[dict[str, Any]], int]:
         """The 500 most recent parts, oldest first, and how many parts there are in all."""
         params = {"ws": self.workspace_id, "id": conversation_id}
-        total = int(_PART_COUNT.scalar(self.conn, params))
         parts = _RECENT_PARTS.rows(self.conn, params)
+        # Fewer than the limit: these are all of them (same snapshot), no count needed.
+        total = len(parts) if len(parts) < MAX_RENDERED_PARTS else int(_PART_COUNT.scalar(self.conn, params))
         parts.reverse()
         return parts, total

@@ -267,24 +267,10 @@ def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
-def open_snapshot(engine: Engine) -> Connection:
-    """A read transaction whose snapshot is taken now: called by a writer that has committed and
-    still holds the write gate, it sees exactly what that write left, and goes on seeing it after
-    the gate is given back (SQLite WAL). The caller commits and closes it."""
-    reader = engine.connect()
-    try:
-        reader.info["write"] = False
-        reader.begin()
-        # The snapshot starts at its first read.
-        reader.connection.driver_connection.execute("SELECT 1 FROM workspaces LIMIT 1").fetchall()  # type: ignore[union-attr]
-    except BaseException:
-        reader.close()
-        raise
-    return reader
-
-
 @contextlib.contextmanager
-def transaction(engine: Engine, write: bool, gate_held: bool = False) -> Iterator[Connection]:
+def transaction(
+    engine: Engine, write: bool, gate_held: bool = False, snapshot: list[Connection] | None = None
+) -> Iterator[Connection]:
     """One unit of work: commits when the block ends, rolls back when it raises.
 
     A read sees one snapshot from its first query to its last. PostgreSQL's default, READ
@@ -293,20 +279,49 @@ def transaction(engine: Engine, write: bool, gate_held: bool = False) -> Iterato
     so reads run REPEATABLE READ there, which never fails a transaction that only reads. Writes
     stay READ COMMITTED and lock what they change (FOR UPDATE); SQLite transactions are snapshots.
 
-    ``gate_held``: the caller holds the engine's write gate already (:meth:`WriteGate.turn`)."""
+    ``gate_held``: the caller holds the engine's write gate already (:meth:`WriteGate.turn`).
+
+    ``snapshot`` (SQLite writes, the gate held): once the write has committed, its connection
+    begins a read transaction there, before another writer can start, and is appended to the
+    list: the caller reads exactly what the write left, without the write lock, and commits and
+    closes it. Its page cache still holds what the write touched (another connection would start
+    with an empty one). Nothing is appended if that read transaction could not begin."""
     gate = _GATES.get(engine) if write else None
     waits = gate is not None and not gate_held
-    with gate.held() if waits and gate is not None else contextlib.nullcontext(), engine.connect() as conn:
-        if not write and conn.dialect.name == "postgresql":
-            conn.execution_options(isolation_level="REPEATABLE READ")  # reset when pooled again
-        conn.info["write"] = write
-        conn.info["memo"] = {}
+    with gate.held() if waits and gate is not None else contextlib.nullcontext():
+        conn = engine.connect()
+        kept = False
         try:
-            with conn.begin():
-                yield conn
+            if not write and conn.dialect.name == "postgresql":
+                conn.execution_options(isolation_level="REPEATABLE READ")  # reset when pooled again
+            conn.info["write"] = write
+            conn.info["memo"] = {}
+            try:
+                with conn.begin():
+                    yield conn
+            finally:
+                conn.info.pop("write", None)
+                conn.info.pop("memo", None)
+            if snapshot is not None:
+                kept = _read_on(conn)
+                if kept:
+                    snapshot.append(conn)
         finally:
-            conn.info.pop("write", None)
-            conn.info.pop("memo", None)
+            if not kept:
+                conn.close()
+
+
+def _read_on(conn: Connection) -> bool:
+    """Begin a read transaction on ``conn`` whose snapshot starts now (at its first read)."""
+    try:
+        conn.info["write"] = False
+        conn.begin()
+        conn.connection.driver_connection.execute("SELECT 1 FROM workspaces LIMIT 1").fetchall()  # type: ignore[union-attr]
+    except Exception:
+        log.warning("could not begin a read transaction after a write", exc_info=True)
+        conn.info.pop("write", None)
+        return False
+    return True
 
 
 def memo(conn: Connection) -> dict[Any, Any] | None:

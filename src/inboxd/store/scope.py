@@ -37,9 +37,10 @@ class Store:
         self.search = Search(conn, workspace_id)
         self.assignment_rules = AssignmentRules(conn, workspace_id)
 
-    def changed_conversations(self) -> frozenset[int] | None:
-        """The conversations whose version this transaction bumped so far; None when it may have
-        bumped any (a renamed tag)."""
+    def finish(self) -> frozenset[int] | None:
+        """End a write's work (before its commit): the conversations whose version it bumped;
+        None when it may have bumped any (a renamed tag)."""
+        self.conversations.finish()
         if self.tags.renamed:
             return None
         return frozenset(self.conversations.bumped)
