@@ -593,7 +593,7 @@ class Search:
         created = planner.created(*_range_bounds(ranges)) if ranges else None
         if created is not None and created.span is not None and len(ranges) < len(conjuncts):
             compiler.span, compiler.top = created.span, {id(item) for item in conjuncts}
-        plan = Plan(and_(c.workspace_id == self.workspace_id, compiler.node(root)))
+        plan = Plan(and_(c.workspace_id == self.workspace_id, compiler.node(root), *_day_bounds(created)))
         read_first = any(item in compiler.read_first for item in conjuncts)
         if created is not None:
             bounds = [compiler.filter(item) for item in ranges]
@@ -820,6 +820,18 @@ def _first_column(conn: Connection, query: Select[Any]) -> list[Any]:
         return [row[0] for row in result.cursor.fetchall()]
     finally:
         result.close()
+
+
+def _day_bounds(created: CreatedRange | None) -> list[ColumnElement[bool]]:
+    """What a created_at range at the top of a query implies of the created day: the day index
+    (tables.CREATED_DAY) is the one index that reads a range (migration 0005)."""
+    if created is None:
+        return []
+    first, last = created.day_bounds
+    return [
+        *([CREATED_DAY >= first] if first is not None else []),  # noqa: SIM300
+        *([CREATED_DAY <= last] if last is not None else []),  # noqa: SIM300
+    ]
 
 
 def _created_ranges(conjuncts: tuple[Node, ...]) -> list[Filter]:
