@@ -44,3 +44,19 @@ def test_a_remembered_admin_is_a_copy_each_time(engine):
         assert store.admins.require(admin["id"])["name"] != "changed by a caller"
         assert store.admins.get(999_999) is None
         assert store.admins.get(999_999) is None
+
+
+def test_a_read_transaction_reads_each_admin_once_and_a_write_every_time(engine):
+    with transaction(engine, write=False) as conn:
+        store = Store(conn, 1)
+        first = store.admins.list()[0]["id"]
+        assert set(store.admins.identities([first, 999_999])) == {first}
+        remembered = memo(conn)
+        assert remembered is not None
+        assert remembered[(("admin identity", 1), first)]["id"] == first
+        assert remembered[(("admin identity", 1), 999_999)] is None  # known to be absent
+        assert set(store.admins.identities([first])) == {first}
+    with transaction(engine, write=True) as conn:
+        store = Store(conn, 1)
+        store.admins.identities([first])
+        assert not any(isinstance(key, tuple) and key[0] == ("admin identity", 1) for key in memo(conn) or {})

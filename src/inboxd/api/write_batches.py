@@ -230,6 +230,7 @@ class WriteQueue:
                     snapshot.commit()
                 finally:
                     snapshot.info.pop("write", None)
+                    snapshot.info.pop("memo", None)
                     snapshot.close()
 
 

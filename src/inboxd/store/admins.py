@@ -9,7 +9,7 @@ from sqlalchemy import Connection, bindparam, select
 
 from inboxd.domain.errors import NotFound
 from inboxd.domain.ids import parse_numeric_id
-from inboxd.store.engine import memo
+from inboxd.store.engine import memo, read_many
 from inboxd.store.prepared import Prepared
 from inboxd.store.tables import admins, team_members
 
@@ -95,4 +95,8 @@ class Admins:
         wanted = sorted(set(ids))
         if not wanted:
             return {}
-        return {row["id"]: row for row in _IDENTITIES.rows(self.conn, {"ws": self.workspace_id, "ids": wanted})}
+
+        def fetch(missing: list[int]) -> dict[int, dict[str, Any]]:
+            return {row["id"]: row for row in _IDENTITIES.rows(self.conn, {"ws": self.workspace_id, "ids": missing})}
+
+        return read_many(self.conn, ("admin identity", self.workspace_id), wanted, fetch)

@@ -9,6 +9,7 @@ from sqlalchemy import Connection, and_, bindparam, func, insert, or_, select, u
 
 from inboxd.domain.errors import NotFound
 from inboxd.domain.ids import is_contact_id
+from inboxd.store.engine import read_many
 from inboxd.store.prepared import Prepared
 from inboxd.store.tables import contacts
 
@@ -53,7 +54,11 @@ class Contacts:
         wanted = sorted(set(ids))
         if not wanted:
             return {}
-        return {row["id"]: row for row in _MANY.rows(self.conn, {"ws": self.workspace_id, "ids": wanted})}
+
+        def fetch(missing: list[str]) -> dict[str, dict[str, Any]]:
+            return {row["id"]: row for row in _MANY.rows(self.conn, {"ws": self.workspace_id, "ids": missing})}
+
+        return read_many(self.conn, ("contact", self.workspace_id), wanted, fetch)
 
     def find(self, *, external_id: str | None = None, email: str | None = None) -> dict[str, Any] | None:
         """The contact with this external_id, else the oldest user (then lead) with this email."""

@@ -9,7 +9,25 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import BigInteger, Connection, and_, bindparam, case, delete, func, insert, or_, select, update
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    Select,
+    String,
+    and_,
+    bindparam,
+    case,
+    cast,
+    delete,
+    func,
+    insert,
+    literal_column,
+    null,
+    or_,
+    select,
+    union_all,
+    update,
+)
 
 from inboxd.domain import statistics
 from inboxd.domain.conversations import Change, Conversation, Part, Source
@@ -116,29 +134,49 @@ _SET_STATE = Prepared(
 )
 
 
-def _of_conversations(table: Any, *columns: Any, order: tuple[Any, ...]) -> Prepared:
-    """Rows of a related table for a list of conversations (bound as ``ids``), in join order."""
-    return Prepared(
-        select(*columns)
-        .where(table.c.workspace_id == bindparam("ws"), table.c.conversation_id.in_(bindparam("ids", expanding=True)))
-        .order_by(table.c.conversation_id, *order)
-    )
+def _related_rows(
+    kind: int,
+    table: Any,
+    order: tuple[Any, Any],
+    contact: Any = None,
+    admin: Any = None,
+    tag: Any = None,
+    applied: tuple[Any, Any] = (None, None),
+) -> Select[Any]:
+    """One related table's rows for a list of conversations (bound as ``ids``), in the shape all
+    three share; columns a table lacks are typed NULLs (PostgreSQL types a UNION's columns)."""
+
+    def typed(column: Any, kind_of: Any) -> Any:
+        return column if column is not None else cast(null(), kind_of)
+
+    return select(
+        literal_column(str(kind)).label("kind"),
+        table.c.conversation_id.label("conversation_id"),
+        typed(contact, String(24)).label("contact_id"),
+        typed(admin, BigInteger).label("admin_id"),
+        typed(tag, BigInteger).label("tag_id"),
+        typed(applied[0], BigInteger).label("applied_at"),
+        typed(applied[1], BigInteger).label("applied_by_admin_id"),
+        cast(order[0], BigInteger).label("o1"),
+        cast(order[1], BigInteger).label("o2"),
+    ).where(table.c.workspace_id == bindparam("ws"), table.c.conversation_id.in_(bindparam("ids", expanding=True)))
 
 
-_RELATED_CONTACTS = _of_conversations(
-    conversation_contacts,
-    conversation_contacts.c.conversation_id,
-    conversation_contacts.c.contact_id,
-    order=(conversation_contacts.c.position,),
-)
-_RELATED_TEAMMATES = _of_conversations(
-    conversation_teammates,
-    conversation_teammates.c.conversation_id,
-    conversation_teammates.c.admin_id,
-    order=(conversation_teammates.c.position,),
-)
-_RELATED_TAGS = _of_conversations(
-    conversation_tags, conversation_tags, order=(conversation_tags.c.applied_at, conversation_tags.c.tag_id)
+# Contacts, teammates and tags of a list of conversations, each in the order they joined: one
+# statement (every rendered conversation runs it; three statements before).
+_cc, _cm, _cg = conversation_contacts.c, conversation_teammates.c, conversation_tags.c
+_RELATED = Prepared(
+    union_all(
+        _related_rows(0, conversation_contacts, (_cc.position, literal_column("0")), contact=_cc.contact_id),
+        _related_rows(1, conversation_teammates, (_cm.position, literal_column("0")), admin=_cm.admin_id),
+        _related_rows(
+            2,
+            conversation_tags,
+            (_cg.applied_at, _cg.tag_id),
+            tag=_cg.tag_id,
+            applied=(_cg.applied_at, _cg.applied_by_admin_id),
+        ),
+    ).order_by(literal_column("kind"), literal_column("conversation_id"), literal_column("o1"), literal_column("o2"))
 )
 _PART_COUNT = Prepared(
     select(func.count())
@@ -508,13 +546,22 @@ class Conversations:
         out: dict[int, dict[str, list[Any]]] = {i: {"contacts": [], "teammates": [], "tags": []} for i in ids}
         if not ids:
             return out
-        params = {"ws": self.workspace_id, "ids": list(ids)}
-        for row in _RELATED_CONTACTS.rows(self.conn, params):
-            out[row["conversation_id"]]["contacts"].append(row["contact_id"])
-        for row in _RELATED_TEAMMATES.rows(self.conn, params):
-            out[row["conversation_id"]]["teammates"].append(row["admin_id"])
-        for row in _RELATED_TAGS.rows(self.conn, params):
-            out[row["conversation_id"]]["tags"].append(row)
+        for row in _RELATED.rows(self.conn, {"ws": self.workspace_id, "ids": list(ids)}):
+            related = out[row["conversation_id"]]
+            if row["kind"] == 0:
+                related["contacts"].append(row["contact_id"])
+            elif row["kind"] == 1:
+                related["teammates"].append(row["admin_id"])
+            else:
+                related["tags"].append(
+                    {
+                        "workspace_id": self.workspace_id,
+                        "conversation_id": row["conversation_id"],
+                        "tag_id": row["tag_id"],
+                        "applied_at": row["applied_at"],
+                        "applied_by_admin_id": row["applied_by_admin_id"],
+                    }
+                )
         return out
 
     def recent_parts(self, conversation_id: int) -> tuple[list[dict[str, Any]], int]:

@@ -16,7 +16,7 @@ import logging
 import os
 import threading
 import weakref
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Hashable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -315,11 +315,13 @@ def _read_on(conn: Connection) -> bool:
     """Begin a read transaction on ``conn`` whose snapshot starts now (at its first read)."""
     try:
         conn.info["write"] = False
+        conn.info["memo"] = {}
         conn.begin()
         conn.connection.driver_connection.execute("SELECT 1 FROM workspaces LIMIT 1").fetchall()  # type: ignore[union-attr]
     except Exception:
         log.warning("could not begin a read transaction after a write", exc_info=True)
         conn.info.pop("write", None)
+        conn.info.pop("memo", None)
         return False
     return True
 
@@ -330,6 +332,32 @@ def memo(conn: Connection) -> dict[Any, Any] | None:
     share one transaction and need not ask each again whether their token is live, or who their
     admin is. None outside such a transaction."""
     found: dict[Any, Any] | None = conn.info.get("memo")
+    return found
+
+
+def read_many(
+    conn: Connection, kind: Hashable, ids: list[Any], fetch: Callable[[list[Any]], dict[Any, Any]]
+) -> dict[Any, Any]:
+    """``fetch(ids)`` (id → row, absent ids left out), remembered id by id by a read transaction:
+    the answers of a batch of writes are drawn in one, and mostly show the same admins and tags.
+    ``kind`` names the rows (and their workspace). Writes fetch every time."""
+    remembered = memo(conn) if not conn.info.get("write") else None
+    if remembered is None:
+        return fetch(ids)
+    found: dict[Any, Any] = {}
+    missing = []
+    for ident in ids:
+        key = (kind, ident)
+        if key in remembered:
+            if remembered[key] is not None:
+                found[ident] = remembered[key]
+        else:
+            missing.append(ident)
+    if missing:
+        fetched = fetch(missing)
+        for ident in missing:
+            remembered[(kind, ident)] = fetched.get(ident)
+        found.update(fetched)
     return found
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
-from inboxd.store.engine import inserted_id
+from inboxd.store.engine import inserted_id, read_many
 from inboxd.store.prepared import Prepared
 from inboxd.store.tables import conversation_documents, conversation_tags, conversations, tags
 
@@ -36,7 +36,11 @@ class Tags:
         wanted = sorted(set(ids))
         if not wanted:
             return {}
-        return {row["id"]: row for row in _MANY.rows(self.conn, {"ws": self.workspace_id, "ids": wanted})}
+
+        def fetch(missing: list[int]) -> dict[int, dict[str, Any]]:
+            return {row["id"]: row for row in _MANY.rows(self.conn, {"ws": self.workspace_id, "ids": missing})}
+
+        return read_many(self.conn, ("tag", self.workspace_id), wanted, fetch)
 
     def by_name(self, name: str) -> dict[str, Any] | None:
         row = self.conn.execute(
