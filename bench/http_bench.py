@@ -740,6 +740,8 @@ class Run:
         self.args, self.workdir = args, workdir
         self.wrk = Wrk(workdir, args.timeout)
         self.concurrency = [int(c) for c in args.concurrency.split(",")]
+        # --loads: measure only these (a quick look; the report then lacks the others' figures).
+        self.only = set(args.loads.split(",")) if args.loads else None
         self.results: dict[str, Any] = {
             "engines": {},
             "ceiling": {},
@@ -842,18 +844,22 @@ def measure_engine(run: Run, engine_name: str, url: str, logs: Path) -> bytes:
             Load("list", LABELS["list"], "/", lambda c: lua_cycle(paths)),
             *(search_load(key, label, searches[key]) for key, (label, _) in SEARCHES.items()),
         ]
+        only = run.only
         with Sampler(server) as sampler:
             for load in loads:
-                run.measure(server.base, load, engine_name, figures)
+                if only is None or load.key in only:
+                    run.measure(server.base, load, engine_name, figures)
             if args.profile:
                 for load in loads[:2]:
-                    profile(run, server, load, engine_name, figures)
+                    if only is None or load.key in only:
+                        profile(run, server, load, engine_name, figures)
             if args.soak > 0 and engine_name == "sqlite":
                 run.results["soak"] = soak(run, server, get_file, paths, list(searches.values()))
             writes = write_loads(run, engine_name, t, probe)
             for load in writes:
-                run.measure(server.base, load, engine_name, figures)
-            if args.profile:
+                if only is None or load.key in only:
+                    run.measure(server.base, load, engine_name, figures)
+            if args.profile and (only is None or writes[0].key in only):
                 profile(run, server, writes[0], engine_name, figures)  # the reply: where a write's time goes
         result["rss_peak"] = sorted(sampler.peak.values())
     finally:
@@ -1490,6 +1496,12 @@ def main() -> int:
     parser.add_argument("--conversations", type=int, default=100_000, help="size of the seeded database")
     parser.add_argument("--engines", default="sqlite,postgresql")
     parser.add_argument("--concurrency", default="1,16,64", help="wrk connections, comma-separated")
+    parser.add_argument(
+        "--loads",
+        default="",
+        help="only these loads (a quick look): comma-separated keys of get, list, search-open, search-window, "
+        "search-rare, reply, parts",
+    )
     parser.add_argument("--duration", type=int, default=10, help="seconds measured per endpoint and concurrency")
     parser.add_argument("--warmup", type=int, default=3, help="seconds of warm-up before each measured run (0: none)")
     parser.add_argument("--timeout", type=int, default=10, help="wrk's request timeout, seconds")

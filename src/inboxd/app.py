@@ -31,6 +31,7 @@ from inboxd.api import (
     tickets,
 )
 from inboxd.api.errors import HANDLERS
+from inboxd.api.hot_paths import HotPaths
 from inboxd.api.http import TokenCache
 from inboxd.api.rate_limits import DEFAULT_PER_MINUTE, RateLimiter
 from inboxd.api.render_cache import RenderCache
@@ -159,6 +160,7 @@ def create_app(
     app.state.render_cache = RenderCache()
     app.state.search_count_limit = search_count_limit or None
     app.add_middleware(RequestId)
+    app.add_middleware(HotPaths)  # outside RequestId: it sends the request id itself (api/hot_paths.py)
     return app
 
 

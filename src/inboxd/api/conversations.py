@@ -96,7 +96,7 @@ def _list_item_key(workspace_id: int, conversation_id: int, base: str) -> tuple[
     return (workspace_id, conversation_id, "list item", base)
 
 
-def _cached_list(request: HttpRequest, workspace: WorkspaceRef, digest: str, now: int) -> Response | None:
+def cached_list(request: HttpRequest, workspace: WorkspaceRef, digest: str, now: int) -> Response | None:
     """A page of `GET /conversations` assembled from cached list items, when one statement gives
     the page's keys and versions and every item of that version is cached (store/hot.py); else
     None, and :func:`list_all` renders (and caches) the page."""
@@ -131,7 +131,7 @@ def _cached_list(request: HttpRequest, workspace: WorkspaceRef, digest: str, now
     return Response(page, media_type="application/json")
 
 
-@endpoint(write=False, shortcut=_cached_list)
+@endpoint(write=False, shortcut=cached_list)
 def list_all(call: Call) -> Response:
     conversations = call.store.conversations
     page = cursors.walk(
@@ -182,7 +182,7 @@ def search(call: Call) -> Response:
     return json(render.conversation_list_of(_list_items(call, page.rows), page, total))
 
 
-def _cached(request: HttpRequest, workspace: WorkspaceRef, digest: str, now: int) -> Response | None:
+def cached_retrieve(request: HttpRequest, workspace: WorkspaceRef, digest: str, now: int) -> Response | None:
     """The rendered document of the conversation's current version, when the cache holds it and
     one statement says nothing stands in the way (store/hot.py); else None: :func:`retrieve` runs."""
     conversation_id = parse_numeric_id(request.path_params["id"])
@@ -210,7 +210,7 @@ def conversation_answer(call: Call, conversation_id: int) -> Response:
     return json(render_conversation(call, conversation_id))
 
 
-@endpoint(write=False, shortcut=_cached)
+@endpoint(write=False, shortcut=cached_retrieve)
 def retrieve(call: Call) -> Response:
     conversations = call.store.conversations
     conversation_id = conversations.parse_id(call.path["id"])
