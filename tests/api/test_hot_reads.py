@@ -199,13 +199,19 @@ def test_a_rendered_conversation_is_kept_for_every_worker_and_restart(api, clien
         assert statements == []
 
 
-def test_a_write_drops_the_kept_document_in_its_own_transaction(api, client, engine):
+def test_a_write_makes_the_kept_document_stale_and_the_next_view_replaces_it(api, client, engine):
     conversation = factories.conversation(api)
     api.get(f"/conversations/{conversation['id']}")
     client.app.state.document_writer.flush()
-    assert _stored(engine, conversation["id"]) is not None
+    before = _stored(engine, conversation["id"])
+    assert before is not None
     api.put(f"/conversations/{conversation['id']}", json={"title": "Changed"})
-    assert _stored(engine, conversation["id"]) is None
+    client.app.state.render_cache._entries.clear()  # another worker: only the database to go by
+    assert api.get(f"/conversations/{conversation['id']}").json()["title"] == "Changed"
+    client.app.state.document_writer.flush()
+    after = _stored(engine, conversation["id"])
+    assert after.version > before.version
+    assert b"Changed" in after.document
     assert api.get(f"/conversations/{conversation['id']}").json()["title"] == "Changed"
 
 
@@ -218,9 +224,27 @@ def test_redacted_text_does_not_survive_in_a_kept_document(api, client, engine):
         "/conversations/redact",
         json={"type": "source", "conversation_id": conversation["id"], "source_id": conversation["source"]["id"]},
     )
-    kept = _stored(engine, conversation["id"])
-    assert kept is None or b"hunter2" not in kept.document
+    assert _stored(engine, conversation["id"]) is None  # in the redaction's own transaction
     assert "hunter2" not in api.get(f"/conversations/{conversation['id']}").text
+
+
+def test_a_redacted_part_does_not_survive_in_a_kept_document(api, client, engine):
+    conversation = factories.conversation(api)
+    admin = api.get("/admins").json()["admins"][0]
+    replied = api.post(
+        f"/conversations/{conversation['id']}/reply",
+        json={"message_type": "note", "type": "admin", "admin_id": admin["id"], "body": "the code is 4711"},
+    ).json()
+    part = replied["conversation_parts"]["conversation_parts"][-1]
+    api.get(f"/conversations/{conversation['id']}")
+    client.app.state.document_writer.flush()
+    assert b"4711" in _stored(engine, conversation["id"]).document
+    api.post(
+        "/conversations/redact",
+        json={"type": "conversation_part", "conversation_id": conversation["id"], "conversation_part_id": part["id"]},
+    )
+    assert _stored(engine, conversation["id"]) is None
+    assert "4711" not in api.get(f"/conversations/{conversation['id']}").text
 
 
 def test_renaming_a_tag_drops_the_documents_that_show_it(api, client, engine):

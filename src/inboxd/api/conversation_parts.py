@@ -217,7 +217,7 @@ def redact(call: Call) -> Response:
             if not part["body"]:
                 raise _not_redactable("a conversation part without a body")
             call.store.attachments.delete([a["token"] for a in part["attachments"] if "token" in a])
-            conversations.redact_part(part["id"], call.now)
+            conversations.redact_part(row["id"], part["id"], call.now)
     else:
         if request.source_id is None:
             raise ParameterNotFound("source_id is a required parameter", field="source_id")

@@ -412,8 +412,10 @@ class Conversations:
         ).first()
         return row._asdict() if row else None
 
-    def redact_part(self, part_id: int, now: int) -> None:
-        """Overwrite the part's text and attachments: redacted text is gone, not hidden."""
+    def redact_part(self, conversation_id: int, part_id: int, now: int) -> None:
+        """Overwrite the part's text and attachments: redacted text is gone, not hidden (and so is
+        the conversation's stored document, which shows it)."""
+        _DROP_DOCUMENT.run(self.conn, {"conversation": conversation_id})
         self.conn.execute(
             update(conversation_parts)
             .where(conversation_parts.c.workspace_id == self.workspace_id, conversation_parts.c.id == part_id)
@@ -421,6 +423,7 @@ class Conversations:
         )
 
     def redact_source(self, conversation_id: int) -> None:
+        _DROP_DOCUMENT.run(self.conn, {"conversation": conversation_id})
         self.index.remove(conversation_id)
         self.conn.execute(
             update(conversations)
@@ -479,10 +482,12 @@ class Conversations:
         row = (_ROW_LOCKED if write else _ROW).first(self.conn, {"ws": self.workspace_id, "id": conversation_id})
         if row is not None and write and conversation_id not in self.bumped:
             # Read to be changed: whatever this transaction does to the conversation or what it
-            # shows (parts, tags, contacts, ticket), its rendered document is stale from now on.
-            # Once per transaction is enough: the new version only becomes visible at commit,
-            # and is given with the new state when there is one (apply), else by finish().
-            _DROP_DOCUMENT.run(self.conn, {"conversation": conversation_id})
+            # shows (parts, tags, contacts, ticket), it gets a new version, and a rendered document
+            # of the old one is never served again (store/hot.py compares the versions); the
+            # next view stores the new one in its place. Only a redaction deletes the document at
+            # once (redact_part, redact_source): its text must not survive anywhere. Once per
+            # transaction is enough: the new version only becomes visible at commit, and is given
+            # with the new state when there is one (apply), else by finish().
             self.bumped.add(conversation_id)
             self._pending.add(conversation_id)
         return row
