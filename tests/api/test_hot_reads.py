@@ -261,8 +261,10 @@ def test_renaming_a_tag_drops_the_documents_that_show_it(api, client, engine):
     assert [t["name"] for t in shown["tags"]["tags"]] == ["invoices"]
 
 
-def test_an_offer_for_an_older_version_is_not_kept(api, engine):
+def test_an_offer_for_an_older_version_is_not_kept(api, client, engine):
     conversation = factories.conversation(api)
+    # The factory's GET offered the real document: written first, so it cannot land after ours.
+    client.app.state.document_writer.flush()
     with transaction(engine, write=False) as conn:
         row = conn.execute(
             select(conversations.c.workspace_id, conversations.c.version).where(
