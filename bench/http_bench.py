@@ -752,6 +752,9 @@ class Run:
             "notes": [],
         }
 
+    def wanted(self, load: Load) -> bool:
+        return self.only is None or load.key in self.only
+
     def measure(self, server_base: str, load: Load, engine: str, figures: dict[str, dict[int, Figure]]) -> None:
         for c in self.concurrency:
             if self.args.warmup > 0:
@@ -844,22 +847,18 @@ def measure_engine(run: Run, engine_name: str, url: str, logs: Path) -> bytes:
             Load("list", LABELS["list"], "/", lambda c: lua_cycle(paths)),
             *(search_load(key, label, searches[key]) for key, (label, _) in SEARCHES.items()),
         ]
-        only = run.only
         with Sampler(server) as sampler:
-            for load in loads:
-                if only is None or load.key in only:
-                    run.measure(server.base, load, engine_name, figures)
+            for load in filter(run.wanted, loads):
+                run.measure(server.base, load, engine_name, figures)
             if args.profile:
-                for load in loads[:2]:
-                    if only is None or load.key in only:
-                        profile(run, server, load, engine_name, figures)
+                for load in filter(run.wanted, loads[:2]):
+                    profile(run, server, load, engine_name, figures)
             if args.soak > 0 and engine_name == "sqlite":
                 run.results["soak"] = soak(run, server, get_file, paths, list(searches.values()))
             writes = write_loads(run, engine_name, t, probe)
-            for load in writes:
-                if only is None or load.key in only:
-                    run.measure(server.base, load, engine_name, figures)
-            if args.profile and (only is None or writes[0].key in only):
+            for load in filter(run.wanted, writes):
+                run.measure(server.base, load, engine_name, figures)
+            if args.profile and run.wanted(writes[0]):
                 profile(run, server, writes[0], engine_name, figures)  # the reply: where a write's time goes
         result["rss_peak"] = sorted(sampler.peak.values())
     finally:

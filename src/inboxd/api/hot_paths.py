@@ -22,12 +22,11 @@ from __future__ import annotations
 
 import uuid
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from inboxd.api.conversations import cached_list, cached_retrieve
-from inboxd.api.http import SUPPORTED_VERSIONS, Shortcut, TokenCache
+from inboxd.api.http import Shortcut, TokenCache, bearer_token, run_shortcut, version_supported
 from inboxd.api.rate_limits import RateLimiter
 from inboxd.domain.clock import Clock
 from inboxd.store.workspaces import token_digest
@@ -65,14 +64,11 @@ class HotPaths:
         token = version = None
         for name, value in scope["headers"]:
             if name == b"authorization":
-                token = value
+                token = value.decode("latin-1")
             elif name == b"intercom-version":
-                version = value
-        if token is None or (version is not None and version.decode("latin-1").strip() not in SUPPORTED_VERSIONS):
-            return False
-        scheme, _, secret = token.decode("latin-1").partition(" ")
-        secret = secret.strip()
-        if scheme.lower() != "bearer" or not secret:
+                version = value.decode("latin-1")
+        secret = bearer_token(token)
+        if secret is None or not version_supported(version):
             return False
         request = Request(scope, receive)
         state = request.app.state
@@ -83,23 +79,17 @@ class HotPaths:
             return False
         clock: Clock = state.clock
         now = clock.now()
-        if state.engine.dialect.name == "sqlite":
-            response = shortcut(request, workspace, digest, now)
-        else:
-            response = await run_in_threadpool(shortcut, request, workspace, digest, now)
+        response = await run_shortcut(shortcut, request, workspace, digest, now)
         if response is None:
             return False
-        # The headers the ordinary path sends (Starlette's Response, then app.RequestId), in its order.
-        headers = [(b"content-length", str(len(response.body)).encode()), (b"content-type", b"application/json")]
-        rid = (b"x-request-id", str(uuid.uuid4()).encode("ascii"))
         limiter: RateLimiter | None = state.rate_limiter
-        if limiter is not None:
-            verdict = limiter.check(digest, now)
-            if verdict is None or not verdict.allowed:
-                return False  # not counted: the ordinary path counts it (asking the database) or refuses it
-            headers += [rid, *verdict.headers(now)]
-        else:
-            headers.append(rid)
+        verdict = limiter.check(digest, now) if limiter is not None else None
+        if limiter is not None and (verdict is None or not verdict.allowed):
+            return False  # not counted: the ordinary path counts it (asking the database) or refuses it
+        # The headers the ordinary path sends, in its order: the response's own, then app.RequestId's.
+        headers = [*response.raw_headers, (b"x-request-id", str(uuid.uuid4()).encode("ascii"))]
+        if verdict is not None:
+            headers += verdict.headers(now)
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": response.body})
         return True
