@@ -3,6 +3,8 @@ answer exactly what the ordinary path would, whatever happened since the documen
 
 from __future__ import annotations
 
+import asyncio
+
 import orjson
 from sqlalchemy import event, select
 from starlette.testclient import TestClient
@@ -82,11 +84,14 @@ def test_a_broken_kept_connection_falls_back_and_recovers(api, client):
     conversation = factories.conversation(api)
     expected = _warm(api, conversation["id"])
     hot = client.app.state.hot_reads
-    for kept in list(hot._opened):
-        kept.close()  # a dropped connection, a restarted database
+    broken = hot.kept()
+    assert broken, "the warm-up kept a connection"
+    for kept in broken:  # a dropped connection, a restarted database
+        kept.pgconn.finish() if hasattr(kept, "pgconn") else kept.close()
     assert api.get(f"/conversations/{conversation['id']}").json() == expected
     assert api.get(f"/conversations/{conversation['id']}").json() == expected
-    assert hot._opened, "a new connection was kept after the broken one"
+    now = hot.kept()
+    assert now and not set(map(id, now)) & set(map(id, broken)), "a new connection was kept after the broken ones"
 
 
 def test_a_cached_conversation_costs_one_statement_outside_any_transaction(api, client, engine):
@@ -308,3 +313,30 @@ def _snooze_runs_out(api, clock):
 
 def _states(api):
     return [c["state"] for page in _walk(api, 20) for c in orjson.loads(page)["conversations"]]
+
+
+def test_more_concurrent_reads_than_kept_connections_all_answer(api, engine):
+    """The shortcut's connections are bounded (PostgreSQL: per event loop): a read that finds them
+    all busy waits for one instead of failing or opening more."""
+    from inboxd.store.hot import HotReads
+    from inboxd.store.workspaces import token_digest
+
+    conversation = factories.conversation(api)
+    _warm(api, conversation["id"])
+    with transaction(engine, write=False) as conn:
+        row = conn.execute(select(conversations.c.workspace_id, conversations.c.version)).one()
+    hot = HotReads(engine, connections=1)
+
+    async def many() -> list[object]:
+        calls = [
+            hot.conversation_version(token_digest(ACME_TOKEN), row.workspace_id, int(conversation["id"]), NOW)
+            for _ in range(6)
+        ]
+        return list(await asyncio.gather(*calls))
+
+    try:
+        found = asyncio.run(many())
+        assert len(hot.kept()) == 1
+    finally:
+        hot.close()
+    assert [f[0] for f in found if f is not None] == [row.version] * 6

@@ -96,7 +96,7 @@ def _list_item_key(workspace_id: int, conversation_id: int, base: str) -> tuple[
     return (workspace_id, conversation_id, "list item", base)
 
 
-def cached_list(request: HttpRequest, workspace: WorkspaceRef, digest: str, now: int) -> Response | None:
+async def cached_list(request: HttpRequest, workspace: WorkspaceRef, digest: str, now: int) -> Response | None:
     """A page of `GET /conversations` assembled from cached list items, when one statement gives
     the page's keys and versions and every item of that version is cached (store/hot.py); else
     None, and :func:`list_all` renders (and caches) the page."""
@@ -107,7 +107,7 @@ def cached_list(request: HttpRequest, workspace: WorkspaceRef, digest: str, now:
     except IntercomError:
         return None  # the ordinary path says what is wrong
     hot: HotReads = request.app.state.hot_reads
-    found = hot.conversation_page(digest, workspace.id, now, limit + 1, after)
+    found = await hot.conversation_page(digest, workspace.id, now, limit + 1, after)
     if found is None:
         return None
     total, rows = found
@@ -182,14 +182,14 @@ def search(call: Call) -> Response:
     return json(render.conversation_list_of(_list_items(call, page.rows), page, total))
 
 
-def cached_retrieve(request: HttpRequest, workspace: WorkspaceRef, digest: str, now: int) -> Response | None:
+async def cached_retrieve(request: HttpRequest, workspace: WorkspaceRef, digest: str, now: int) -> Response | None:
     """The rendered document of the conversation's current version, when the cache holds it and
     one statement says nothing stands in the way (store/hot.py); else None: :func:`retrieve` runs."""
     conversation_id = parse_numeric_id(request.path_params["id"])
     if conversation_id is None:
         return None
     hot: HotReads = request.app.state.hot_reads
-    found = hot.conversation_version(digest, workspace.id, conversation_id, now)
+    found = await hot.conversation_version(digest, workspace.id, conversation_id, now)
     if found is None:
         return None
     version, stored = found

@@ -11,15 +11,22 @@ database on both engines).
 Anything but the plain case (a revoked token, a due snooze, an unknown conversation, a connection
 that failed, every kept connection busy) answers None, and the request goes the ordinary way
 (api/http.py), which refuses, wakes or says not found exactly as before.
+
+The statement runs on the event loop on both engines: SQLite's in microseconds on a connection kept
+per thread; PostgreSQL's on psycopg's AsyncConnection, a few kept per event loop, so the network
+round trip is awaited rather than paid for with a hop to the thread pool and back (~3× the GET
+rate, docs/decisions.md, Performance).
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-import queue
 import threading
+import weakref
 from typing import Any
 
+import psycopg
 from sqlalchemy import Engine
 
 # Positional parameters: token digest, workspace, now, workspace, conversation id. No row: no such
@@ -53,9 +60,69 @@ _AFTER = " AND (c.updated_at < {p} OR (c.updated_at = {p} AND c.id < {p}))"
 PAGES_REMEMBERED = 256  # list pages whose facts a thread remembers (HotReads.conversation_page)
 
 
+class _LoopConnections:
+    """PostgreSQL connections of one event loop (psycopg AsyncConnection, autocommit): at most
+    ``capacity``, opened when needed and kept."""
+
+    def __init__(self, conninfo: str, capacity: int) -> None:
+        self.conninfo = conninfo
+        self.capacity = capacity
+        self.idle: asyncio.Queue[psycopg.AsyncConnection[Any]] = asyncio.Queue()
+        self.opened: list[psycopg.AsyncConnection[Any]] = []
+        self.opening = 0
+
+    async def run(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]] | None:
+        conn: psycopg.AsyncConnection[Any] | None
+        try:
+            conn = self.idle.get_nowait()
+        except asyncio.QueueEmpty:
+            conn = await self._open()
+            if conn is None:
+                try:  # all kept connections are busy: one is free in a fraction of a millisecond
+                    conn = await asyncio.wait_for(self.idle.get(), 0.5)
+                except TimeoutError:
+                    return None
+        try:
+            cursor = await conn.execute(sql, params, prepare=True)
+            found = [tuple(r) for r in await cursor.fetchall()]
+        except Exception:
+            self.discard(conn)
+            return None
+        except BaseException:  # cancelled mid-statement (the client went away): its state is unknown
+            self.discard(conn)
+            raise
+        self.idle.put_nowait(conn)
+        return found
+
+    async def _open(self) -> psycopg.AsyncConnection[Any] | None:
+        if len(self.opened) + self.opening >= self.capacity:
+            return None
+        self.opening += 1
+        try:
+            conn = await psycopg.AsyncConnection.connect(self.conninfo, autocommit=True)
+        except Exception:
+            return None
+        finally:
+            self.opening -= 1
+        self.opened.append(conn)
+        return conn
+
+    def discard(self, conn: psycopg.AsyncConnection[Any]) -> None:
+        if conn in self.opened:
+            self.opened.remove(conn)
+        with contextlib.suppress(Exception):  # closing a broken connection may fail too
+            conn.pgconn.finish()  # libpq's close: no round trip to await
+
+    def close(self) -> None:
+        opened, self.opened = self.opened, []
+        for conn in opened:
+            with contextlib.suppress(Exception):
+                conn.pgconn.finish()
+
+
 class HotReads:
     """Kept DBAPI connections for :meth:`conversation_version`: one per thread on SQLite (reads run
-    on the event loop), at most ``connections`` shared ones, in autocommit, on PostgreSQL."""
+    on the event loop), at most ``connections`` per event loop, in autocommit, on PostgreSQL."""
 
     def __init__(self, engine: Engine, connections: int = 8) -> None:
         self.engine = engine
@@ -65,18 +132,25 @@ class HotReads:
         self.page_sql = _PAGE.format(p=p, after="")
         self.page_after_sql = _PAGE.format(p=p, after=_AFTER.format(p=p))
         self.capacity = connections
-        self._idle: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        self._opened: list[Any] = []
+        self._opened: list[Any] = []  # SQLite's kept connections
+        self._loops: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopConnections] = (
+            weakref.WeakKeyDictionary()
+        )
         self._lock = threading.Lock()
         self._local = threading.local()
+        self._conninfo = "" if self.sqlite else _conninfo(engine)
 
-    def conversation_version(
+    def kept(self) -> list[Any]:
+        """The connections kept now (SQLite's, and PostgreSQL's of every event loop)."""
+        return [*self._opened, *(conn for loop in list(self._loops.values()) for conn in loop.opened)]
+
+    async def conversation_version(
         self, digest: str, workspace_id: int, conversation_id: int, now: int
     ) -> tuple[int, bytes | None] | None:
         """The conversation's version and its stored document if that is of the same version, when
         the token is the workspace's, no snooze of the workspace is due and the conversation is the
         workspace's; otherwise None."""
-        rows = self._run(self.sql, (digest, workspace_id, now, workspace_id, conversation_id))
+        rows = await self._fetch(self.sql, (digest, workspace_id, now, workspace_id, conversation_id))
         if not rows:
             return None
         live, due, version, stored_version, document = rows[0]
@@ -84,7 +158,7 @@ class HotReads:
             return None
         return int(version), bytes(document) if document is not None and stored_version == version else None
 
-    def conversation_page(
+    async def conversation_page(
         self, digest: str, workspace_id: int, now: int, limit: int, after: tuple[int, int] | None
     ) -> tuple[int, list[tuple[int, int, int]]] | None:
         """The workspace's conversation count and up to ``limit`` (id, version, updated_at) newest
@@ -101,7 +175,7 @@ class HotReads:
                 return found[2]  # nothing was committed since, and no snooze ran out
         sql = self.page_sql if after is None else self.page_after_sql
         keys = () if after is None else (after[0], after[0], after[1])
-        rows = self._run(sql, (digest, workspace_id, workspace_id, workspace_id, *keys, limit))
+        rows = await self._fetch(sql, (digest, workspace_id, workspace_id, workspace_id, *keys, limit))
         if not rows:
             return None
         _, _, _, live, next_due, count = rows[0]
@@ -122,64 +196,49 @@ class HotReads:
         rows = self._run("PRAGMA data_version", ())
         return int(rows[0][0]) if rows else None
 
-    def _run(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]] | None:
-        """Rows of one statement on a kept connection; None when that failed: the ordinary path
-        then answers, and reports whatever is wrong (a dropped connection, a restarted server)."""
+    async def _fetch(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]] | None:
         if self.sqlite:
-            conn = getattr(self._local, "conn", None)
-            if conn is None:
-                conn = self._open()
-                if conn is None:
-                    return None
-                self._local.conn = conn
-                self._local.pages = {}  # another connection: another data_version counter
-            try:
-                # Every row fetched and the cursor closed: a statement left unfinished would keep
-                # its read snapshot open, and the next statement on this connection would see the
-                # database as it was then (a revoked token still live).
-                cursor = conn.execute(sql, params)
-                try:
-                    return [tuple(r) for r in cursor.fetchall()]
-                finally:
-                    cursor.close()
-            except Exception:
-                self._local.conn = None
-                self._discard(conn)
-                return None
-        try:
-            conn = self._idle.get_nowait()
-        except queue.Empty:
+            return self._run(sql, params)  # microseconds: no reason to give the loop away
+        loop = asyncio.get_running_loop()
+        connections = self._loops.get(loop)
+        if connections is None:
+            connections = self._loops[loop] = _LoopConnections(self._conninfo, self.capacity)
+        return await connections.run(sql, params)
+
+    def _run(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]] | None:
+        """Rows of one statement on this thread's kept SQLite connection; None when that failed:
+        the ordinary path then answers, and reports whatever is wrong."""
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
             conn = self._open()
             if conn is None:
-                try:  # all kept connections are busy: one is free in a fraction of a millisecond
-                    conn = self._idle.get(timeout=0.5)
-                except queue.Empty:
-                    return None
+                return None
+            self._local.conn = conn
+            self._local.pages = {}  # another connection: another data_version counter
         try:
-            with conn.cursor() as cursor:
-                cursor.execute(sql, params, prepare=True)
-                found = [tuple(r) for r in cursor.fetchall()]
+            # Every row fetched and the cursor closed: a statement left unfinished would keep
+            # its read snapshot open, and the next statement on this connection would see the
+            # database as it was then (a revoked token still live).
+            cursor = conn.execute(sql, params)
+            try:
+                return [tuple(r) for r in cursor.fetchall()]
+            finally:
+                cursor.close()
         except Exception:
+            self._local.conn = None
             self._discard(conn)
             return None
-        self._idle.put(conn)
-        return found
 
     def _open(self) -> Any:
-        """A DBAPI connection taken out of the engine's pool (so it has the engine's settings),
-        or None when ``connections`` are open already (PostgreSQL) or the database is down."""
+        """A SQLite connection taken out of the engine's pool (so it has the engine's settings),
+        or None when the database cannot be opened."""
         with self._lock:
-            if not self.sqlite and len(self._opened) >= self.capacity:
-                return None
             try:
                 proxied = self.engine.raw_connection()
             except Exception:
                 return None
             conn: Any = proxied.driver_connection
             proxied.detach()
-            if not self.sqlite:
-                conn.rollback()  # the pool's ping opened a transaction
-                conn.autocommit = True
             self._opened.append(conn)
             return conn
 
@@ -197,4 +256,12 @@ class HotReads:
             with contextlib.suppress(Exception):
                 conn.close()
         self._local = threading.local()
-        self._idle = queue.SimpleQueue()
+        for connections in list(self._loops.values()):
+            connections.close()
+        self._loops = weakref.WeakKeyDictionary()
+
+
+def _conninfo(engine: Engine) -> str:
+    """libpq's connection URI for the engine's database (its query parameters, sslmode and the
+    like, included). The hot statements are point reads: the engine's `jit=off` does not matter."""
+    return engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
