@@ -76,8 +76,11 @@ class _LoopConnections:
         try:
             conn = self.idle.get_nowait()
         except asyncio.QueueEmpty:
-            conn = await self._open()
-            if conn is None:
+            if len(self.opened) + self.opening < self.capacity:
+                conn = await self._open()
+                if conn is None:
+                    return None  # the database cannot be reached: the ordinary path says so
+            else:
                 try:  # all kept connections are busy: one is free in a fraction of a millisecond
                     conn = await asyncio.wait_for(self.idle.get(), 0.5)
                 except TimeoutError:
@@ -95,11 +98,9 @@ class _LoopConnections:
         return found
 
     async def _open(self) -> psycopg.AsyncConnection[Any] | None:
-        if len(self.opened) + self.opening >= self.capacity:
-            return None
         self.opening += 1
         try:
-            conn = await psycopg.AsyncConnection.connect(self.conninfo, autocommit=True)
+            conn = await psycopg.AsyncConnection.connect(self.conninfo, autocommit=True, connect_timeout=5)
         except Exception:
             return None
         finally:
