@@ -12,7 +12,9 @@ from starlette.testclient import TestClient
 from inboxd.app import create_app
 from inboxd.store import access_tokens, documents
 from inboxd.store.engine import transaction
+from inboxd.store.hot import HotReads
 from inboxd.store.tables import conversation_documents, conversations
+from inboxd.store.workspaces import token_digest
 from tests import factories
 from tests.conftest import ACME_TOKEN, T0, Api
 
@@ -318,9 +320,6 @@ def _states(api):
 def test_more_concurrent_reads_than_kept_connections_all_answer(api, engine):
     """The shortcut's connections are bounded (PostgreSQL: per event loop): a read that finds them
     all busy waits for one instead of failing or opening more."""
-    from inboxd.store.hot import HotReads
-    from inboxd.store.workspaces import token_digest
-
     conversation = factories.conversation(api)
     _warm(api, conversation["id"])
     with transaction(engine, write=False) as conn:

@@ -26,7 +26,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from inboxd.api.conversations import cached_list, cached_retrieve
-from inboxd.api.http import Shortcut, TokenCache, bearer_token, run_shortcut, version_supported
+from inboxd.api.http import Shortcut, TokenCache, bearer_token, version_supported
 from inboxd.api.rate_limits import RateLimiter
 from inboxd.domain.clock import Clock
 from inboxd.store.workspaces import token_digest
@@ -79,7 +79,7 @@ class HotPaths:
             return False
         clock: Clock = state.clock
         now = clock.now()
-        response = await run_shortcut(shortcut, request, workspace, digest, now)
+        response = await shortcut(request, workspace, digest, now)
         if response is None:
             return False
         limiter: RateLimiter | None = state.rate_limiter

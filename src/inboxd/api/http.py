@@ -316,13 +316,6 @@ def wake_due_snoozes(store: Store, now: int) -> None:
 Shortcut = Callable[[Request, WorkspaceRef, str, int], Awaitable["Response | None"]]
 
 
-async def run_shortcut(
-    shortcut: Shortcut, request: Request, workspace: WorkspaceRef, digest: str, now: int
-) -> Response | None:
-    """A shortcut's answer, or None."""
-    return await shortcut(request, workspace, digest, now)
-
-
 def endpoint(
     write: bool, shortcut: Shortcut | None = None
 ) -> Callable[[Handler], Callable[[Request], Awaitable[Response]]]:
@@ -346,7 +339,7 @@ def endpoint(
             await _rate_limit(request, digest, clock.now())
             _check_version(request)
             if shortcut is not None:
-                quick = await run_shortcut(shortcut, request, workspace, digest, clock.now())
+                quick = await shortcut(request, workspace, digest, clock.now())
                 if quick is not None:
                     return quick
             body = await _read_body(request)

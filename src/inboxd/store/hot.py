@@ -115,10 +115,8 @@ class _LoopConnections:
             conn.pgconn.finish()  # libpq's close: no round trip to await
 
     def close(self) -> None:
-        opened, self.opened = self.opened, []
-        for conn in opened:
-            with contextlib.suppress(Exception):
-                conn.pgconn.finish()
+        for conn in list(self.opened):
+            self.discard(conn)
 
 
 class HotReads:
