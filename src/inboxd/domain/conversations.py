@@ -11,13 +11,14 @@ the table for a state leaves the state as it is.
 from __future__ import annotations
 
 import mimetypes
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from inboxd.domain import statistics
 from inboxd.domain.errors import ParameterInvalid
 from inboxd.domain.html import sanitise, sanitise_required
 from inboxd.domain.limits import check_timestamp
+from inboxd.domain.values import evolve
 
 MAX_ATTACHMENT_URLS = 10
 MAX_TITLE_LENGTH = 255
@@ -110,14 +111,14 @@ def _transition(conversation: Conversation, action: str) -> str | None:
 def advance(conversation: Conversation, parts: list[Part], now: int, **values: Any) -> Change:
     """The conversation with ``values`` set, ``parts`` folded into its statistics and ``updated_at``
     moved to the latest of its parts (never backwards)."""
-    changed = replace(conversation, **values)
+    changed = evolve(conversation, **values)
     new_state = values.get("state", conversation.state)
     stats = changed.stats
     for part in parts:
         reopens = conversation.state == "closed" and new_state == "open"
         stats = statistics.record(stats, part, reopens=reopens)
     latest = max([conversation.updated_at, now, *(p.created_at for p in parts)])
-    return Change(replace(changed, stats=stats, updated_at=latest), parts)
+    return Change(evolve(changed, stats=stats, updated_at=latest), parts)
 
 
 def _leave_state(new_state: str) -> dict[str, Any]:

@@ -8,9 +8,11 @@ Durations are wall-clock seconds: inboxd has no office hours to subtract (docs/d
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, fields
 from statistics import median
 from typing import TYPE_CHECKING, Any
+
+from inboxd.domain.values import evolve
 
 if TYPE_CHECKING:
     from inboxd.domain.conversations import Part
@@ -45,7 +47,7 @@ class Statistics:
     awaiting_reply_since: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+        return {name: getattr(self, name) for name in ALL}
 
 
 STATE = ("reply_durations", "awaiting_reply_since")
@@ -65,10 +67,10 @@ def _first(current: int | None, at: int) -> int:
 def record(stats: Statistics, part: Part, *, reopens: bool = False) -> Statistics:
     """The statistics after ``part``; ``reopens`` says the part turned a closed conversation open."""
     at = part.created_at
-    stats = replace(stats, count_conversation_parts=(stats.count_conversation_parts or 0) + 1)
+    stats = evolve(stats, count_conversation_parts=(stats.count_conversation_parts or 0) + 1)
     kind, author = part.part_type, part.author.type
     if kind == "comment" and author in CONTACT_TYPES:
-        stats = replace(
+        stats = evolve(
             stats,
             first_contact_reply_at=_first(stats.first_contact_reply_at, at),
             last_contact_reply_at=at,
@@ -84,7 +86,7 @@ def record(stats: Statistics, part: Part, *, reopens: bool = False) -> Statistic
         if stats.awaiting_reply_since is not None:
             durations = (*durations, max(0, at - stats.awaiting_reply_since))
         first = stats.first_admin_reply_at
-        return replace(
+        return evolve(
             stats,
             first_admin_reply_at=_first(first, at),
             time_to_admin_reply=stats.time_to_admin_reply if first is not None else max(0, at - started),
@@ -99,7 +101,7 @@ def record(stats: Statistics, part: Part, *, reopens: bool = False) -> Statistic
             awaiting_reply_since=None,
         )
     if kind in ASSIGNMENT_PARTS:
-        return replace(
+        return evolve(
             stats,
             first_assignment_at=_first(stats.first_assignment_at, at),
             last_assignment_at=at,
@@ -109,7 +111,7 @@ def record(stats: Statistics, part: Part, *, reopens: bool = False) -> Statistic
         )
     if kind == "close":
         first = stats.first_close_at
-        return replace(
+        return evolve(
             stats,
             first_close_at=_first(first, at),
             time_to_first_close=stats.time_to_first_close if first is not None else max(0, at - started),
@@ -123,4 +125,4 @@ def record(stats: Statistics, part: Part, *, reopens: bool = False) -> Statistic
 def _reopened(stats: Statistics) -> Statistics:
     if stats.first_contact_reply_at is None:
         return stats
-    return replace(stats, count_reopens=(stats.count_reopens or 0) + 1)
+    return evolve(stats, count_reopens=(stats.count_reopens or 0) + 1)
