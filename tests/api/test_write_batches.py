@@ -25,7 +25,7 @@ from inboxd.app import create_app
 from inboxd.store.engine import make_engine, transaction, write_gate
 from inboxd.store.tables import tags
 from tests import factories
-from tests.conftest import ACME_TOKEN, T0
+from tests.conftest import ACME_TOKEN, GLOBEX_TOKEN, T0
 
 HEADERS = {"Authorization": f"Bearer {ACME_TOKEN}"}
 
@@ -143,6 +143,45 @@ def test_a_failing_write_answers_its_error_and_the_rest_of_its_batch_commits(api
         assert transactions == 1
 
 
+def test_answers_of_one_batch_drawn_together_each_show_their_own_conversation(api, globex, engine, clock):
+    """Replies, a close and a reply in another workspace share a batch; the answers of one workspace
+    are drawn in one go (api/write_batches.py): each is still exactly what GET shows afterwards,
+    and the other workspace's answer shows nothing of the first's."""
+    app = create_app(engine, clock, rate_limit=0)  # the rate limiter writes too: not behind the held gate
+    admin = api.get("/admins").json()["admins"][0]["id"]
+    other_admin = globex.get("/admins").json()["admins"][0]["id"]
+    mine = [factories.conversation(api)["id"] for _ in range(3)]
+    theirs = factories.conversation(globex)["id"]
+
+    def close(conversation_id: str):
+        def call(client: httpx.AsyncClient) -> Awaitable[httpx.Response]:
+            return client.post(
+                f"/conversations/{conversation_id}/parts",
+                json={"message_type": "close", "type": "admin", "admin_id": admin},
+            )
+
+        return call
+
+    def other_workspace(client: httpx.AsyncClient) -> Awaitable[httpx.Response]:
+        return client.post(
+            f"/conversations/{theirs}/reply",
+            json={"type": "admin", "admin_id": other_admin, "message_type": "comment", "body": "theirs"},
+            headers={"Authorization": f"Bearer {GLOBEX_TOKEN}"},
+        )
+
+    calls = [_reply(mine[0], admin, "one"), close(mine[1]), other_workspace, _reply(mine[2], admin, "three")]
+    responses, transactions = asyncio.run(_queued(engine, calls, app))
+
+    assert [r.status_code for r in responses] == [200] * 4
+    assert [r.json()["id"] for r in responses] == [mine[0], mine[1], theirs, mine[2]]
+    for response, shown in zip(responses, [api, api, globex, api], strict=True):
+        assert response.json() == shown.get(f"/conversations/{response.json()['id']}").json()
+    assert responses[1].json()["state"] == "closed"
+    assert responses[2].json()["conversation_parts"]["conversation_parts"][-1]["body"] == "theirs"
+    if transactions is not None:
+        assert transactions == 1
+
+
 # -- the queue itself ---------------------------------------------------------------------------
 
 
@@ -227,6 +266,43 @@ def test_a_write_that_changes_what_an_earlier_answer_shows_waits_for_the_next_ba
     assert _bodies(outcomes) == [str(before + 2), "b", "c", "d"]
     assert queue.transactions == 2
     assert _tag_names(sqlite_engine)[before:] == ["a", "b", "c", "d"]
+
+
+def _add_tag_drawn_together(name: str, shows: int, draw_all: Callable[[Connection, list[int]], list[Response]]):
+    def draw(snapshot: Connection | None, now: int) -> Response:
+        return Response(f"alone {shows}")
+
+    def run(conn: Connection) -> tuple[Response, frozenset[int] | None]:
+        conn.execute(insert(tags).values(workspace_id=1, name=name, name_folded=name, created_at=T0))
+        return AfterCommit(draw, shows, together=("tags", draw_all)), frozenset({shows})
+
+    return run
+
+
+def test_answers_of_a_kind_are_drawn_together_once(sqlite_engine):
+    groups: list[list[int]] = []
+
+    def draw_all(snapshot: Connection, shows: list[int]) -> list[Response]:
+        groups.append(shows)
+        return [Response(f"together {s}") for s in shows]
+
+    runs = [_add_tag_drawn_together("a", 1, draw_all), _add_tag("b"), _add_tag_drawn_together("c", 2, draw_all)]
+    outcomes, _ = asyncio.run(_behind_the_gate(sqlite_engine, runs))
+    assert _bodies(outcomes) == ["together 1", "b", "together 2"]
+    assert groups == [[1, 2]]
+
+
+def test_answers_drawn_together_are_drawn_one_by_one_when_the_group_fails(sqlite_engine):
+    groups: list[list[int]] = []
+
+    def draw_all(snapshot: Connection, shows: list[int]) -> list[Response]:
+        groups.append(shows)
+        raise RuntimeError("a bug in drawing several")
+
+    runs = [_add_tag_drawn_together("a", 1, draw_all), _add_tag_drawn_together("c", 2, draw_all)]
+    outcomes, _ = asyncio.run(_behind_the_gate(sqlite_engine, runs))
+    assert _bodies(outcomes) == ["alone 1", "alone 2"]
+    assert groups == [[1, 2]]
 
 
 def test_a_write_that_fails_is_rolled_back_alone(sqlite_engine):

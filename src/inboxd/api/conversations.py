@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 import orjson
 from pydantic import Field, field_validator
+from sqlalchemy import Connection
 from starlette.requests import Request as HttpRequest
 from starlette.responses import Response
 
@@ -25,6 +26,7 @@ from inboxd.render.pages import Page
 from inboxd.search import query as search_query
 from inboxd.store.documents import DocumentWriter, Offer
 from inboxd.store.hot import HotReads
+from inboxd.store.scope import Store
 from inboxd.store.views import conversation_views
 from inboxd.store.workspaces import WorkspaceRef
 
@@ -63,6 +65,19 @@ def render_conversation(call: Call, conversation_id: int) -> dict[str, Any]:
     row = call.store.conversations.require_row(conversation_id)
     [view] = conversation_views(call.store, [row], with_parts=True)
     return render.conversation(view, plaintext=_plaintext(call), base_url=base_url(call.request))
+
+
+def _render_conversations(
+    store: Store, conversation_ids: list[int], plaintext: bool, base: str
+) -> list[dict[str, Any]]:
+    """Several conversations as GET shows each, read together (the answers of a batch of writes)."""
+    rows = store.conversations.rows(conversation_ids)
+    if len(rows) != len(conversation_ids):
+        raise NotFound("Resource Not Found")
+    return [
+        render.conversation(view, plaintext=plaintext, base_url=base)
+        for view in conversation_views(store, rows, with_parts=True)
+    ]
 
 
 @endpoint(write=True)
@@ -206,7 +221,18 @@ def conversation_answer(call: Call, conversation_id: int) -> Response:
     SQLite it is drawn after the write commits, from a snapshot of exactly what the write left
     (api/http.py, AfterCommit), so rendering does not hold the database's one write lock."""
     if call.store.conn.dialect.name == "sqlite":
-        return after_commit(call, lambda after: json(render_conversation(after, conversation_id)), conversation_id)
+        workspace_id, plaintext, base = call.workspace.id, _plaintext(call), base_url(call.request)
+
+        def draw_all(snapshot: Connection, conversation_ids: list[int]) -> list[Response]:
+            documents = _render_conversations(Store(snapshot, workspace_id), conversation_ids, plaintext, base)
+            return [json(document) for document in documents]
+
+        return after_commit(
+            call,
+            lambda after: json(render_conversation(after, conversation_id)),
+            conversation_id,
+            together=(("conversation", workspace_id, plaintext, base), draw_all),
+        )
     return json(render_conversation(call, conversation_id))
 
 

@@ -25,7 +25,7 @@ from starlette.responses import Response
 
 from inboxd.api.errors import request_id
 from inboxd.api.rate_limits import RateLimiter
-from inboxd.api.write_batches import AfterCommit, Ran, write_queue
+from inboxd.api.write_batches import AfterCommit, Ran, Together, write_queue
 from inboxd.domain import conversations
 from inboxd.domain.clock import Clock
 from inboxd.domain.conversations import Actor
@@ -279,9 +279,10 @@ async def _rate_limit(request: Request, digest: str, now: int) -> None:
 Handler = Callable[[Call], Response]
 
 
-def after_commit(call: Call, draw: Handler, shows: int) -> AfterCommit:
+def after_commit(call: Call, draw: Handler, shows: int, together: Together | None = None) -> AfterCommit:
     """An answer drawn by ``draw`` once the write has committed, from what it left (SQLite: the
-    batch's snapshot, api/write_batches.py); ``shows``: the conversation it shows."""
+    batch's snapshot, api/write_batches.py); ``shows``: the conversation it shows; ``together``:
+    how it is drawn with others of its kind in one go (api/write_batches.py)."""
 
     def drawn(snapshot: Connection | None, now: int) -> Response:
         if snapshot is not None:
@@ -290,7 +291,7 @@ def after_commit(call: Call, draw: Handler, shows: int) -> AfterCommit:
         with transaction(call.request.app.state.engine, write=False) as conn:
             return draw(Call(call.request, Store(conn, call.workspace.id), call.workspace, now, call.body))
 
-    return AfterCommit(drawn, shows)
+    return AfterCommit(drawn, shows, together)
 
 
 def wake_due_snoozes(store: Store, now: int) -> None:

@@ -20,6 +20,12 @@ What a caller sees does not change:
 - when the transaction itself fails (BEGIN, a savepoint, COMMIT), nothing of it was stored: each of
   its writes runs again alone, in a transaction of its own.
 
+Answers that can be drawn together (:attr:`AfterCommit.together`: the conversations of one
+workspace, as GET shows them) are drawn in one go from the snapshot: a statement for their rows, one
+for their contacts, teammates and tags, one for the people they show, where each drawn alone ran
+its own (~40 µs a reply, docs/decisions.md, Performance). A group that fails is drawn answer by
+answer, so each answer still gets its own error.
+
 One :class:`WriteQueue` per engine and event loop. Its leader is the coroutine of a queued write:
 it takes the write gate, runs up to :data:`MAX_BATCH` queued writes on the loop, commits, begins
 a read transaction on the same connection (the answers' snapshot, its page cache still warm from
@@ -34,7 +40,7 @@ import collections
 import contextlib
 import logging
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, Engine
@@ -49,15 +55,24 @@ RETRIES = 3  # attempts of one write after database errors (as api/http.py, endp
 log = logging.getLogger("inboxd.writes")
 
 
+# Answers drawn in one go: those with equal keys, by ``draw_all(snapshot, shown conversations)``,
+# which answers a response for each, in their order.
+Together = tuple[Hashable, Callable[[Connection, list[int]], list[Response]]]
+
+
 class AfterCommit(Response):
     """A write's answer drawn after its transaction has committed, from a snapshot of exactly what
     it left: on SQLite the render of a conversation and its parts then no longer holds the write
-    lock every other writer waits for. ``shows``: the conversation it shows."""
+    lock every other writer waits for. ``shows``: the conversation it shows; ``together``: how it
+    can be drawn with the batch's other answers of its kind (None: alone)."""
 
-    def __init__(self, draw: Callable[[Connection | None, int], Response], shows: int) -> None:
+    def __init__(
+        self, draw: Callable[[Connection | None, int], Response], shows: int, together: Together | None = None
+    ) -> None:
         super().__init__()
         self.draw = draw  # (snapshot or None: open a read transaction, the write's time) -> response
         self.shows = shows
+        self.together = together
         self.now = 0
 
 
@@ -217,10 +232,12 @@ class WriteQueue:
     @staticmethod
     def _deliver(ran: _Batch, snapshot: Connection | None) -> None:
         try:
+            drawn = _draw_together(ran, snapshot) if snapshot is not None else {}
             for write, answer, error in ran.ran:
                 if isinstance(answer, AfterCommit):
                     try:
-                        answer = answer.draw(snapshot, answer.now)
+                        together = drawn.get(id(answer))
+                        answer = together if together is not None else answer.draw(snapshot, answer.now)
                     except Exception as exc:
                         answer, error = None, exc
                 write.finish(answer, error)
@@ -232,6 +249,28 @@ class WriteQueue:
                     snapshot.info.pop("write", None)
                     snapshot.info.pop("memo", None)
                     snapshot.close()
+
+
+def _draw_together(ran: _Batch, snapshot: Connection) -> dict[int, Response]:
+    """The answers of ``ran`` that can be drawn together, by ``id()`` of their AfterCommit; a group
+    of one, or one that fails, is left to be drawn alone."""
+    groups: dict[Hashable, list[AfterCommit]] = {}
+    for _, answer, _ in ran.ran:
+        if isinstance(answer, AfterCommit) and answer.together is not None:
+            groups.setdefault(answer.together[0], []).append(answer)
+    drawn: dict[int, Response] = {}
+    for answers in groups.values():
+        if len(answers) < 2:
+            continue
+        together = answers[0].together
+        assert together is not None
+        try:
+            responses = together[1](snapshot, [answer.shows for answer in answers])
+        except Exception:
+            log.debug("answers drawn together failed; drawing each alone", exc_info=True)
+            continue
+        drawn.update(zip(map(id, answers), responses, strict=True))
+    return drawn
 
 
 _QUEUES: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, weakref.WeakKeyDictionary[Engine, WriteQueue]] = (
