@@ -59,8 +59,8 @@ class _Form:
         entries = compiled._result_columns or []
         self.keys: tuple[str, ...] = tuple(entry.keyname for entry in entries)
         processors = [entry.type._cached_result_processor(dialect, None) for entry in entries]
-        self.results: tuple[tuple[int, Processor], ...] = tuple(
-            (i, p) for i, p in enumerate(processors) if p is not None
+        self.results: tuple[tuple[str, Processor], ...] = tuple(
+            (key, p) for key, p in zip(self.keys, processors, strict=True) if p is not None
         )
         self._sized: dict[tuple[int, ...], tuple[str, tuple[str, ...]]] = {}
 
@@ -190,7 +190,7 @@ class Prepared:
 
 
 def _row(form: _Form, row: Iterable[Any]) -> dict[str, Any]:
-    values = list(row)
-    for i, process in form.results:
-        values[i] = process(values[i])
-    return dict(zip(form.keys, values, strict=True))
+    out = dict(zip(form.keys, row))  # a row has a value for each of the statement's columns
+    for key, process in form.results:
+        out[key] = process(out[key])
+    return out

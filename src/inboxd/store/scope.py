@@ -3,6 +3,7 @@ workspace_id of the request's token, so no query can forget the scope."""
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from sqlalchemy import Connection, select
@@ -22,28 +23,68 @@ from inboxd.store.tickets import Tickets
 
 
 class Store:
+    """The repositories are made when first used: a request touches two or three of the eleven,
+    and a write builds two stores (its own, and its answer's)."""
+
     def __init__(self, conn: Connection, workspace_id: int) -> None:
         self.conn = conn
         self.workspace_id = workspace_id
-        self.admins = Admins(conn, workspace_id)
-        self.attachments = Attachments(conn, workspace_id)
-        self.teams = Teams(conn, workspace_id)
-        self.contacts = Contacts(conn, workspace_id)
-        self.tags = Tags(conn, workspace_id)
-        self.ticket_types = TicketTypes(conn, workspace_id)
-        self.tickets = Tickets(conn, workspace_id)
-        self.conversations = Conversations(conn, workspace_id)
-        self.messages = Messages(conn, workspace_id)
-        self.search = Search(conn, workspace_id)
-        self.assignment_rules = AssignmentRules(conn, workspace_id)
+
+    @functools.cached_property
+    def admins(self) -> Admins:
+        return Admins(self.conn, self.workspace_id)
+
+    @functools.cached_property
+    def attachments(self) -> Attachments:
+        return Attachments(self.conn, self.workspace_id)
+
+    @functools.cached_property
+    def teams(self) -> Teams:
+        return Teams(self.conn, self.workspace_id)
+
+    @functools.cached_property
+    def contacts(self) -> Contacts:
+        return Contacts(self.conn, self.workspace_id)
+
+    @functools.cached_property
+    def tags(self) -> Tags:
+        return Tags(self.conn, self.workspace_id)
+
+    @functools.cached_property
+    def ticket_types(self) -> TicketTypes:
+        return TicketTypes(self.conn, self.workspace_id)
+
+    @functools.cached_property
+    def tickets(self) -> Tickets:
+        return Tickets(self.conn, self.workspace_id)
+
+    @functools.cached_property
+    def conversations(self) -> Conversations:
+        return Conversations(self.conn, self.workspace_id)
+
+    @functools.cached_property
+    def messages(self) -> Messages:
+        return Messages(self.conn, self.workspace_id)
+
+    @functools.cached_property
+    def search(self) -> Search:
+        return Search(self.conn, self.workspace_id)
+
+    @functools.cached_property
+    def assignment_rules(self) -> AssignmentRules:
+        return AssignmentRules(self.conn, self.workspace_id)
 
     def finish(self) -> frozenset[int] | None:
         """End a write's work (before its commit): the conversations whose version it bumped;
         None when it may have bumped any (a renamed tag)."""
-        self.conversations.finish()
-        if self.tags.renamed:
+        # Only repositories the write used were made: the others changed nothing.
+        conversations: Conversations | None = self.__dict__.get("conversations")
+        tags: Tags | None = self.__dict__.get("tags")
+        if conversations is not None:
+            conversations.finish()
+        if tags is not None and tags.renamed:
             return None
-        return frozenset(self.conversations.bumped)
+        return frozenset(conversations.bumped) if conversations is not None else frozenset()
 
     def workspace(self) -> dict[str, Any]:
         row = self.conn.execute(select(workspaces).where(workspaces.c.id == self.workspace_id)).one()
