@@ -198,9 +198,17 @@ def _sqlite_engine(url: str) -> Engine:
     def _on_begin(conn: Connection) -> None:
         # On the DBAPI connection: SQLAlchemy's own execution costs ~40 µs a statement, and
         # every request begins one transaction, every write two (store/prepared.py).
-        conn.connection.driver_connection.execute(  # type: ignore[union-attr]
-            "BEGIN IMMEDIATE" if conn.info.get("write") else "BEGIN"
-        ).close()
+        raw = conn.connection.driver_connection
+        assert raw is not None
+        if conn.info.get("write"):
+            # A write's savepoints (api/write_batches.py) keep the pages they change in a
+            # sub-journal, which SQLite moves to a temporary file once it passes 64 KiB: a reply
+            # then made ~9 more pwrite calls. Kept in memory for the write (reset by
+            # transaction(); reads keep temporary files, as a search's sort may be large).
+            raw.execute("PRAGMA temp_store=MEMORY").close()
+            raw.execute("BEGIN IMMEDIATE").close()
+        else:
+            raw.execute("BEGIN").close()
 
     return engine
 
@@ -300,7 +308,8 @@ def transaction(
                 with conn.begin():
                     yield conn
             finally:
-                conn.info.pop("write", None)
+                if conn.info.pop("write", None) and conn.dialect.name == "sqlite":
+                    conn.connection.driver_connection.execute("PRAGMA temp_store=DEFAULT").close()  # type: ignore[union-attr]
                 conn.info.pop("memo", None)
             if snapshot is not None:
                 kept = _read_on(conn)
