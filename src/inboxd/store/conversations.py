@@ -501,7 +501,8 @@ class Conversations:
         """For reads: the rows of these conversations in one statement, in the order asked; an id
         of no conversation of the workspace is left out. Unlike :meth:`get_row` it never marks a
         conversation as about to change."""
-        found = {row["id"]: row for row in _ROWS.rows(self.conn, {"ws": self.workspace_id, "ids": list(conversation_ids)})}
+        rows = _ROWS.rows(self.conn, {"ws": self.workspace_id, "ids": list(conversation_ids)})
+        found = {row["id"]: row for row in rows}
         return [found[i] for i in conversation_ids if i in found]
 
     def finish(self) -> None:

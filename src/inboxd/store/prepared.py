@@ -190,7 +190,7 @@ class Prepared:
 
 
 def _row(form: _Form, row: Iterable[Any]) -> dict[str, Any]:
-    out = dict(zip(form.keys, row))  # a row has a value for each of the statement's columns
+    out = dict(zip(form.keys, row, strict=True))
     for key, process in form.results:
         out[key] = process(out[key])
     return out
