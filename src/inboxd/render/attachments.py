@@ -12,6 +12,8 @@ STORED_KEYS = ("token", "name", "content_type", "filesize", "width", "height")
 def attachments(stored: list[dict[str, Any]], base_url: str) -> list[dict[str, Any]]:
     """A part's attachments: files stored by inboxd get a URL of this server; attachments given
     by URL are shown as they were given."""
+    if not stored:
+        return []  # most parts: no comprehension to run
     return [part_attachment(a, base_url) if "token" in a else a for a in stored]
 
 

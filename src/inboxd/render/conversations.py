@@ -21,10 +21,6 @@ def _body(text: str | None, plaintext: bool) -> str | None:
     return to_plaintext(text) if plaintext else text
 
 
-def _author(person: dict[str, Any]) -> dict[str, Any]:
-    return {"type": person["type"], "id": person["id"], "name": person["name"], "email": person["email"] or ""}
-
-
 def _statistics(row: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {"type": "conversation_statistics"}
     for name in statistics.NAMES:
@@ -60,7 +56,7 @@ def part(row: dict[str, Any], plaintext: bool = False, base_url: str = "") -> di
         "updated_at": row["updated_at"],
         "notified_at": row["notified_at"],
         "assigned_to": assigned,
-        "author": _author(row["author"]),
+        "author": row["author"],  # drawn in the wire's shape (store/views.py, _person)
         "attachments": render_attachments(row["attachments"], base_url),
         "external_id": row["external_id"],
         "redacted": row["redacted"],
@@ -91,7 +87,7 @@ def conversation(view: ConversationView, plaintext: bool = False, base_url: str 
             "delivered_as": row["source_delivered_as"],
             "subject": row["source_subject"],
             "body": _body(row["source_body"], plaintext),
-            "author": _author(view.source_author),
+            "author": view.source_author,
             "attachments": render_attachments(row["source_attachments"], base_url),
             "url": row["source_url"],
             "redacted": row["source_redacted"],

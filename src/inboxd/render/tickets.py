@@ -24,7 +24,7 @@ def ticket_part(row: dict[str, Any], base_url: str = "") -> dict[str, Any]:
     doc["type"] = "ticket_part"
     del doc["notified_at"]
     if doc["author"]["type"] not in _AUTHOR_TYPES:
-        doc["author"]["type"] = "user"
+        doc["author"] = {**doc["author"], "type": "user"}  # the view's author dict is not ours to change
     return doc
 
 

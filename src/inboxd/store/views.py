@@ -9,13 +9,15 @@ from inboxd.store.scope import Store
 
 
 def _person(kind: str, ident: str, contacts: dict[str, Any], admins: dict[int, Any]) -> dict[str, Any]:
+    """An author as the wire shows it (render/ sends this dict as it is): type, id, name, and an
+    email that is a string, empty when unknown."""
     if kind in ("admin", "bot", "team"):
         found = admins.get(int(ident)) if ident.isdigit() else None
         return {
             "type": found["kind"] if found else kind,
             "id": ident,
             "name": found["name"] if found else None,
-            "email": found["email"] if found else "",
+            "email": (found["email"] or "") if found else "",
         }
     contact = contacts.get(ident)
     return {
@@ -54,6 +56,16 @@ def conversation_views(store: Store, rows: list[dict[str, Any]], with_parts: boo
     admins = store.admins.identities(admin_ids)
     tags = store.tags.many(tag_ids)
 
+    # One author dict per person, shared by every part and source they wrote: render/ sends it as
+    # it is, and nothing downstream changes it (render/tickets.py copies before it retypes).
+    authors: dict[tuple[str, str], dict[str, Any]] = {}
+
+    def author(kind: str, ident: str) -> dict[str, Any]:
+        found = authors.get((kind, ident))
+        if found is None:
+            found = authors[(kind, ident)] = _person(kind, ident, contacts, admins)
+        return found
+
     views = []
     for row in rows:
         rel = related[row["id"]]
@@ -65,14 +77,14 @@ def conversation_views(store: Store, rows: list[dict[str, Any]], with_parts: boo
             ],
             teammates=rel["teammates"],
             tags=[{**t, "name": tags[t["tag_id"]]["name"]} for t in rel["tags"] if t["tag_id"] in tags],
-            source_author=_person(row["source_author_type"], row["source_author_id"], contacts, admins),
+            source_author=author(row["source_author_type"], row["source_author_id"]),
             ticket=tickets.get(row["id"]),
         )
         if with_parts:
             parts, total = parts_by_id[row["id"]]
-            view.parts = [
-                {**part, "author": _person(part["author_type"], part["author_id"], contacts, admins)} for part in parts
-            ]
+            for part in parts:  # rows read for this call alone: completed in place, not copied
+                part["author"] = author(part["author_type"], part["author_id"])
+            view.parts = parts
             view.parts_total = total
         views.append(view)
     return views
