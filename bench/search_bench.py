@@ -291,15 +291,32 @@ def request_body(spec: dict[str, Any], run: Callable[[dict[str, Any]], tuple[int
 
 
 def measure(call: Callable[[], tuple[int, int, str | None]], runs: int, warmup: int) -> dict[str, Any]:
-    for _ in range(warmup):
-        call()
-    times = []
-    result: tuple[int, int, str | None] = (0, 0, None)
-    for _ in range(runs):
-        started = time.perf_counter()
-        result = call()
-        times.append((time.perf_counter() - started) * 1000)
-    times.sort()
+    [figure] = measure_interleaved([call], runs, warmup)
+    return figure
+
+
+def measure_interleaved(
+    calls: list[Callable[[], tuple[int, int, str | None]]], runs: int, warmup: int
+) -> list[dict[str, Any]]:
+    """Each call ``runs`` times after ``warmup`` runs, the calls taking turns (one run of each,
+    the order rotated every round): a drift of the machine's speed while they are measured (a
+    busy neighbour on a shared host) moves them all, not the one measured at the time, so ratios
+    between them hold (issue 5: 1M against 10k)."""
+    for call in calls:
+        for _ in range(warmup):
+            call()
+    times: list[list[float]] = [[] for _ in calls]
+    results: list[tuple[int, int, str | None]] = [(0, 0, None) for _ in calls]
+    for round_ in range(runs):
+        for k in range(len(calls)):
+            i = (k + round_) % len(calls)
+            started = time.perf_counter()
+            results[i] = calls[i]()
+            times[i].append((time.perf_counter() - started) * 1000)
+    return [_figure(sorted(t), result) for t, result in zip(times, results, strict=True)]
+
+
+def _figure(times: list[float], result: tuple[int, int, str | None]) -> dict[str, Any]:
     return {
         "median": statistics.median(times),
         "p95": times[math.ceil(0.95 * len(times)) - 1],
@@ -443,28 +460,41 @@ def write_report(path: Path, results: dict[str, Any], command: str) -> None:
     path.write_text(new)
 
 
-def measure_all(
+def measure_store(
+    engine_name: str, opened: list[tuple[int, Engine]], args: argparse.Namespace, results: dict[str, Any], log: Any
+) -> None:
+    """Every query's store calls on each seeded database of one engine, the sizes taking turns
+    run by run (measure_interleaved), so the 1M/10k ratio compares like with like."""
+    per_size = []
+    for size, engine in opened:
+        ws = workspace_id(engine)
+        with engine.connect() as conn:
+            counts = dict(
+                conn.execute(
+                    select(token_stats.c.token, token_stats.c.documents).where(
+                        token_stats.c.workspace_id == ws, token_stats.c.token.in_([FREQUENT, RARE])
+                    )
+                ).all()
+            )
+        results["words"][f"{engine_name} {size:,}"] = f"{counts.get(FREQUENT, 0):,} / {counts.get(RARE, 0):,}"
+        per_size.append((size, engine, ws, queries(engine)))
+    results["queries"] = per_size[-1][3]
+    for name in per_size[-1][3]:
+        calls: list[Callable[[], tuple[int, int, str | None]]] = []
+        for _, engine, ws, bodies in per_size:
+            body = request_body(bodies[name], lambda b, engine=engine, ws=ws: run_store(engine, ws, b))
+            calls.append(lambda engine=engine, ws=ws, body=body: run_store(engine, ws, body))
+        for (size, *_), r in zip(per_size, measure_interleaved(calls, args.runs, args.warmup), strict=True):
+            results["store"][(engine_name, size, name)] = r
+            log(f"{engine_name:>10} {size:>9,} store {name:<40} {r['median']:8.2f} {r['p95']:8.2f}  {r['total']:,}")
+
+
+def measure_http_and_plans(
     engine_name: str, size: int, engine: Engine, args: argparse.Namespace, results: dict[str, Any], log: Any
 ) -> None:
-    """Every query on one seeded database: store, then HTTP when asked, then plans when asked."""
+    """One seeded database after its store figures: HTTP when asked, then plans when asked."""
     sizes = [int(s) for s in args.sizes.split(",")]
-    ws = workspace_id(engine)
-    with engine.connect() as conn:
-        counts = dict(
-            conn.execute(
-                select(token_stats.c.token, token_stats.c.documents).where(
-                    token_stats.c.workspace_id == ws, token_stats.c.token.in_([FREQUENT, RARE])
-                )
-            ).all()
-        )
-    results["words"][f"{engine_name} {size:,}"] = f"{counts.get(FREQUENT, 0):,} / {counts.get(RARE, 0):,}"
     bodies = queries(engine)
-    results["queries"] = bodies
-    for name, spec in bodies.items():
-        body = request_body(spec, lambda b: run_store(engine, ws, b))
-        r = measure(lambda body=body: run_store(engine, ws, body), args.runs, args.warmup)
-        results["store"][(engine_name, size, name)] = r
-        log(f"{engine_name:>10} {size:>9,} store {name:<40} {r['median']:8.2f} {r['p95']:8.2f}  {r['total']:,}")
     if args.http == "all" or (engine_name, str(size)) in args.http_cases:
         with make_client(engine) as client:
             for name, spec in bodies.items():
@@ -515,12 +545,19 @@ def main() -> None:
         "queries": {},
     }
     for engine_name in engines:
-        for size in sizes:
-            engine, seconds = database(engine_name, size, args.data, args.postgres_url, log)
-            results["seeding"][f"{engine_name} {size:,}"] = f"{seconds:,.0f}" if seconds is not None else "?"
+        opened: list[tuple[int, Engine]] = []
+        try:
+            for size in sizes:
+                engine, seconds = database(engine_name, size, args.data, args.postgres_url, log)
+                opened.append((size, engine))
+                results["seeding"][f"{engine_name} {size:,}"] = f"{seconds:,.0f}" if seconds is not None else "?"
             if not args.prepare:
-                measure_all(engine_name, size, engine, args, results, log)
-            engine.dispose()
+                measure_store(engine_name, opened, args, results, log)
+                for size, engine in opened:
+                    measure_http_and_plans(engine_name, size, engine, args, results, log)
+        finally:
+            for _, engine in opened:
+                engine.dispose()
     command = " ".join([".venv/bin/python", "bench/search_bench.py", *sys.argv[1:]])
     if not args.no_write and not args.prepare:
         write_report(args.output, results, command)
