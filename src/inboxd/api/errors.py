@@ -4,9 +4,13 @@ unexpected failures all become Intercom's ``error.list`` with a fresh ``request_
 from __future__ import annotations
 
 import logging
+import sqlite3
 import uuid
 
 import orjson
+import psycopg
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -82,4 +86,45 @@ async def server_error(request: Request, exc: Exception) -> Response:
     return error_response(request, 500, "server_error", "An unexpected error occurred; see the server log")
 
 
-HANDLERS = {IntercomError: intercom_error, HTTPException: http_error, Exception: server_error}
+# SQLite's result codes that say the database cannot be used now (locked past the busy timeout,
+# out of memory or disk, an I/O failure, a file it cannot open or write), not that a statement is
+# wrong: a bad statement is SQLITE_ERROR and stays a 500, a bug.
+_SQLITE_UNAVAILABLE = frozenset({"BUSY", "LOCKED", "NOMEM", "READONLY", "IOERR", "FULL", "CANTOPEN", "PROTOCOL"})
+
+
+def database_unavailable(exc: Exception) -> bool:
+    """Whether ``exc`` says the database cannot serve the request now, rather than that inboxd
+    asked it something wrong. PostgreSQL: every OperationalError (psycopg's class for a lost or
+    refused connection, too many clients, a server shutting down, a deadlock, a cancelled
+    statement); SQLite: the result codes above. The pool out of connections past its wait, too."""
+    if isinstance(exc, PoolTimeout):
+        return True
+    driver = exc.orig if isinstance(exc, OperationalError) else exc  # raised by the driver itself
+    if isinstance(driver, psycopg.OperationalError):
+        return True
+    if isinstance(driver, sqlite3.OperationalError):
+        return driver.sqlite_errorname.split("_")[1] in _SQLITE_UNAVAILABLE  # SQLITE_IOERR_WRITE: IOERR
+    return False
+
+
+async def database_error(request: Request, exc: Exception) -> Response:
+    """503 ``service_unavailable`` with ``Retry-After`` when the database cannot be used now (the
+    request's transaction was rolled back: nothing of it is stored); anything else is a bug: 500."""
+    if not database_unavailable(exc):
+        return await server_error(request, exc)
+    rid = request_id(request)
+    log.warning("database unavailable in %s %s (request %s): %s", request.method, request.url.path, rid, exc)
+    response = error_response(request, 503, "service_unavailable", "The database is unavailable; try again shortly")
+    response.headers["Retry-After"] = "1"
+    return response
+
+
+HANDLERS = {
+    IntercomError: intercom_error,
+    HTTPException: http_error,
+    OperationalError: database_error,
+    PoolTimeout: database_error,
+    sqlite3.OperationalError: database_error,
+    psycopg.OperationalError: database_error,
+    Exception: server_error,
+}

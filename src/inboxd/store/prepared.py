@@ -22,6 +22,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.dml import Insert, Update
@@ -153,23 +154,28 @@ class Prepared:
         form = self._form(conn.dialect, params)
         sql, arguments = form.arguments(params)
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        cursor.execute(sql, arguments)
+        try:
+            cursor.execute(sql, arguments)
+        except conn.dialect.loaded_dbapi.Error as exc:
+            cursor.close()
+            raise _wrapped(conn, sql, arguments, exc) from exc
         return form, cursor
 
-    def rows(self, conn: Connection, params: Mapping[str, Any]) -> list[dict[str, Any]]:
+    def _fetched(self, conn: Connection, params: Mapping[str, Any]) -> tuple[_Form, list[Any]]:
         form, cursor = self._execute(conn, params)
         try:
-            fetched = cursor.fetchall()
+            return form, cursor.fetchall()  # drained: an unfinished SQLite statement keeps its snapshot
+        except conn.dialect.loaded_dbapi.Error as exc:
+            raise _wrapped(conn, form.sql, params, exc) from exc
         finally:
             cursor.close()
+
+    def rows(self, conn: Connection, params: Mapping[str, Any]) -> list[dict[str, Any]]:
+        form, fetched = self._fetched(conn, params)
         return [_row(form, row) for row in fetched]
 
     def first(self, conn: Connection, params: Mapping[str, Any]) -> dict[str, Any] | None:
-        form, cursor = self._execute(conn, params)
-        try:
-            fetched = cursor.fetchall()  # drained: an unfinished SQLite statement keeps its snapshot
-        finally:
-            cursor.close()
+        form, fetched = self._fetched(conn, params)
         return _row(form, fetched[0]) if fetched else None
 
     def scalar(self, conn: Connection, params: Mapping[str, Any]) -> Any:
@@ -187,6 +193,14 @@ class Prepared:
         row = self.first(conn, params)
         assert row is not None, "an INSERT … RETURNING answered no row"
         return next(iter(row.values()))
+
+
+def _wrapped(conn: Connection, sql: str, arguments: Any, exc: Exception) -> StatementError:
+    """The driver's error as SQLAlchemy's class for it (IntegrityError, OperationalError, …), as
+    ``Connection.execute`` would raise it: the retries of a write and the HTTP error handlers
+    (api/errors.py) know those, whichever way the statement ran."""
+    dbapi = conn.dialect.loaded_dbapi
+    return DBAPIError.instance(sql, arguments, exc, dbapi.Error, dialect=conn.dialect)
 
 
 def _row(form: _Form, row: Iterable[Any]) -> dict[str, Any]:
