@@ -199,8 +199,7 @@ def _wrapped(conn: Connection, sql: str, arguments: Any, exc: Exception) -> Stat
     """The driver's error as SQLAlchemy's class for it (IntegrityError, OperationalError, …), as
     ``Connection.execute`` would raise it: the retries of a write and the HTTP error handlers
     (api/errors.py) know those, whichever way the statement ran."""
-    dbapi = conn.dialect.loaded_dbapi
-    return DBAPIError.instance(sql, arguments, exc, dbapi.Error, dialect=conn.dialect)
+    return DBAPIError.instance(sql, arguments, exc, conn.dialect.loaded_dbapi.Error, dialect=conn.dialect)
 
 
 def _row(form: _Form, row: Iterable[Any]) -> dict[str, Any]:
