@@ -44,10 +44,10 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from inboxd import seed as seeding  # noqa: E402
 from inboxd.api import cursors  # noqa: E402
-from inboxd.api.http import wake_due_snoozes  # noqa: E402
 from inboxd.app import create_app  # noqa: E402
 from inboxd.config import WorkspaceFile  # noqa: E402
 from inboxd.domain.clock import FrozenClock  # noqa: E402
+from inboxd.operations.snoozes import sweep  # noqa: E402
 from inboxd.search import query as search_query  # noqa: E402
 from inboxd.search.query import DEFAULT_COUNT_LIMIT  # noqa: E402
 from inboxd.seed_words import VOCABULARY  # noqa: E402
@@ -176,13 +176,12 @@ def database(
 
 
 def wake(engine: Engine) -> int:
-    """Wake every snooze due at NOW, as the first request of the workspace would, then re-ANALYZE."""
-    with transaction(engine, write=True) as conn:
-        store = Store(conn, workspace_id(engine))
+    """Wake every snooze due at NOW, as the server's sweep would at start-up, then re-ANALYZE."""
+    with transaction(engine, write=False) as conn:
         before = conn.execute(
             text("SELECT count(*) FROM conversations WHERE state = 'snoozed' AND snoozed_until <= :n"), {"n": NOW}
         ).scalar_one()
-        wake_due_snoozes(store, NOW)
+    sweep(engine, NOW)
     if engine.dialect.name == "sqlite":
         with transaction(engine, write=True) as conn:
             conn.exec_driver_sql("ANALYZE")
@@ -256,7 +255,6 @@ def run_store(engine: Engine, ws: int, body: dict[str, Any]) -> tuple[int, int, 
     """What the endpoint does with the store for one request: (rows, total_count, next cursor)."""
     with transaction(engine, write=False) as conn:
         store = Store(conn, ws)
-        store.conversations.any_due_snooze(NOW)  # the endpoint's snooze probe
         parsed = search_query.parse(body)
         plan = store.search.where(parsed.root, parsed.per_page)
         page = cursors.walk(

@@ -30,12 +30,13 @@ from inboxd.api import (
     ticket_types,
     tickets,
 )
+from inboxd.api.auth import TokenCache
 from inboxd.api.errors import HANDLERS
 from inboxd.api.hot_paths import HotPaths
-from inboxd.api.http import TokenCache
 from inboxd.api.rate_limits import DEFAULT_PER_MINUTE, RateLimiter
 from inboxd.api.render_cache import RenderCache
 from inboxd.domain.clock import Clock
+from inboxd.operations.snoozes import SnoozeSweeper
 from inboxd.search.query import DEFAULT_COUNT_LIMIT
 from inboxd.store.documents import DocumentWriter
 from inboxd.store.engine import Checkpointer
@@ -134,18 +135,25 @@ def create_app(
     clock: Clock | None = None,
     rate_limit: int = DEFAULT_PER_MINUTE,
     search_count_limit: int = DEFAULT_COUNT_LIMIT,
+    fast_routes: bool = True,
 ) -> Starlette:
     """``rate_limit``: calls per minute per token, enforced per 10-second window; 0 disables.
-    ``search_count_limit``: a search's total_count is exact up to it (0: always exact)."""
+    ``search_count_limit``: a search's total_count is exact up to it (0: always exact).
+    ``fast_routes``: the hottest routes dispatched in front of the router (api/hot_paths.py); off,
+    every request goes through Starlette's router (tests compare the two)."""
+    clock = clock or Clock()
     hot_reads = HotReads(engine)
     document_writer = DocumentWriter(engine)
     checkpointer = Checkpointer(engine)
+    snooze_sweeper = SnoozeSweeper(engine, clock)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        snooze_sweeper.start()
         try:
             yield
         finally:
+            snooze_sweeper.close()
             document_writer.close()
             checkpointer.close()
             hot_reads.close()
@@ -154,13 +162,14 @@ def create_app(
     app.state.hot_reads = hot_reads
     app.state.document_writer = document_writer
     app.state.engine = engine
-    app.state.clock = clock or Clock()
+    app.state.clock = clock
     app.state.tokens = TokenCache()
     app.state.rate_limiter = RateLimiter(engine, rate_limit) if rate_limit > 0 else None
     app.state.render_cache = RenderCache()
     app.state.search_count_limit = search_count_limit or None
+    if fast_routes:
+        app.add_middleware(HotPaths)  # inside RequestId, which adds its headers to every answer
     app.add_middleware(RequestId)
-    app.add_middleware(HotPaths)  # outside RequestId: it sends the request id itself (api/hot_paths.py)
     return app
 
 

@@ -11,7 +11,7 @@ import pytest
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from inboxd.api.http import MAX_BODY_BYTES
+from inboxd.api.bodies import MAX_BODY_BYTES
 from inboxd.app import create_app
 from tests import factories
 

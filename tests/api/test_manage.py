@@ -103,7 +103,7 @@ def test_a_snooze_not_yet_due_stays_snoozed(api, ada, clock):
     assert api.get(f"/conversations/{conversation['id']}").json()["state"] == "snoozed"
 
 
-def test_snoozes_of_another_workspace_wake_on_their_own_requests(api, globex, ada, clock):
+def test_snoozes_wake_whichever_workspace_asks(api, globex, ada, clock):
     conversation = factories.conversation(api)
     manage(api, conversation["id"], message_type="snoozed", admin_id=ada["id"], snoozed_until=NOW + 10)
     clock.advance(20)

@@ -73,8 +73,10 @@ def test_past_the_window_limit_is_429_until_the_window_resets(limited, clock):
     assert over.headers["x-ratelimit-remaining"] == "0"
     assert over.headers["x-ratelimit-reset"] == str(_window_end(clock))
     assert int(over.headers["retry-after"]) == _window_end(clock) - clock.now()
-    # A refused call neither reads the body nor looks at the version: it is refused first.
-    assert acme.post("/contacts", content=b"{not json", headers={"Intercom-Version": "nope"}).status_code == 429
+    # A refused call does not read its body: it is refused first. The version is checked before
+    # the limit (api/http.py: auth → version → rate limit → body), so a bad one is a 400 still.
+    assert acme.post("/contacts", content=b"{not json").status_code == 429
+    assert acme.post("/contacts", content=b"{}", headers={"Intercom-Version": "nope"}).status_code == 400
 
     assert Api(limited, GLOBEX_TOKEN).get("/me").status_code == 200  # each token has its own count
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import threading
 
-from inboxd.api.http import wake_due_snoozes
 from inboxd.domain import conversations as domain
 from inboxd.domain.conversations import Actor
+from inboxd.operations.snoozes import sweep
 from inboxd.store.engine import transaction
 from inboxd.store.scope import Store
 from inboxd.store.workspaces import workspace_for_token
@@ -76,8 +76,7 @@ def test_a_due_snooze_wakes_once_however_many_requests_race(engine):
         store.conversations.apply(before, domain.snooze(before, Actor("admin", str(admin["id"])), T0 + 10, T0))
 
     def wake(_):
-        with transaction(engine, write=True) as conn:
-            wake_due_snoozes(_scope(conn), T0 + 100)
+        sweep(engine, T0 + 100)
 
     _race(wake, 8)
     with transaction(engine, write=False) as conn:

@@ -7,7 +7,8 @@ from typing import Any
 from starlette.responses import Response
 
 from inboxd.api import cursors
-from inboxd.api.http import Call, endpoint, json, parse, per_page
+from inboxd.api.bodies import parse
+from inboxd.api.http import Call, endpoint, json, per_page
 from inboxd.api.types import Int64, Request, StrictBool, StrictStr
 from inboxd.domain import contacts as domain
 from inboxd.render import contacts as render

@@ -7,8 +7,9 @@ from typing import Any, Literal
 from pydantic import Field, field_validator
 from starlette.responses import Response
 
+from inboxd.api.bodies import parse
 from inboxd.api.conversations import conversation_answer
-from inboxd.api.http import Call, endpoint, parse
+from inboxd.api.http import Call, endpoint
 from inboxd.api.messages import last_conversation
 from inboxd.api.types import IdStr, Int64, Request, StrictStr
 from inboxd.domain import attachments as attachment_rules
@@ -16,6 +17,7 @@ from inboxd.domain import conversations as domain
 from inboxd.domain.conversations import Actor
 from inboxd.domain.errors import Forbidden, IntercomError, NotFound, ParameterInvalid, ParameterNotFound
 from inboxd.domain.ids import parse_numeric_id
+from inboxd.operations import snoozes
 from inboxd.render.attachments import STORED_KEYS
 
 
@@ -135,7 +137,7 @@ def reply(call: Call) -> Response:
         if call.path["id"] == "last":
             raise ParameterInvalid("only a contact can reply to its last conversation", field="id")
         admin = _admin(call, request.admin_id)
-        conversation = conversations.require(conversations.parse_id(call.path["id"]))
+        conversation = snoozes.current(call.store, conversations.parse_id(call.path["id"]), call.now)
         change = domain.reply_as_admin(
             conversation, admin, request.message_type, request.body, attachments, call.now, request.created_at
         )
@@ -148,9 +150,9 @@ def reply(call: Call) -> Response:
             latest = last_conversation(call.store, contact["id"])
             if latest is None:
                 raise NotFound("Resource Not Found")
-            conversation = conversations.require(latest)
+            conversation = snoozes.current(call.store, latest, call.now)
         else:
-            conversation = conversations.require(conversations.parse_id(call.path["id"]))
+            conversation = snoozes.current(call.store, conversations.parse_id(call.path["id"]), call.now)
         if contact["id"] not in conversations.contact_ids(conversation.id or 0):
             raise Forbidden("The contact is not a participant of this conversation")
         change = domain.reply_as_contact(
@@ -166,7 +168,7 @@ def manage(call: Call) -> Response:
     request = parse(model, call.body)
     assert isinstance(request, Close | Snooze | Open | Assign)
     conversations = call.store.conversations
-    conversation = conversations.require(conversations.parse_id(call.path["id"]))
+    conversation = snoozes.current(call.store, conversations.parse_id(call.path["id"]), call.now)
     admin = _admin(call, request.admin_id)
     if isinstance(request, Close):
         change = domain.close(conversation, admin, request.body, call.now)

@@ -12,7 +12,8 @@ from starlette.responses import Response
 
 from inboxd.api import cursors
 from inboxd.api.attachments import base_url
-from inboxd.api.http import Call, after_commit, endpoint, json, parse, parse_per_page, per_page
+from inboxd.api.bodies import parse, parse_per_page
+from inboxd.api.http import Call, after_commit, endpoint, json, per_page
 from inboxd.api.render_cache import RenderCache
 from inboxd.api.types import IdStr, Request, StrictBool, StrictStr
 from inboxd.domain import contacts as contact_rules
@@ -20,6 +21,7 @@ from inboxd.domain import conversations as domain
 from inboxd.domain.conversations import Actor
 from inboxd.domain.errors import IntercomError, NotFound, ParameterNotFound, UnprocessableEntity
 from inboxd.domain.ids import parse_numeric_id
+from inboxd.operations import snoozes
 from inboxd.render import conversations as render
 from inboxd.render import tags as render_tags
 from inboxd.render.pages import Page
@@ -258,7 +260,7 @@ def retrieve(call: Call) -> Response:
 @endpoint(write=True)
 def update(call: Call) -> Response:
     request = parse(UpdateConversation, call.body)
-    conversation = call.store.conversations.require(call.store.conversations.parse_id(call.path["id"]))
+    conversation = snoozes.current(call.store, call.store.conversations.parse_id(call.path["id"]), call.now)
     change = domain.update_attributes(
         conversation,
         Actor("bot", str(call.store.admins.operator_id())),
@@ -369,7 +371,7 @@ def _customers(call: Call, conversation_id: int) -> dict[str, Any]:
 def attach_customer(call: Call) -> Response:
     request = parse(AttachCustomer, call.body)
     conversations = call.store.conversations
-    conversation = conversations.require(conversations.parse_id(call.path["id"]))
+    conversation = snoozes.current(call.store, conversations.parse_id(call.path["id"]), call.now)
     admin = call.store.admins.require(request.admin_id)
     contact = _customer(call, request.customer)
     assert conversation.id is not None
@@ -385,7 +387,7 @@ def attach_customer(call: Call) -> Response:
 def detach_customer(call: Call) -> Response:
     request = parse(DetachCustomer, call.body)
     conversations = call.store.conversations
-    conversation = conversations.require(conversations.parse_id(call.path["conversation_id"]))
+    conversation = snoozes.current(call.store, conversations.parse_id(call.path["conversation_id"]), call.now)
     admin = call.store.admins.require(request.admin_id)
     contact = call.store.contacts.require(call.path["contact_id"])
     assert conversation.id is not None

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import uuid
+from collections.abc import Awaitable, Callable
 
 import orjson
 import psycopg
@@ -119,7 +120,9 @@ async def database_error(request: Request, exc: Exception) -> Response:
     return response
 
 
-HANDLERS = {
+ErrorHandler = Callable[[Request, Exception], Awaitable[Response]]
+
+HANDLERS: dict[type[Exception], ErrorHandler] = {
     IntercomError: intercom_error,
     HTTPException: http_error,
     OperationalError: database_error,
@@ -128,3 +131,14 @@ HANDLERS = {
     psycopg.OperationalError: database_error,
     Exception: server_error,
 }
+
+
+def handler_for(exc: Exception) -> ErrorHandler | None:
+    """The handler Starlette's exception middleware would pick for ``exc`` (its class's nearest
+    ancestor in :data:`HANDLERS`); None for the catch-all, which the outermost middleware applies."""
+    for cls in type(exc).__mro__:
+        if cls is Exception:
+            return None
+        if cls in HANDLERS:
+            return HANDLERS[cls]
+    return None

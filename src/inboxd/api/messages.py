@@ -7,7 +7,8 @@ from typing import Any, Literal
 from pydantic import Field
 from starlette.responses import Response
 
-from inboxd.api.http import Call, endpoint, json, parse
+from inboxd.api.bodies import parse
+from inboxd.api.http import Call, endpoint, json
 from inboxd.api.types import IdStr, Request, StrictBool, StrictStr
 from inboxd.domain import conversations as domain
 from inboxd.domain.conversations import Actor

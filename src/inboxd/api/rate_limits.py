@@ -24,7 +24,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
 
+from inboxd.domain.errors import RateLimited
 from inboxd.store import rate_limits
 from inboxd.store.engine import transaction
 
@@ -137,3 +140,17 @@ class RateLimiter:
 
     def _verdict(self, allowed: bool, used: int, start: int) -> Verdict:
         return Verdict(allowed, self.limit, max(0, self.limit - used), start + WINDOW_SECONDS)
+
+
+async def admit(request: Request, digest: str, now: int) -> None:
+    """The request's rate-limit step: count the call against its token's window; over the limit →
+    429. The headers go on the response whatever it is (app.RequestId adds them), except a 401."""
+    limiter: RateLimiter | None = request.app.state.rate_limiter
+    if limiter is None:
+        return
+    verdict = limiter.check(digest, now)
+    if verdict is None:
+        verdict = await run_in_threadpool(limiter.sync, digest, now)
+    request.state.rate_limit_headers = verdict.headers(now)
+    if not verdict.allowed:
+        raise RateLimited(f"Exceeded rate limit of {verdict.limit} in 10_seconds; the window resets at {verdict.reset}")

@@ -6,7 +6,8 @@ from typing import Any
 
 from starlette.responses import Response
 
-from inboxd.api.http import Call, endpoint, json, parse
+from inboxd.api.bodies import parse
+from inboxd.api.http import Call, endpoint, json
 from inboxd.api.types import IdStr, Request, StrictStr
 from inboxd.domain import tags as domain
 from inboxd.domain.errors import Conflict, IntercomError, NotFound, ParameterInvalid

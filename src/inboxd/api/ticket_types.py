@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
-from inboxd.api.http import Call, endpoint, json, parse
+from inboxd.api.bodies import parse
+from inboxd.api.http import Call, endpoint, json
 from inboxd.api.types import Request, StrictBool, StrictStr
 from inboxd.domain import ticket_types as domain
 from inboxd.domain.errors import NotFound

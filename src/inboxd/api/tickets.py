@@ -7,7 +7,8 @@ from typing import Any
 from starlette.responses import Response
 
 from inboxd.api.attachments import base_url
-from inboxd.api.http import Call, endpoint, json, parse
+from inboxd.api.bodies import parse
+from inboxd.api.http import Call, endpoint, json
 from inboxd.api.types import IdStr, Request
 from inboxd.domain import tickets as domain
 from inboxd.domain.conversations import Actor

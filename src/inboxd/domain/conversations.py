@@ -272,6 +272,13 @@ def assign(conversation: Conversation, admin: Actor, assignee: Actor, body: str 
     return advance(conversation, [part], now, **values)
 
 
+def snooze_due(conversation: Conversation, now: int) -> bool:
+    """Whether the conversation's snooze has run out by ``now`` (and :func:`wake` would open it)."""
+    return (
+        conversation.state == "snoozed" and conversation.snoozed_until is not None and conversation.snoozed_until <= now
+    )
+
+
 def wake(conversation: Conversation, operator: Actor) -> Change:
     """The snooze timer fires: the conversation is open again as of ``snoozed_until``, recorded by
     a `timer_unsnooze` part at that moment, however late anyone looks."""

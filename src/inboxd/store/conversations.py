@@ -33,7 +33,7 @@ from inboxd.domain import statistics
 from inboxd.domain.conversations import Change, Conversation, Part, Source
 from inboxd.domain.errors import NotFound
 from inboxd.domain.ids import parse_numeric_id
-from inboxd.store.engine import inserted_id, memo
+from inboxd.store.engine import inserted_id
 from inboxd.store.prepared import Prepared
 from inboxd.store.search_index import SearchIndex, count_created, created_day
 from inboxd.store.tables import (
@@ -106,8 +106,8 @@ _DUE_SELECT = (
     .order_by(conversations.c.snoozed_until)
     .limit(bindparam("limit"))
 )
-_DUE = Prepared(_DUE_SELECT)
-_DUE_LOCKED = Prepared(_DUE_SELECT.with_for_update())
+# Several processes may sweep at once (operations/snoozes.py): each takes the rows no other holds.
+_DUE_LOCKED = Prepared(_DUE_SELECT.with_for_update(skip_locked=True))
 _INSERT_PART = Prepared(insert(conversation_parts).returning(conversation_parts.c.id))
 # A teammate joins last, unless already one: one statement (the conversation's few teammate rows,
 # aggregated: a row to insert only when none of them is this admin).
@@ -436,26 +436,14 @@ class Conversations:
             .values(source_body=REDACTED_BODY, source_attachments=[], source_redacted=True)
         )
 
-    WAKE_BATCH = 200
-
-    def due_snoozes(self, now: int) -> list[Conversation]:
-        """Snoozed conversations whose timer has run out (on the (workspace, state, snoozed_until) index)."""
-        # Once none is due at `now`, none is for the rest of the transaction: a snooze set in it
-        # runs out after its `now` (domain.snooze).
-        remembered = memo(self.conn)
-        key = ("no due snoozes", self.workspace_id, now)
-        if remembered is not None and key in remembered:
-            return []
-        rows = (_DUE_LOCKED if self.conn.info.get("write") else _DUE).rows(
-            self.conn, {"ws": self.workspace_id, "now": now, "limit": self.WAKE_BATCH}
-        )
-        if not rows and remembered is not None:
-            remembered[key] = True
+    def due_snoozes(self, now: int, limit: int) -> list[Conversation]:
+        """Snoozed conversations whose timer has run out, oldest first, read locked (on the
+        (workspace, state, snoozed_until) index): only a write transaction wakes them."""
+        rows = _DUE_LOCKED.rows(self.conn, {"ws": self.workspace_id, "now": now, "limit": limit})
         return [to_domain(row) for row in rows]
 
     def any_due_snooze(self, now: int) -> bool:
-        """Asked before every request: a statement built once (module top) costs a third of one
-        built per call, whose cache key SQLAlchemy must compute each time (docs/decisions.md)."""
+        """Whether any of the workspace's snoozes has run out by ``now`` (operations/snoozes.py)."""
         return _ANY_DUE.first(self.conn, {"ws": self.workspace_id, "now": now}) is not None
 
     def latest_for_contact(self, contact_id: str) -> int | None:

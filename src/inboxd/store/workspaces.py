@@ -59,6 +59,10 @@ def workspace_for_digest(conn: Connection, digest: str) -> WorkspaceRef | None:
     return WorkspaceRef(row.id, row.id_code, row.name) if row else None
 
 
+def workspace_ids(conn: Connection) -> list[int]:
+    return [int(row[0]) for row in conn.execute(select(workspaces.c.id).order_by(workspaces.c.id))]
+
+
 def has_any_workspace(conn: Connection) -> bool:
     return conn.execute(select(workspaces.c.id).limit(1)).first() is not None
 
