@@ -38,22 +38,12 @@ def ticket_type(api: Any, **fields: Any) -> dict[str, Any]:
 
 
 def stored_conversation(store: Any, now: int, email: str, body: str = "hello") -> int:
-    """A contact-initiated conversation written straight through the store, as
-    `POST /conversations` writes it: for store tests that run their own transactions."""
-    from inboxd.domain import conversations as domain
+    """A contact-initiated conversation written straight through the store by the operation
+    `POST /conversations` runs: for store tests that run their own transactions."""
     from inboxd.domain.contacts import new_contact
+    from inboxd.operations.conversations import start_by_contact
 
     contact = new_contact({"email": email}, now)
     store.contacts.insert(contact)
-    conversation, source = domain.start_by_contact(domain.Actor("user", contact["id"]), body, None, [], now)
-    message_id = store.messages.create(
-        kind="user_message",
-        message_type="inapp",
-        subject="",
-        body=body,
-        author_type="user",
-        author_id=contact["id"],
-        contact_id=contact["id"],
-        created_at=now,
-    )
-    return int(store.conversations.create(conversation, source, message_id, [contact["id"]]))
+    message_id = start_by_contact(store, now, contact["id"], body)
+    return int(store.messages.require(message_id)["conversation_id"])

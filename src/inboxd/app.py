@@ -145,7 +145,6 @@ def create_app(
     hot_reads = HotReads(engine)
     document_writer = DocumentWriter(engine)
     checkpointer = Checkpointer(engine)
-    snooze_sweeper = SnoozeSweeper(engine, clock)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
@@ -159,10 +158,12 @@ def create_app(
             hot_reads.close()
 
     app = Starlette(routes=ROUTES, exception_handlers=HANDLERS, lifespan=lifespan)
+    snooze_sweeper = SnoozeSweeper(engine, clock, listener=lambda: app.state.on_events)
     app.state.hot_reads = hot_reads
     app.state.document_writer = document_writer
     app.state.engine = engine
     app.state.clock = clock
+    app.state.on_events = None  # called with the events of each committed write (api/http.py)
     app.state.tokens = TokenCache()
     app.state.rate_limiter = RateLimiter(engine, rate_limit) if rate_limit > 0 else None
     app.state.render_cache = RenderCache()

@@ -16,12 +16,10 @@ from inboxd.api.bodies import parse, parse_per_page
 from inboxd.api.http import Call, after_commit, endpoint, json, per_page
 from inboxd.api.render_cache import RenderCache
 from inboxd.api.types import IdStr, Request, StrictBool, StrictStr
-from inboxd.domain import contacts as contact_rules
 from inboxd.domain import conversations as domain
-from inboxd.domain.conversations import Actor
-from inboxd.domain.errors import IntercomError, NotFound, ParameterNotFound, UnprocessableEntity
+from inboxd.domain.errors import IntercomError, NotFound
 from inboxd.domain.ids import parse_numeric_id
-from inboxd.operations import snoozes
+from inboxd.operations import conversations as operations
 from inboxd.render import conversations as render
 from inboxd.render import tags as render_tags
 from inboxd.render.pages import Page
@@ -85,22 +83,9 @@ def _render_conversations(
 @endpoint(write=True)
 def create(call: Call) -> Response:
     request = parse(CreateConversation, call.body)
-    contact = call.store.contacts.require(request.from_.id)
-    conversation, source = domain.start_by_contact(
-        Actor(contact["role"], contact["id"]), request.body, request.subject, request.attachment_urls, call.now
+    message_id = operations.start_by_contact(
+        call.store, call.now, request.from_.id, request.body, request.subject, request.attachment_urls
     )
-    message_id = call.store.messages.create(
-        kind="user_message",
-        message_type="inapp",
-        subject=source.subject,
-        body=source.body,
-        author_type=contact["role"],
-        author_id=contact["id"],
-        contact_id=contact["id"],
-        created_at=call.now,
-    )
-    conversation_id = call.store.conversations.create(conversation, source, message_id, [contact["id"]])
-    call.store.messages.link(message_id, conversation_id)
     return json(render.message(call.store.messages.require(message_id)))
 
 
@@ -260,17 +245,15 @@ def retrieve(call: Call) -> Response:
 @endpoint(write=True)
 def update(call: Call) -> Response:
     request = parse(UpdateConversation, call.body)
-    conversation = snoozes.current(call.store, call.store.conversations.parse_id(call.path["id"]), call.now)
-    change = domain.update_attributes(
-        conversation,
-        Actor("bot", str(call.store.admins.operator_id())),
+    changed = operations.update(
+        call.store,
         call.now,
+        call.path["id"],
         read=request.read,
         title=request.title,
         custom_attributes=request.custom_attributes,
     )
-    call.store.conversations.apply(conversation, change)
-    return conversation_answer(call, conversation.id or 0)
+    return conversation_answer(call, changed)
 
 
 # -- tags -------------------------------------------------------------------------------------------
@@ -285,42 +268,21 @@ class UntagRequest(Request):
     admin_id: IdStr
 
 
-def _conversation_for_tags(call: Call) -> int:
-    # The tag endpoints answer an unknown conversation with this message (spec examples).
-    number = parse_numeric_id(call.path["conversation_id"])
-    if number is None or call.store.conversations.get_row(number) is None:
-        raise NotFound("Conversation not found")
-    return number
-
-
-def _tag(call: Call, tag_id: str) -> dict[str, Any]:
-    number = parse_numeric_id(tag_id)
-    tag = call.store.tags.get(number) if number is not None else None
-    if tag is None:
-        raise NotFound("Tag not found", code="tag_not_found", field="id")
-    return tag
+def _tagging(tagging: operations.Tagging) -> Response:
+    return json(render_tags.applied_tag(tagging.tag, tagging.applied_at, tagging.applied_by_admin_id))
 
 
 @endpoint(write=True)
 def attach_tag(call: Call) -> Response:
     request = parse(TagRequest, call.body)
-    conversation_id = _conversation_for_tags(call)
-    admin = call.store.admins.require(request.admin_id)
-    tag = _tag(call, request.id)
-    tagging = call.store.conversations.tag(conversation_id, tag["id"], admin["id"], call.now)
-    return json(render_tags.applied_tag(tag, tagging["applied_at"], tagging["applied_by_admin_id"]))
+    return _tagging(operations.tag(call.store, call.now, call.path["conversation_id"], request.id, request.admin_id))
 
 
 @endpoint(write=True)
 def detach_tag(call: Call) -> Response:
     request = parse(UntagRequest, call.body)
-    conversation_id = _conversation_for_tags(call)
-    call.store.admins.require(request.admin_id)
-    tag = _tag(call, call.path["id"])
-    tagging = call.store.conversations.untag(conversation_id, tag["id"])
-    if tagging is None:
-        return json(render_tags.applied_tag(tag, None, None))
-    return json(render_tags.applied_tag(tag, tagging["applied_at"], tagging["applied_by_admin_id"]))
+    tagging = operations.untag(call.store, call.now, call.path["conversation_id"], call.path["id"], request.admin_id)
+    return _tagging(tagging)
 
 
 # -- participants -----------------------------------------------------------------------------------
@@ -341,64 +303,22 @@ class DetachCustomer(Request):
     admin_id: IdStr
 
 
-def _customer(call: Call, customer: Customer) -> dict[str, Any]:
-    """The contact a request names; an email nobody has yet becomes a new lead (spec)."""
-    contacts = call.store.contacts
-    if customer.intercom_user_id is not None:
-        return contacts.require(customer.intercom_user_id)
-    if customer.user_id is not None:
-        found = contacts.find(external_id=customer.user_id)
-        if found is None:
-            raise NotFound("User Not Found")
-        return found
-    if customer.email is not None:
-        found = contacts.find(email=customer.email)
-        if found is None:
-            lead = contact_rules.new_contact({"role": "lead", "email": customer.email}, call.now)
-            contacts.insert(lead)
-            found = contacts.require(lead["id"])
-        return found
-    raise ParameterNotFound("customer needs intercom_user_id, user_id or email", field="customer")
-
-
-def _customers(call: Call, conversation_id: int) -> dict[str, Any]:
-    ids = call.store.conversations.contact_ids(conversation_id)
-    found = call.store.contacts.many(ids)
-    return {"customers": [{"type": found[i]["role"], "id": i} for i in ids if i in found]}
+def _customers(call: Call, conversation_id: int) -> Response:
+    return json(render.customers(operations.participants(call.store, conversation_id)))
 
 
 @endpoint(write=True)
 def attach_customer(call: Call) -> Response:
     request = parse(AttachCustomer, call.body)
-    conversations = call.store.conversations
-    conversation = snoozes.current(call.store, conversations.parse_id(call.path["id"]), call.now)
-    admin = call.store.admins.require(request.admin_id)
-    contact = _customer(call, request.customer)
-    assert conversation.id is not None
-    if conversations.add_contact(conversation.id, contact["id"]):
-        change = domain.attach_contact(
-            conversation, Actor("admin", str(admin["id"])), Actor(contact["role"], contact["id"]), call.now
-        )
-        conversations.apply(conversation, change)
-    return json(_customers(call, conversation.id))
+    who = operations.Customer(request.customer.intercom_user_id, request.customer.user_id, request.customer.email)
+    return _customers(call, operations.attach_contact(call.store, call.now, call.path["id"], request.admin_id, who))
 
 
 @endpoint(write=True)
 def detach_customer(call: Call) -> Response:
     request = parse(DetachCustomer, call.body)
-    conversations = call.store.conversations
-    conversation = snoozes.current(call.store, conversations.parse_id(call.path["conversation_id"]), call.now)
-    admin = call.store.admins.require(request.admin_id)
-    contact = call.store.contacts.require(call.path["contact_id"])
-    assert conversation.id is not None
-    participants = conversations.contact_ids(conversation.id)
-    if contact["id"] not in participants:
-        raise NotFound("User Not Found")
-    if participants == [contact["id"]]:
-        raise UnprocessableEntity("Removing the last customer is not allowed")
-    conversations.remove_contact(conversation.id, contact["id"])
-    change = domain.detach_contact(
-        conversation, Actor("admin", str(admin["id"])), Actor(contact["role"], contact["id"]), call.now
+    path = call.path
+    changed = operations.detach_contact(
+        call.store, call.now, path["conversation_id"], request.admin_id, path["contact_id"]
     )
-    conversations.apply(conversation, change)
-    return json(_customers(call, conversation.id))
+    return _customers(call, changed)

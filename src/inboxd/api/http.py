@@ -31,6 +31,7 @@ from inboxd.api.rate_limits import admit
 from inboxd.api.versions import check_version
 from inboxd.api.write_batches import AfterCommit, Ran, Together, write_queue
 from inboxd.domain.clock import Clock
+from inboxd.domain.events import Event
 from inboxd.store.engine import transaction, write_gate
 from inboxd.store.scope import Store
 from inboxd.store.workspaces import WorkspaceRef
@@ -123,8 +124,11 @@ def endpoint(
                     check_token(request, store, digest)
                     return handler(Call(request, store, workspace, now, body))
 
+            caused: list[Event] = []
+
             def written(conn: Connection) -> Ran:
-                """The work of a write transaction."""
+                """The work of a write transaction, and the events it caused (those of the attempt
+                that commits: a write rolled back and run again causes them anew)."""
                 # A write happens when it holds the write lock (SQLite: from BEGIN IMMEDIATE on),
                 # not when it started waiting for it: parts are dated in stored order.
                 now = clock.now()
@@ -133,6 +137,7 @@ def endpoint(
                 answer = handler(Call(request, store, workspace, now, body))
                 if isinstance(answer, AfterCommit):
                     answer.now = now
+                caused[:] = store.events
                 return answer, store.finish()
 
             def attempts() -> Response:
@@ -164,12 +169,23 @@ def endpoint(
                 return read() if sqlite else await run_in_threadpool(read)
             gate = write_gate(engine)
             if gate is not None:
-                return await write_queue(engine, gate).submit(written)
-            return await run_in_threadpool(attempts)
+                answer = await write_queue(engine, gate).submit(written)
+            else:
+                answer = await run_in_threadpool(attempts)
+            committed(request, caused)
+            return answer
 
         return run
 
     return decorate
+
+
+def committed(request: Request, events: list[Event]) -> None:
+    """Hand the events of a committed write to whatever listens (``app.state.on_events``: nothing
+    delivers them yet; tests listen)."""
+    listener: Callable[[list[Event]], None] | None = request.app.state.on_events
+    if listener is not None and events:
+        listener(list(events))
 
 
 def per_page(call: Call, default: int = 20, maximum: int = 150) -> int:

@@ -10,12 +10,8 @@ from inboxd.api.attachments import base_url
 from inboxd.api.bodies import parse
 from inboxd.api.http import Call, endpoint, json
 from inboxd.api.types import IdStr, Request
-from inboxd.domain import tickets as domain
-from inboxd.domain.conversations import Actor
-from inboxd.domain.errors import NotFound
-from inboxd.domain.ids import parse_numeric_id
+from inboxd.operations import tickets
 from inboxd.render import tickets as render
-from inboxd.store.conversations import to_domain
 from inboxd.store.views import conversation_views
 
 
@@ -33,27 +29,10 @@ def render_ticket(call: Call, row: dict[str, Any]) -> dict[str, Any]:
     return render.ticket(row, ticket_type, view, call.workspace.id_code, base_url(call.request))
 
 
-def _ticket_type(call: Call, value: str) -> dict[str, Any]:
-    number = parse_numeric_id(value)
-    found = call.store.ticket_types.get(number) if number is not None else None
-    if found is None:
-        raise NotFound("Ticket type not found", field="ticket_type_id")
-    return found
-
-
 @endpoint(write=True)
 def convert(call: Call) -> Response:
     request = parse(ConvertToTicket, call.body)
-    conversations = call.store.conversations
-    row = conversations.require_row(conversations.parse_id(call.path["id"]))
-    ticket_type = _ticket_type(call, request.ticket_type_id)
-    conversation = to_domain(row)
-    operator = Actor("bot", str(call.store.admins.operator_id()))
-    change, new = domain.convert_to_ticket(
-        conversation, row["ticket_id"], ticket_type, request.attributes or {}, operator, call.now
-    )
-    ticket_id = call.store.tickets.create(row["id"], new)
-    conversations.apply(conversation, change)
+    ticket_id = tickets.convert(call.store, call.now, call.path["id"], request.ticket_type_id, request.attributes or {})
     return json(render_ticket(call, call.store.tickets.require(ticket_id)))
 
 

@@ -121,4 +121,9 @@ def run(
 def _then(change: Change, assignee: Actor, operator: Actor, now: int) -> Change:
     """``change`` followed by assigning ``assignee``."""
     step = conversations.assign(change.conversation, operator, assignee, None, now)
-    return Change(step.conversation, [*change.parts, *step.parts], [*change.add_teammates, *step.add_teammates])
+    return Change(
+        step.conversation,
+        [*change.parts, *step.parts],
+        [*change.add_teammates, *step.add_teammates],
+        [*change.events, *step.events],
+    )

@@ -43,6 +43,9 @@ INLINE_IMAGE_TYPES = frozenset(["image/png", "image/jpeg", "image/gif", "image/w
 # declared type, and also reads SVG (an XML parser) and others: we hand it only what we know.
 _MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8", b"GIF87a", b"GIF89a", b"BM")
 
+# What a part keeps of a stored file (never the URL, which depends on the host a client used).
+STORED_KEYS = ("token", "name", "content_type", "filesize", "width", "height")
+
 
 @dataclass(frozen=True)
 class NewAttachment:

@@ -81,9 +81,17 @@ class Source:
 
 @dataclass
 class Change:
+    """What an operation does to a conversation: its new state, the parts to append, the teammates
+    who join, and the topics of the events it caused (domain/events.py)."""
+
     conversation: Conversation
     parts: list[Part] = field(default_factory=list)
     add_teammates: list[int] = field(default_factory=list)
+    events: list[str] = field(default_factory=list)
+
+    def caused(self, *topics: str) -> Change:
+        self.events.extend(topics)
+        return self
 
 
 # state × action → new state. Closing a closed conversation or opening an open one is no
@@ -215,8 +223,8 @@ def reply_as_admin(
     at = created_at if created_at is not None else now
     part = Part(message_type, admin, at, body=sanitise_required(body), attachments=attachments)
     if message_type == "note":
-        return advance(conversation, [part], now)
-    change = advance(conversation, [part], now, waiting_since=None)
+        return advance(conversation, [part], now).caused("conversation.admin.noted")
+    change = advance(conversation, [part], now, waiting_since=None).caused("conversation.admin.replied")
     if admin.id is not None:
         change.add_teammates.append(int(admin.id))
     return change
@@ -232,7 +240,7 @@ def reply_as_contact(
     new_state = _transition(conversation, "contact_reply")
     if new_state is not None:
         values.update(_leave_state(new_state))
-    return advance(conversation, [part], now, **values)
+    return advance(conversation, [part], now, **values).caused("conversation.user.replied")
 
 
 # -- managing -----------------------------------------------------------------------------------
@@ -243,7 +251,7 @@ def close(conversation: Conversation, admin: Actor, body: str | None, now: int) 
     if new_state is None:
         return Change(conversation)
     part = Part("close", admin, now, body=sanitise(body) if body is not None else None)
-    return advance(conversation, [part], now, **_leave_state(new_state))
+    return advance(conversation, [part], now, **_leave_state(new_state)).caused("conversation.admin.closed")
 
 
 def snooze(conversation: Conversation, admin: Actor, until: int, now: int) -> Change:
@@ -252,24 +260,29 @@ def snooze(conversation: Conversation, admin: Actor, until: int, now: int) -> Ch
         raise ParameterInvalid("snoozed_until must be in the future", field="snoozed_until")
     new_state = _transition(conversation, "snooze")
     assert new_state is not None  # every state may be snoozed
-    return advance(conversation, [Part("snoozed", admin, now)], now, state=new_state, snoozed_until=until)
+    change = advance(conversation, [Part("snoozed", admin, now)], now, state=new_state, snoozed_until=until)
+    return change.caused("conversation.admin.snoozed")
 
 
 def open_(conversation: Conversation, admin: Actor, now: int) -> Change:
     new_state = _transition(conversation, "open")
     if new_state is None:
         return Change(conversation)
-    return advance(conversation, [Part("open", admin, now)], now, **_leave_state(new_state))
+    return advance(conversation, [Part("open", admin, now)], now, **_leave_state(new_state)).caused(
+        "conversation.admin.opened"
+    )
 
 
 def assign(conversation: Conversation, admin: Actor, assignee: Actor, body: str | None, now: int) -> Change:
-    """Assign to an admin or a team; an ``assignee.id`` of None unassigns that kind of assignee."""
+    """Assign to an admin or a team; an ``assignee.id`` of None unassigns that kind of assignee.
+    Assigning an open conversation is also Intercom's ``conversation.admin.open.assigned``."""
     number = int(assignee.id) if assignee.id is not None else None
     values = {"admin_assignee_id": number} if assignee.type == "admin" else {"team_assignee_id": number}
     # Intercom names the empty assignee "nobody_admin".
     assigned_to = assignee if assignee.id is not None else Actor("nobody_admin", None)
     part = Part("assignment", admin, now, body=sanitise(body) if body is not None else None, assigned_to=assigned_to)
-    return advance(conversation, [part], now, **values)
+    change = advance(conversation, [part], now, **values).caused("conversation.admin.assigned")
+    return change.caused("conversation.admin.open.assigned") if conversation.state == "open" else change
 
 
 def snooze_due(conversation: Conversation, now: int) -> bool:
@@ -286,18 +299,19 @@ def wake(conversation: Conversation, operator: Actor) -> Change:
         return Change(conversation)
     at = conversation.snoozed_until
     part = Part("timer_unsnooze", operator, at)
-    return advance(conversation, [part], at, state="open", snoozed_until=None)
+    return advance(conversation, [part], at, state="open", snoozed_until=None).caused("conversation.admin.unsnoozed")
 
 
 # -- participants -------------------------------------------------------------------------------
 
 
 def attach_contact(conversation: Conversation, admin: Actor, contact: Actor, now: int) -> Change:
-    return advance(conversation, [Part("participant_added", admin, now, assigned_to=None)], now)
+    change = advance(conversation, [Part("participant_added", admin, now, assigned_to=None)], now)
+    return change.caused("conversation.contact.attached")
 
 
 def detach_contact(conversation: Conversation, admin: Actor, contact: Actor, now: int) -> Change:
-    return advance(conversation, [Part("participant_removed", admin, now)], now)
+    return advance(conversation, [Part("participant_removed", admin, now)], now).caused("conversation.contact.detached")
 
 
 # -- attributes ---------------------------------------------------------------------------------
@@ -338,7 +352,8 @@ def update_attributes(
             values["custom_attributes"] = merged
     if not values:
         return Change(conversation)
-    return advance(conversation, parts, now, **values)
+    change = advance(conversation, parts, now, **values)
+    return change.caused("conversation.read") if values.get("read") is True else change
 
 
 _MISSING = object()

@@ -73,7 +73,7 @@ def convert_to_ticket(
     if ticket_type["archived"]:
         raise ParameterInvalid("Ticket type is archived", field="ticket_type_id")
     values = validate_attributes(ticket_type["attributes"], attributes)
-    change = advance(conversation, [Part(CONVERSION_PART, operator, now)], now)
+    change = advance(conversation, [Part(CONVERSION_PART, operator, now)], now).caused("ticket.created")
     ticket = NewTicket(
         ticket_type_id=int(ticket_type["id"]),
         ticket_state=INITIAL_STATE,

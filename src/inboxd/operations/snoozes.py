@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 
 from sqlalchemy import Engine
 
 from inboxd.domain import conversations as domain
 from inboxd.domain.clock import Clock
 from inboxd.domain.conversations import Actor, Conversation
+from inboxd.domain.events import Event
 from inboxd.store.engine import transaction
 from inboxd.store.scope import Store
 from inboxd.store.workspaces import workspace_ids
@@ -52,15 +54,19 @@ def current(store: Store, conversation_id: int, now: int) -> Conversation:
     return change.conversation
 
 
-def sweep(engine: Engine, now: int, batch: int = BATCH) -> int:
-    """Wake every snooze due by ``now``, in every workspace, a batch per transaction; how many."""
+def sweep(engine: Engine, now: int, batch: int = BATCH, committed: Callable[[list[Event]], None] | None = None) -> int:
+    """Wake every snooze due by ``now``, in every workspace, a batch per transaction; how many.
+    ``committed`` is given the events of each batch once it has committed."""
     woken = 0
     with transaction(engine, write=False) as conn:
         workspaces = [ws for ws in workspace_ids(conn) if Store(conn, ws).conversations.any_due_snooze(now)]
     for workspace_id in workspaces:
         while True:
             with transaction(engine, write=True) as conn:
-                count = wake_due(Store(conn, workspace_id), now, batch)
+                store = Store(conn, workspace_id)
+                count = wake_due(store, now, batch)
+            if committed is not None and store.events:
+                committed(store.events)
             woken += count
             if count < batch:
                 break
@@ -74,9 +80,16 @@ class SnoozeSweeper:
     several processes may sweep one database: each batch reads its rows locked, skipping those
     another sweep holds, and a woken conversation is no longer due."""
 
-    def __init__(self, engine: Engine, clock: Clock, interval: float = INTERVAL) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        clock: Clock,
+        interval: float = INTERVAL,
+        listener: Callable[[], Callable[[list[Event]], None] | None] = lambda: None,
+    ) -> None:
         self.engine = engine
         self.clock = clock
+        self.listener = listener  # who hears the events of the snoozes woken (api/http.py committed)
         self.interval = interval
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -85,7 +98,7 @@ class SnoozeSweeper:
 
     def sweep_now(self) -> int:
         with self._lock:
-            return sweep(self.engine, self.clock.now())
+            return sweep(self.engine, self.clock.now(), committed=self.listener())
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="inboxd-snoozes", daemon=True)

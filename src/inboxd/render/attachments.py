@@ -5,9 +5,6 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-# What a part keeps of a stored file (never the URL, which depends on the host a client used).
-STORED_KEYS = ("token", "name", "content_type", "filesize", "width", "height")
-
 
 def attachments(stored: list[dict[str, Any]], base_url: str) -> list[dict[str, Any]]:
     """A part's attachments: files stored by inboxd get a URL of this server; attachments given

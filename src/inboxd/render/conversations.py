@@ -167,3 +167,8 @@ def message(row: dict[str, Any]) -> dict[str, Any]:
     if row["conversation_id"] is not None:
         doc["conversation_id"] = str(row["conversation_id"])
     return doc
+
+
+def customers(contacts: list[dict[str, Any]]) -> dict[str, Any]:
+    """The answer of adding or removing a participant: the conversation's contacts."""
+    return {"customers": [{"type": contact["role"], "id": contact["id"]} for contact in contacts]}

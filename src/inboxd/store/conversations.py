@@ -32,6 +32,7 @@ from sqlalchemy import (
 from inboxd.domain import statistics
 from inboxd.domain.conversations import Change, Conversation, Part, Source
 from inboxd.domain.errors import NotFound
+from inboxd.domain.events import Event
 from inboxd.domain.ids import parse_numeric_id
 from inboxd.store.engine import inserted_id
 from inboxd.store.prepared import Prepared
@@ -249,9 +250,10 @@ def _part_values(conversation_id: int, part: Part) -> dict[str, Any]:
 
 
 class Conversations:
-    def __init__(self, conn: Connection, workspace_id: int) -> None:
+    def __init__(self, conn: Connection, workspace_id: int, events: list[Event] | None = None) -> None:
         self.conn = conn
         self.workspace_id = workspace_id
+        self.events: list[Event] = [] if events is None else events  # the unit of work's (store/scope.py)
         self.index = SearchIndex(conn, workspace_id)
         # Conversations whose version this transaction bumped, or will (pending: read to be
         # changed, bumped by the state update or else by finish()). What they show has changed or
@@ -309,6 +311,7 @@ class Conversations:
         ]
         for admin_id in change.add_teammates:
             self._add_teammate(before.id, admin_id)
+        self.events.extend(Event(topic, before.id, change.conversation.updated_at) for topic in change.events)
         return ids
 
     def _set_first_contact_reply(self, conversation_id: int, change: Change) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
+from inboxd.domain.events import Event
 from inboxd.store.admins import Admins
 from inboxd.store.assignment_rules import AssignmentRules
 from inboxd.store.attachments import Attachments
@@ -29,6 +30,12 @@ class Store:
     def __init__(self, conn: Connection, workspace_id: int) -> None:
         self.conn = conn
         self.workspace_id = workspace_id
+        # The events this unit of work caused, in order (domain/events.py): kept with its answer
+        # and handed on only once the transaction has committed.
+        self.events: list[Event] = []
+
+    def record(self, topic: str, conversation_id: int, at: int) -> None:
+        self.events.append(Event(topic, conversation_id, at))
 
     @functools.cached_property
     def admins(self) -> Admins:
@@ -60,7 +67,7 @@ class Store:
 
     @functools.cached_property
     def conversations(self) -> Conversations:
-        return Conversations(self.conn, self.workspace_id)
+        return Conversations(self.conn, self.workspace_id, self.events)
 
     @functools.cached_property
     def messages(self) -> Messages:

@@ -1,0 +1,35 @@
+"""Running the workspace file's assignment rules on a conversation
+(`POST /conversations/{id}/run_assignment_rules`, domain/assignment_rules.py)."""
+
+from __future__ import annotations
+
+from inboxd.domain import assignment_rules as domain
+from inboxd.domain.conversations import Actor
+from inboxd.operations.snoozes import current
+from inboxd.render.plaintext import to_plaintext  # the one HTML-to-text function
+from inboxd.store.scope import Store
+
+
+def _facts(store: Store, conversation_id: int) -> domain.Facts:
+    row = store.conversations.require_row(conversation_id)
+    related = store.conversations.related([conversation_id])[conversation_id]
+    contacts = store.contacts.many(related["contacts"])
+    tags = store.tags.many(tag["tag_id"] for tag in related["tags"])
+    return domain.Facts(
+        # Rules read what the contact sees, not the markup: "<b>refund</b>" contains "refund".
+        body=to_plaintext(row["source_body"]) or "",
+        contacts=tuple((contacts[i]["role"], contacts[i]["email"]) for i in related["contacts"] if i in contacts),
+        tags=tuple(tag["name"] for tag in tags.values()),
+    )
+
+
+def run(store: Store, now: int, conversation_id: str) -> int:
+    number = store.conversations.parse_id(conversation_id)
+    conversation = current(store, number, now)
+    rules = store.assignment_rules.in_order()
+    teams = store.assignment_rules.teammates(rule.team_id for rule in rules if rule.round_robin)
+    operator = Actor("bot", str(store.admins.operator_id()))
+    outcome = domain.run(conversation, rules, _facts(store, number), teams, operator, now)
+    store.conversations.apply(conversation, outcome.change)
+    store.assignment_rules.record(outcome)
+    return number

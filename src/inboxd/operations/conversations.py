@@ -1,0 +1,182 @@
+"""Starting a conversation, and the changes that are not parts of a reply: attributes, tags and
+participants (api/conversations.py parses and renders them)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from inboxd.domain import contacts as contact_rules
+from inboxd.domain import conversations as domain
+from inboxd.domain.conversations import Actor
+from inboxd.domain.errors import NotFound, ParameterNotFound, UnprocessableEntity
+from inboxd.domain.ids import parse_numeric_id
+from inboxd.operations.snoozes import current
+from inboxd.store.scope import Store
+
+
+def start_by_contact(
+    store: Store, now: int, contact_id: str, body: str, subject: str | None = None, attachment_urls: Sequence[str] = ()
+) -> int:
+    """A contact starts a conversation (`POST /conversations`): the message it sent, as the
+    conversation's source; the id of that message."""
+    contact = store.contacts.require(contact_id)
+    conversation, source = domain.start_by_contact(
+        Actor(contact["role"], contact["id"]), body, subject, list(attachment_urls), now
+    )
+    message_id = store.messages.create(
+        kind="user_message",
+        message_type="inapp",
+        subject=source.subject,
+        body=source.body,
+        author_type=contact["role"],
+        author_id=contact["id"],
+        contact_id=contact["id"],
+        created_at=now,
+    )
+    conversation_id = store.conversations.create(conversation, source, message_id, [contact["id"]])
+    store.messages.link(message_id, conversation_id)
+    store.record("conversation.user.created", conversation_id, now)
+    return message_id
+
+
+def update(
+    store: Store,
+    now: int,
+    conversation_id: str,
+    *,
+    read: bool | None = None,
+    title: str | None = None,
+    custom_attributes: dict[str, Any] | None = None,
+) -> int:
+    """`PUT /conversations/{id}`: read, title, custom attributes, set by the Operator bot."""
+    conversation = current(store, store.conversations.parse_id(conversation_id), now)
+    change = domain.update_attributes(
+        conversation,
+        Actor("bot", str(store.admins.operator_id())),
+        now,
+        read=read,
+        title=title,
+        custom_attributes=custom_attributes,
+    )
+    store.conversations.apply(conversation, change)
+    return conversation.id or 0
+
+
+# -- tags -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Tagging:
+    tag: dict[str, Any]
+    applied_at: int | None
+    applied_by_admin_id: int | None
+
+
+def _conversation_for_tags(store: Store, conversation_id: str) -> int:
+    # The tag endpoints answer an unknown conversation with this message (spec examples).
+    number = parse_numeric_id(conversation_id)
+    if number is None or store.conversations.get_row(number) is None:
+        raise NotFound("Conversation not found")
+    return number
+
+
+def _tag(store: Store, tag_id: str) -> dict[str, Any]:
+    number = parse_numeric_id(tag_id)
+    tag = store.tags.get(number) if number is not None else None
+    if tag is None:
+        raise NotFound("Tag not found", code="tag_not_found", field="id")
+    return tag
+
+
+def tag(store: Store, now: int, conversation_id: str, tag_id: str, admin_id: str) -> Tagging:
+    number = _conversation_for_tags(store, conversation_id)
+    admin = store.admins.require(admin_id)
+    found = _tag(store, tag_id)
+    tagging = store.conversations.tag(number, found["id"], admin["id"], now)
+    store.record("conversation_part.tag.created", number, now)
+    return Tagging(found, tagging["applied_at"], tagging["applied_by_admin_id"])
+
+
+def untag(store: Store, now: int, conversation_id: str, tag_id: str, admin_id: str) -> Tagging:
+    """The tag taken off the conversation, as it was applied (never applied: no date, no admin)."""
+    number = _conversation_for_tags(store, conversation_id)
+    store.admins.require(admin_id)
+    found = _tag(store, tag_id)
+    tagging = store.conversations.untag(number, found["id"])
+    if tagging is None:
+        return Tagging(found, None, None)
+    return Tagging(found, tagging["applied_at"], tagging["applied_by_admin_id"])
+
+
+# -- participants -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Customer:
+    """Who a request names as a participant: by inboxd's id, the external id, or an email."""
+
+    intercom_user_id: str | None = None
+    user_id: str | None = None
+    email: str | None = None
+
+
+def _customer(store: Store, now: int, customer: Customer) -> dict[str, Any]:
+    """The contact a request names; an email nobody has yet becomes a new lead (spec)."""
+    contacts = store.contacts
+    if customer.intercom_user_id is not None:
+        return contacts.require(customer.intercom_user_id)
+    if customer.user_id is not None:
+        found = contacts.find(external_id=customer.user_id)
+        if found is None:
+            raise NotFound("User Not Found")
+        return found
+    if customer.email is not None:
+        found = contacts.find(email=customer.email)
+        if found is None:
+            lead = contact_rules.new_contact({"role": "lead", "email": customer.email}, now)
+            contacts.insert(lead)
+            found = contacts.require(lead["id"])
+        return found
+    raise ParameterNotFound("customer needs intercom_user_id, user_id or email", field="customer")
+
+
+def participants(store: Store, conversation_id: int) -> list[dict[str, Any]]:
+    """The conversation's contacts, in the order they joined."""
+    ids = store.conversations.contact_ids(conversation_id)
+    found = store.contacts.many(ids)
+    return [found[i] for i in ids if i in found]
+
+
+def attach_contact(store: Store, now: int, conversation_id: str, admin_id: str, customer: Customer) -> int:
+    """The contact joins the conversation (once: attaching a participant again changes nothing)."""
+    conversation = current(store, store.conversations.parse_id(conversation_id), now)
+    admin = store.admins.require(admin_id)
+    contact = _customer(store, now, customer)
+    assert conversation.id is not None
+    if store.conversations.add_contact(conversation.id, contact["id"]):
+        change = domain.attach_contact(
+            conversation, Actor("admin", str(admin["id"])), Actor(contact["role"], contact["id"]), now
+        )
+        store.conversations.apply(conversation, change)
+    return conversation.id
+
+
+def detach_contact(store: Store, now: int, conversation_id: str, admin_id: str, contact_id: str) -> int:
+    """The contact leaves the conversation; the last one may not."""
+    conversation = current(store, store.conversations.parse_id(conversation_id), now)
+    admin = store.admins.require(admin_id)
+    contact = store.contacts.require(contact_id)
+    assert conversation.id is not None
+    present = store.conversations.contact_ids(conversation.id)
+    if contact["id"] not in present:
+        raise NotFound("User Not Found")
+    if present == [contact["id"]]:
+        raise UnprocessableEntity("Removing the last customer is not allowed")
+    store.conversations.remove_contact(conversation.id, contact["id"])
+    change = domain.detach_contact(
+        conversation, Actor("admin", str(admin["id"])), Actor(contact["role"], contact["id"]), now
+    )
+    store.conversations.apply(conversation, change)
+    return conversation.id
