@@ -66,12 +66,11 @@ sys.path.insert(0, str(BENCH))
 import search_bench  # noqa: E402  (the search queries, and the seed's `now`, come from there)
 
 from inboxd import seed as seeding  # noqa: E402
-from inboxd.api.http import wake_due_snoozes  # noqa: E402
 from inboxd.config import load_workspace_file  # noqa: E402
+from inboxd.operations.snoozes import sweep  # noqa: E402
 from inboxd.store import migrate  # noqa: E402
 from inboxd.store import tables as schema_tables  # noqa: E402
 from inboxd.store.engine import make_engine, transaction  # noqa: E402
-from inboxd.store.scope import Store  # noqa: E402
 from inboxd.store.tables import conversation_documents  # noqa: E402
 from inboxd.store.workspaces import apply_workspace_file  # noqa: E402
 
@@ -207,9 +206,8 @@ def fill(engine: Engine, size: int, engine_name: str) -> float:
     seeding.seed(engine, "bench", options, lambda done: None)
     seconds = time.monotonic() - started
     # The server runs on the wall clock, long after the seed's `now`: every snooze the seed left is
-    # due. Wake them all now (as the first request would), so no measured request does it.
-    with transaction(engine, write=True) as conn:
-        wake_due_snoozes(Store(conn, workspace_id(engine)), int(time.time()))
+    # due. Wake them all now (as the server's sweep would at start-up), so no measured load meets them.
+    sweep(engine, int(time.time()))
     if engine.dialect.name == "sqlite":
         with transaction(engine, write=True) as conn:
             conn.exec_driver_sql("ANALYZE")

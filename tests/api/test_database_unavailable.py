@@ -16,10 +16,9 @@ from sqlalchemy.exc import OperationalError
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from inboxd.api.errors import database_unavailable
 from inboxd.app import create_app
 from inboxd.domain.clock import FrozenClock
-from inboxd.store.engine import make_engine
+from inboxd.store.engine import database_unavailable, make_engine
 from tests import factories
 from tests.api.test_errors import error_of
 from tests.conftest import ACME_TOKEN, Api

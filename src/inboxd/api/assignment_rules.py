@@ -3,13 +3,11 @@ one conversation (operations/assignment_rules.py)."""
 
 from __future__ import annotations
 
-from starlette.responses import Response
-
 from inboxd.api.conversations import conversation_answer
-from inboxd.api.http import Call, endpoint
+from inboxd.api.http import Answer, Call, endpoint
 from inboxd.operations import assignment_rules
 
 
 @endpoint(write=True)
-def run(call: Call) -> Response:
+def run(call: Call) -> Answer:
     return conversation_answer(call, assignment_rules.run(call.store, call.now, call.path["id"]))

@@ -12,7 +12,6 @@ import re
 from typing import Any
 from urllib.parse import quote
 
-from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
@@ -20,7 +19,7 @@ from starlette.responses import Response
 from inboxd.domain.attachments import shown_inline
 from inboxd.domain.errors import NotFound
 from inboxd.store.attachments import load_by_token
-from inboxd.store.engine import transaction
+from inboxd.store.engine import Database, transaction
 
 # A host name, IPv4 or bracketed IPv6 address, and an optional port: a Host header that is anything
 # else (a path, a user, spaces) must not end up inside the URLs we hand out.
@@ -67,7 +66,7 @@ def _server_host(request: Request, scheme: str) -> str:
     return f"{address}:{port}"
 
 
-def _load(engine: Engine, token: str) -> dict[str, Any] | None:
+def _load(engine: Database, token: str) -> dict[str, Any] | None:
     with transaction(engine, write=False) as conn:
         return load_by_token(conn, token)
 

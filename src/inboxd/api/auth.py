@@ -12,13 +12,12 @@ import logging
 import time
 from collections.abc import Callable
 
-from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from inboxd.domain.errors import Unauthorized
 from inboxd.store import access_tokens
-from inboxd.store.engine import transaction
+from inboxd.store.engine import Database, transaction
 from inboxd.store.scope import Store
 from inboxd.store.workspaces import WorkspaceRef, token_digest, workspace_for_digest
 
@@ -95,7 +94,7 @@ def check_token(request: Request, store: Store, digest: str) -> None:
         raise _refuse(request, f"revoked token sha256:{digest[:8]}")
 
 
-def _lookup_token(engine: Engine, digest: str) -> WorkspaceRef | None:
+def _lookup_token(engine: Database, digest: str) -> WorkspaceRef | None:
     with transaction(engine, write=False) as conn:
         return workspace_for_digest(conn, digest)
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from pydantic import Field, field_validator
-from starlette.responses import Response
 
 from inboxd.api.bodies import parse
 from inboxd.api.conversations import conversation_answer
-from inboxd.api.http import Call, endpoint
+from inboxd.api.http import Answer, Call, endpoint
 from inboxd.api.types import IdStr, Int64, Request, StrictStr
 from inboxd.domain import conversations as domain
 from inboxd.domain.errors import ParameterInvalid, ParameterNotFound
@@ -89,7 +88,7 @@ def _choose(body: dict[str, Any], key: str, models: dict[str, type[Request]]) ->
 
 
 @endpoint(write=True)
-def reply(call: Call) -> Response:
+def reply(call: Call) -> Answer:
     model = _choose(
         call.body, "type", {"admin": AdminReply, "user": ContactReply, "lead": ContactReply, "contact": ContactReply}
     )
@@ -115,7 +114,7 @@ def reply(call: Call) -> Response:
 
 
 @endpoint(write=True)
-def manage(call: Call) -> Response:
+def manage(call: Call) -> Answer:
     model = _choose(call.body, "message_type", {"close": Close, "snoozed": Snooze, "open": Open, "assignment": Assign})
     request = parse(model, call.body)
     store, now, conversation_id = call.store, call.now, call.path["id"]
@@ -134,7 +133,7 @@ def manage(call: Call) -> Response:
 
 
 @endpoint(write=True)
-def redact(call: Call) -> Response:
+def redact(call: Call) -> Answer:
     request = parse(Redact, call.body)
     if request.type == "conversation_part":
         changed = parts.redact_part(call.store, call.now, request.conversation_id, request.conversation_part_id)

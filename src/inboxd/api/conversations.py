@@ -6,14 +6,13 @@ from typing import Any, Literal
 
 import orjson
 from pydantic import Field, field_validator
-from sqlalchemy import Connection
 from starlette.requests import Request as HttpRequest
 from starlette.responses import Response
 
 from inboxd.api import cursors
 from inboxd.api.attachments import base_url
 from inboxd.api.bodies import parse, parse_per_page
-from inboxd.api.http import Call, after_commit, endpoint, json, per_page
+from inboxd.api.http import Answer, Call, after_commit, endpoint, json, per_page
 from inboxd.api.render_cache import RenderCache
 from inboxd.api.types import IdStr, Request, StrictBool, StrictStr
 from inboxd.domain import conversations as domain
@@ -27,6 +26,7 @@ from inboxd.search import query as search_query
 from inboxd.store.documents import DocumentWriter, Offer
 from inboxd.store.hot import HotReads
 from inboxd.store.scope import Store
+from inboxd.store.unit_of_work import AfterCommit
 from inboxd.store.views import conversation_views
 from inboxd.store.workspaces import WorkspaceRef
 
@@ -203,24 +203,22 @@ async def cached_retrieve(request: HttpRequest, workspace: WorkspaceRef, digest:
     return None if document is None else Response(document, media_type="application/json")
 
 
-def conversation_answer(call: Call, conversation_id: int) -> Response:
-    """What a write that changed a conversation answers: the conversation as GET shows it. On
-    SQLite it is drawn after the write commits, from a snapshot of exactly what the write left
-    (api/http.py, AfterCommit), so rendering does not hold the database's one write lock."""
-    if call.store.conn.dialect.name == "sqlite":
-        workspace_id, plaintext, base = call.workspace.id, _plaintext(call), base_url(call.request)
+def conversation_answer(call: Call, conversation_id: int) -> AfterCommit:
+    """What a write that changed a conversation answers: the conversation as GET shows it, drawn
+    once the write is done (store/unit_of_work.py): on SQLite after the commit, from a snapshot of
+    exactly what the write left, so rendering does not hold the database's one write lock; and
+    with the batch's other answers of the workspace, in one go."""
+    workspace_id, plaintext, base = call.workspace.id, _plaintext(call), base_url(call.request)
 
-        def draw_all(snapshot: Connection, conversation_ids: list[int]) -> list[Response]:
-            documents = _render_conversations(Store(snapshot, workspace_id), conversation_ids, plaintext, base)
-            return [json(document) for document in documents]
+    def draw_all(snapshot: Store, conversation_ids: list[int]) -> list[Response]:
+        return [json(document) for document in _render_conversations(snapshot, conversation_ids, plaintext, base)]
 
-        return after_commit(
-            call,
-            lambda after: json(render_conversation(after, conversation_id)),
-            conversation_id,
-            together=(("conversation", workspace_id, plaintext, base), draw_all),
-        )
-    return json(render_conversation(call, conversation_id))
+    return after_commit(
+        call,
+        lambda after: json(render_conversation(after, conversation_id)),
+        conversation_id,
+        together=(("conversation", workspace_id, plaintext, base), draw_all),
+    )
 
 
 @endpoint(write=False, shortcut=cached_retrieve)
@@ -243,7 +241,7 @@ def retrieve(call: Call) -> Response:
 
 
 @endpoint(write=True)
-def update(call: Call) -> Response:
+def update(call: Call) -> Answer:
     request = parse(UpdateConversation, call.body)
     changed = operations.update(
         call.store,

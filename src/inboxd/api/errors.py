@@ -4,20 +4,17 @@ unexpected failures all become Intercom's ``error.list`` with a fresh ``request_
 from __future__ import annotations
 
 import logging
-import sqlite3
 import uuid
 from collections.abc import Awaitable, Callable
 
 import orjson
-import psycopg
-from sqlalchemy.exc import OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Match
 
 from inboxd.domain.errors import IntercomError
+from inboxd.store.engine import DATABASE_ERRORS, database_unavailable
 
 log = logging.getLogger("inboxd")
 
@@ -87,27 +84,6 @@ async def server_error(request: Request, exc: Exception) -> Response:
     return error_response(request, 500, "server_error", "An unexpected error occurred; see the server log")
 
 
-# SQLite's result codes that say the database cannot be used now (locked past the busy timeout,
-# out of memory or disk, an I/O failure, a file it cannot open or write), not that a statement is
-# wrong: a bad statement is SQLITE_ERROR and stays a 500, a bug.
-_SQLITE_UNAVAILABLE = frozenset({"BUSY", "LOCKED", "NOMEM", "READONLY", "IOERR", "FULL", "CANTOPEN", "PROTOCOL"})
-
-
-def database_unavailable(exc: Exception) -> bool:
-    """Whether ``exc`` says the database cannot serve the request now, rather than that inboxd
-    asked it something wrong. PostgreSQL: every OperationalError (psycopg's class for a lost or
-    refused connection, too many clients, a server shutting down, a deadlock, a cancelled
-    statement); SQLite: the result codes above. The pool out of connections past its wait, too."""
-    if isinstance(exc, PoolTimeout):
-        return True
-    driver = exc.orig if isinstance(exc, OperationalError) else exc  # raised by the driver itself
-    if isinstance(driver, psycopg.OperationalError):
-        return True
-    if isinstance(driver, sqlite3.OperationalError):
-        return driver.sqlite_errorname.split("_")[1] in _SQLITE_UNAVAILABLE  # SQLITE_IOERR_WRITE: IOERR
-    return False
-
-
 async def database_error(request: Request, exc: Exception) -> Response:
     """503 ``service_unavailable`` with ``Retry-After`` when the database cannot be used now (the
     request's transaction was rolled back: nothing of it is stored); anything else is a bug: 500."""
@@ -125,10 +101,7 @@ ErrorHandler = Callable[[Request, Exception], Awaitable[Response]]
 HANDLERS: dict[type[Exception], ErrorHandler] = {
     IntercomError: intercom_error,
     HTTPException: http_error,
-    OperationalError: database_error,
-    PoolTimeout: database_error,
-    sqlite3.OperationalError: database_error,
-    psycopg.OperationalError: database_error,
+    **dict.fromkeys(DATABASE_ERRORS, database_error),
     Exception: server_error,
 }
 

@@ -14,12 +14,11 @@ import logging
 
 import anyio
 import orjson
-from sqlalchemy import Engine
 from starlette.requests import Request
 from starlette.responses import Response
 
 from inboxd.store import migrate
-from inboxd.store.engine import transaction
+from inboxd.store.engine import Database, transaction
 
 READY_TIMEOUT = 5.0  # seconds: a database that takes longer is not ready
 log = logging.getLogger("inboxd")
@@ -35,7 +34,7 @@ async def healthz(request: Request) -> Response:
     return _json({"status": "ok"})
 
 
-def _revisions(engine: Engine) -> list[str]:
+def _revisions(engine: Database) -> list[str]:
     with transaction(engine, write=False) as conn:
         return migrate.current_revisions(conn)
 

@@ -18,8 +18,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Engine
-from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
@@ -29,14 +27,13 @@ from inboxd.api.bodies import parse_per_page, read_body
 from inboxd.api.errors import request_id
 from inboxd.api.rate_limits import admit
 from inboxd.api.versions import check_version
-from inboxd.api.write_batches import AfterCommit, Ran, Together, write_queue
 from inboxd.domain.clock import Clock
 from inboxd.domain.events import Event
-from inboxd.store.engine import transaction, write_gate
+from inboxd.store import unit_of_work
+from inboxd.store.engine import Database
 from inboxd.store.scope import Store
+from inboxd.store.unit_of_work import AfterCommit, Together
 from inboxd.store.workspaces import WorkspaceRef
-
-RETRIES = 3  # attempts of one request's transaction (see endpoint)
 
 log = logging.getLogger("inboxd")
 
@@ -63,22 +60,22 @@ def json(data: Any, status: int = 200) -> Response:
     return Response(orjson.dumps(data), status_code=status, media_type="application/json")
 
 
-Handler = Callable[[Call], Response]
+# What a handler answers: a response, or (a write) an AfterCommit drawn once the write is done.
+Answer = Response | AfterCommit
+Handler = Callable[[Call], Answer]
 
 
-def after_commit(call: Call, draw: Handler, shows: int, together: Together | None = None) -> AfterCommit:
-    """An answer drawn by ``draw`` once the write has committed, from what it left (SQLite: the
-    batch's snapshot, api/write_batches.py); ``shows``: the conversation it shows; ``together``:
-    how it is drawn with others of its kind in one go (api/write_batches.py)."""
+def after_commit(
+    call: Call, draw: Callable[[Call], Response], shows: int, together: Together | None = None
+) -> AfterCommit:
+    """An answer drawn by ``draw`` once the write has committed, from what it left (store/
+    unit_of_work.py); ``shows``: the conversation it shows; ``together``: how it is drawn with
+    others of its kind in one go."""
 
-    def drawn(snapshot: Connection | None, now: int) -> Response:
-        if snapshot is not None:
-            return draw(Call(call.request, Store(snapshot, call.workspace.id), call.workspace, now, call.body))
-        # No snapshot (PostgreSQL, an in-memory database): the state right after, as a GET sees it.
-        with transaction(call.request.app.state.engine, write=False) as conn:
-            return draw(Call(call.request, Store(conn, call.workspace.id), call.workspace, now, call.body))
+    def drawn(store: Store, now: int) -> Response:
+        return draw(Call(call.request, store, call.workspace, now, call.body))
 
-    return AfterCommit(drawn, shows, together)
+    return AfterCommit(call.workspace.id, drawn, shows, together)
 
 
 # A read's shortcut: answers from what it can check without a transaction, or None (the ordinary
@@ -107,7 +104,7 @@ def endpoint(
             request_id(request)
             workspace, digest = await authenticate(request)
             check_version(request)
-            engine: Engine = request.app.state.engine
+            engine: Database = request.app.state.engine
             clock: Clock = request.app.state.clock
             await admit(request, digest, clock.now())
             if shortcut is not None:
@@ -116,62 +113,35 @@ def endpoint(
                     return quick
             body = await read_body(request)
 
-            def read() -> Response:
-                """The answer of a read: one read transaction, which writes nothing."""
-                now = clock.now()
-                with transaction(engine, write=False) as conn:
-                    store = Store(conn, workspace.id)
-                    check_token(request, store, digest)
-                    return handler(Call(request, store, workspace, now, body))
+            def read(store: Store) -> Response:
+                check_token(request, store, digest)
+                answer = handler(Call(request, store, workspace, clock.now(), body))
+                assert isinstance(answer, Response)  # only writes draw after a commit
+                return answer
 
             caused: list[Event] = []
 
-            def written(conn: Connection) -> Ran:
+            def written(store: Store) -> Answer:
                 """The work of a write transaction, and the events it caused (those of the attempt
                 that commits: a write rolled back and run again causes them anew)."""
                 # A write happens when it holds the write lock (SQLite: from BEGIN IMMEDIATE on),
                 # not when it started waiting for it: parts are dated in stored order.
                 now = clock.now()
-                store = Store(conn, workspace.id)
                 check_token(request, store, digest)
                 answer = handler(Call(request, store, workspace, now, body))
                 if isinstance(answer, AfterCommit):
                     answer.now = now
                 caused[:] = store.events
-                return answer, store.finish()
-
-            def attempts() -> Response:
-                # Two requests racing to insert the same unique row (a contact's external_id, a
-                # tag name) or a PostgreSQL deadlock: the loser's transaction was rolled back, so
-                # running it again is safe, and the second time it sees the winner's row.
-                for attempt in range(RETRIES):
-                    try:
-                        with transaction(engine, write=True) as conn:
-                            answer, _ = written(conn)
-                        break
-                    except (IntegrityError, OperationalError):
-                        if attempt == RETRIES - 1:
-                            raise
-                # Committed: whatever happens now, the write is not run again.
-                if isinstance(answer, AfterCommit):
-                    return answer.draw(None, answer.now)
                 return answer
 
-            # A SQLite read in WAL mode never waits for a lock and takes microseconds: it runs on
-            # the event loop rather than pay a thread hop (docs/decisions.md, Performance). So do
-            # SQLite writes, queued and run in batches once the loop holds the write gate
-            # (api/write_batches.py): a write's statements take tens of microseconds each, and a
-            # worker thread running them had to win the GIL back from the loop after every one of
-            # them while every other writer waited. PostgreSQL (network round trips) and an
-            # in-memory SQLite database (no gate) go to the thread pool.
-            sqlite = engine.dialect.name == "sqlite"
             if not write:
-                return read() if sqlite else await run_in_threadpool(read)
-            gate = write_gate(engine)
-            if gate is not None:
-                answer = await write_queue(engine, gate).submit(written)
-            else:
-                answer = await run_in_threadpool(attempts)
+                # A SQLite read in WAL mode never waits for a lock and takes microseconds: it runs
+                # on the event loop rather than pay a thread hop (docs/decisions.md, Performance).
+                # PostgreSQL (network round trips) goes to the thread pool.
+                if engine.dialect.name == "sqlite":
+                    return unit_of_work.read(engine, workspace.id, read)
+                return await run_in_threadpool(unit_of_work.read, engine, workspace.id, read)
+            answer: Response = await unit_of_work.write(engine, workspace.id, written)
             committed(request, caused)
             return answer
 

@@ -23,13 +23,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from inboxd.domain.errors import RateLimited
 from inboxd.store import rate_limits
-from inboxd.store.engine import transaction
+from inboxd.store.engine import Database, transaction
 
 WINDOW_SECONDS = 10
 WINDOWS_PER_MINUTE = 60 // WINDOW_SECONDS
@@ -78,7 +77,7 @@ class RateLimiter:
 
     def __init__(
         self,
-        engine: Engine,
+        engine: Database,
         per_minute: int,
         batch: int = BATCH,
         interval: float = SYNC_INTERVAL,

@@ -16,13 +16,11 @@ import logging
 import threading
 from collections.abc import Callable
 
-from sqlalchemy import Engine
-
 from inboxd.domain import conversations as domain
 from inboxd.domain.clock import Clock
 from inboxd.domain.conversations import Actor, Conversation
 from inboxd.domain.events import Event
-from inboxd.store.engine import transaction
+from inboxd.store.engine import Database, transaction
 from inboxd.store.scope import Store
 from inboxd.store.workspaces import workspace_ids
 
@@ -54,7 +52,9 @@ def current(store: Store, conversation_id: int, now: int) -> Conversation:
     return change.conversation
 
 
-def sweep(engine: Engine, now: int, batch: int = BATCH, committed: Callable[[list[Event]], None] | None = None) -> int:
+def sweep(
+    engine: Database, now: int, batch: int = BATCH, committed: Callable[[list[Event]], None] | None = None
+) -> int:
     """Wake every snooze due by ``now``, in every workspace, a batch per transaction; how many.
     ``committed`` is given the events of each batch once it has committed."""
     woken = 0
@@ -77,12 +77,12 @@ class SnoozeSweeper:
     """Runs :func:`sweep` from a thread of the process's own at start and every ``interval``
     seconds, and at once, in the caller's thread, whenever the clock is moved (tests and the test
     mode: the effects are there when ``advance`` returns). Sweeps of one process run one at a time;
-    several processes may sweep one database: each batch reads its rows locked, skipping those
-    another sweep holds, and a woken conversation is no longer due."""
+    several processes may sweep one database: each batch reads its rows locked, so a second sweep
+    waits for the first and finds those conversations no longer due."""
 
     def __init__(
         self,
-        engine: Engine,
+        engine: Database,
         clock: Clock,
         interval: float = INTERVAL,
         listener: Callable[[], Callable[[list[Event]], None] | None] = lambda: None,

@@ -107,8 +107,10 @@ _DUE_SELECT = (
     .order_by(conversations.c.snoozed_until)
     .limit(bindparam("limit"))
 )
-# Several processes may sweep at once (operations/snoozes.py): each takes the rows no other holds.
-_DUE_LOCKED = Prepared(_DUE_SELECT.with_for_update(skip_locked=True))
+# Rows read locked: a sweep in another process (operations/snoozes.py) waits for this one's commit,
+# and PostgreSQL then checks the row again, no longer snoozed. Not SKIP LOCKED: a writer or the
+# document writer may hold the row for a moment, and the snooze must not be passed over.
+_DUE_LOCKED = Prepared(_DUE_SELECT.with_for_update())
 _INSERT_PART = Prepared(insert(conversation_parts).returning(conversation_parts.c.id))
 # A teammate joins last, unless already one: one statement (the conversation's few teammate rows,
 # aggregated: a row to insert only when none of them is this admin).

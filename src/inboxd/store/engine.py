@@ -14,6 +14,7 @@ import contextlib
 import fcntl
 import logging
 import os
+import sqlite3
 import threading
 import weakref
 from collections.abc import AsyncIterator, Callable, Hashable, Iterator
@@ -21,9 +22,12 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import psycopg
 from anyio import to_thread
 from sqlalchemy import Connection, CursorResult, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 DEFAULT_DATABASE_URL = "sqlite:///./data/inboxd.sqlite3"
 
@@ -201,7 +205,7 @@ def _sqlite_engine(url: str) -> Engine:
         raw = conn.connection.driver_connection
         assert raw is not None
         if conn.info.get("write"):
-            # A write's savepoints (api/write_batches.py) keep the pages they change in a
+            # A write's savepoints (store/unit_of_work.py) keep the pages they change in a
             # sub-journal, which SQLite moves to a temporary file once it passes 64 KiB: a reply
             # then made ~9 more pwrite calls. Kept in memory for the write (reset by
             # transaction(); reads keep temporary files, as a search's sort may be large).
@@ -337,7 +341,7 @@ def _read_on(conn: Connection) -> bool:
 
 def memo(conn: Connection) -> dict[Any, Any] | None:
     """What the running transaction (:func:`transaction`) remembers of its own reads, for reads
-    that nothing but itself could change before it ends: the writes of a batch (api/write_batches.py)
+    that nothing but itself could change before it ends: the writes of a batch (store/unit_of_work.py)
     share one transaction and need not ask each again whether their token is live, or who their
     admin is. None outside such a transaction."""
     found: dict[Any, Any] | None = conn.info.get("memo")
@@ -379,3 +383,37 @@ def inserted_id(result: CursorResult[Any]) -> int:
     key = result.inserted_primary_key
     assert key is not None
     return int(key[0])
+
+
+# SQLite's result codes that say the database cannot be used now (locked past the busy timeout,
+# out of memory or disk, an I/O failure, a file it cannot open or write), not that a statement is
+# wrong: a bad statement is SQLITE_ERROR and stays a 500, a bug.
+_SQLITE_UNAVAILABLE = frozenset({"BUSY", "LOCKED", "NOMEM", "READONLY", "IOERR", "FULL", "CANTOPEN", "PROTOCOL"})
+
+
+def database_unavailable(exc: Exception) -> bool:
+    """Whether ``exc`` says the database cannot serve the request now, rather than that inboxd
+    asked it something wrong. PostgreSQL: every OperationalError (psycopg's class for a lost or
+    refused connection, too many clients, a server shutting down, a deadlock, a cancelled
+    statement); SQLite: the result codes above. The pool out of connections past its wait, too."""
+    if isinstance(exc, PoolTimeout):
+        return True
+    driver = exc.orig if isinstance(exc, OperationalError) else exc  # raised by the driver itself
+    if isinstance(driver, psycopg.OperationalError):
+        return True
+    if isinstance(driver, sqlite3.OperationalError):
+        return driver.sqlite_errorname.split("_")[1] in _SQLITE_UNAVAILABLE  # SQLITE_IOERR_WRITE: IOERR
+    return False
+
+
+# What a database failure is raised as, by SQLAlchemy, its pool or a driver used directly
+# (store/prepared.py, savepoints): api/errors.py answers each with database_unavailable's verdict.
+DATABASE_ERRORS: tuple[type[Exception], ...] = (
+    OperationalError,
+    PoolTimeout,
+    sqlite3.OperationalError,
+    psycopg.OperationalError,
+)
+
+# What the layers above the store hold and pass back to it: the engine, never used by them directly.
+Database = Engine

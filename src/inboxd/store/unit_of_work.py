@@ -1,4 +1,18 @@
-"""Group commit for SQLite: the writes an event loop has queued while another writer held the
+"""The unit of work: every request's transaction, its retries, SQLite's group commit, savepoints
+and what is drawn after the commit, for both engines. api/http.py asks it to :func:`read` or
+:func:`write` with a function of a workspace's :class:`~inboxd.store.scope.Store`; nothing above
+the store sees a connection.
+
+- A read is one read transaction (store/engine.py ``transaction``), which writes nothing.
+- A write on PostgreSQL (or an in-memory SQLite database) runs in a worker thread, in a transaction
+  of its own, run again up to :data:`RETRIES` times after a database error: two requests racing to
+  insert the same unique row, or a deadlock, rolled the loser back, so running it again is safe.
+  Its answer is drawn at the end of that transaction.
+- A write on a SQLite file is queued and run with the others the event loop has queued (group
+  commit, below).
+- A write's answer may be drawn after its commit (:class:`AfterCommit`), from exactly what it left.
+
+Group commit for SQLite: the writes an event loop has queued while another writer held the
 database run in one transaction, each in a savepoint of its own, and are acknowledged together
 once that transaction has committed.
 
@@ -42,35 +56,39 @@ import logging
 import weakref
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
+import anyio
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
-from starlette.responses import Response
 
-from inboxd.store.engine import WriteGate, transaction
+from inboxd.store.engine import WriteGate, transaction, write_gate
+from inboxd.store.scope import Store
 
 MAX_BATCH = 32  # writes in one transaction: bounds how long the other processes wait for the gate
-RETRIES = 3  # attempts of one write after database errors (as api/http.py, endpoint)
+RETRIES = 3  # attempts of one write after database errors, on every path
 
 log = logging.getLogger("inboxd.writes")
 
+T = TypeVar("T")
 
 # Answers drawn in one go: those with equal keys, by ``draw_all(snapshot, shown conversations)``,
-# which answers a response for each, in their order.
-Together = tuple[Hashable, Callable[[Connection, list[int]], list[Response]]]
+# which answers one for each, in their order (the key says whose workspace the store is bound to).
+Together = tuple[Hashable, Callable[[Store, list[int]], list[Any]]]
 
 
-class AfterCommit(Response):
+class AfterCommit:
     """A write's answer drawn after its transaction has committed, from a snapshot of exactly what
     it left: on SQLite the render of a conversation and its parts then no longer holds the write
-    lock every other writer waits for. ``shows``: the conversation it shows; ``together``: how it
-    can be drawn with the batch's other answers of its kind (None: alone)."""
+    lock every other writer waits for. ``draw(store, now)``: the answer, from the snapshot seen by
+    the workspace's store, at the write's time; ``shows``: the conversation it shows;
+    ``together``: how it can be drawn with the batch's other answers of its kind (None: alone)."""
 
     def __init__(
-        self, draw: Callable[[Connection | None, int], Response], shows: int, together: Together | None = None
+        self, workspace_id: int, draw: Callable[[Store, int], Any], shows: int, together: Together | None = None
     ) -> None:
-        super().__init__()
-        self.draw = draw  # (snapshot or None: open a read transaction, the write's time) -> response
+        self.workspace_id = workspace_id
+        self.draw = draw
         self.shows = shows
         self.together = together
         self.now = 0
@@ -78,7 +96,57 @@ class AfterCommit(Response):
 
 # What a write's `run` gives back: its answer, and the conversations whose shown state it changed
 # (None: it may have changed any, as renaming a tag does).
-Ran = tuple[Response, frozenset[int] | None]
+Ran = tuple[Any, frozenset[int] | None]
+
+
+def read(engine: Engine, workspace_id: int, work: Callable[[Store], T]) -> T:
+    """``work`` in one read transaction of the workspace."""
+    with transaction(engine, write=False) as conn:
+        return work(Store(conn, workspace_id))
+
+
+async def write(engine: Engine, workspace_id: int, work: Callable[[Store], Any]) -> Any:
+    """``work`` in a write transaction of the workspace, committed: its answer (an
+    :class:`AfterCommit` drawn now). On a SQLite file, in the event loop's group commit."""
+
+    def run(conn: Connection) -> Ran:
+        store = Store(conn, workspace_id)
+        answer = work(store)
+        return answer, store.finish()
+
+    gate = write_gate(engine)
+    if gate is not None:
+        return await write_queue(engine, gate).submit(run)
+    return await anyio.to_thread.run_sync(_with_retries, engine, run)
+
+
+def _with_retries(engine: Engine, run: Callable[[Connection], Ran]) -> Any:
+    """A write in a transaction of its own. Its answer is drawn inside it, just before the commit:
+    exactly what the write left, the rows it changed still locked (PostgreSQL writes lock what they
+    read), where drawing after the commit would cost a read transaction more."""
+    for attempt in range(RETRIES):
+        try:
+            with transaction(engine, write=True) as conn:
+                answer, _ = run(conn)
+                if isinstance(answer, AfterCommit):
+                    answer = answer.draw(Store(conn, answer.workspace_id), answer.now)
+            return answer
+        except (IntegrityError, OperationalError):
+            if attempt == RETRIES - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+def drawn(engine: Engine, answer: Any, snapshot: Connection | None) -> Any:
+    """The answer of a committed write: an :class:`AfterCommit` drawn from ``snapshot``, or without
+    one (PostgreSQL, an in-memory database) from a read transaction: the state right after, as a
+    GET sees it."""
+    if not isinstance(answer, AfterCommit):
+        return answer
+    if snapshot is not None:
+        return answer.draw(Store(snapshot, answer.workspace_id), answer.now)
+    with transaction(engine, write=False) as conn:
+        return answer.draw(Store(conn, answer.workspace_id), answer.now)
 
 
 @dataclass(eq=False)
@@ -88,18 +156,17 @@ class Write:
     run: Callable[[Connection], Ran]
     wake: asyncio.Future[None] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
     done: bool = False
-    answer: Response | None = None
+    answer: Any = None
     error: BaseException | None = None
 
-    def finish(self, answer: Response | None, error: BaseException | None = None) -> None:
+    def finish(self, answer: Any, error: BaseException | None = None) -> None:
         self.done, self.answer, self.error = True, answer, error
         if not self.wake.done():
             self.wake.set_result(None)
 
-    def outcome(self) -> Response:
+    def outcome(self) -> Any:
         if self.error is not None:
             raise self.error
-        assert self.answer is not None
         return self.answer
 
 
@@ -111,7 +178,7 @@ class _Batch:
     """The writes a transaction ran, with their answers or errors."""
 
     def __init__(self) -> None:
-        self.ran: list[tuple[Write, Response | None, BaseException | None]] = []
+        self.ran: list[tuple[Write, Any, BaseException | None]] = []
         self.shown: set[int] = set()
 
     def conflicts(self, changed: frozenset[int] | None) -> bool:
@@ -119,7 +186,7 @@ class _Batch:
             return bool(self.shown)
         return not self.shown.isdisjoint(changed)
 
-    def add(self, write: Write, answer: Response | None, error: BaseException | None) -> None:
+    def add(self, write: Write, answer: Any, error: BaseException | None) -> None:
         self.ran.append((write, answer, error))
         if isinstance(answer, AfterCommit):
             self.shown.add(answer.shows)
@@ -134,7 +201,7 @@ class WriteQueue:
         self.leader: Write | None = None
         self.transactions = 0  # committed or failed transactions, for tests
 
-    async def submit(self, run: Callable[[Connection], Ran]) -> Response:
+    async def submit(self, run: Callable[[Connection], Ran]) -> Any:
         """Queue a write and wait until it has run and committed: its answer, or its error raised."""
         write = Write(run)
         self.pending.append(write)
@@ -184,7 +251,7 @@ class WriteQueue:
         self.pending.extendleft(reversed(batch[len(ran.ran) :]))
         return ran, snapshot[0] if snapshot else None
 
-    def _one(self, conn: Connection, write: Write, ran: _Batch) -> tuple[Response | None, BaseException | None]:
+    def _one(self, conn: Connection, write: Write, ran: _Batch) -> tuple[Any, BaseException | None]:
         """One write in a savepoint (on the DBAPI connection: through SQLAlchemy a statement costs
         ~40 µs more). A savepoint statement that fails fails the transaction."""
         raw = conn.connection.driver_connection
@@ -229,15 +296,15 @@ class WriteQueue:
                 self._deliver(one, snapshot[0] if snapshot else None)
                 break
 
-    @staticmethod
-    def _deliver(ran: _Batch, snapshot: Connection | None) -> None:
+    def _deliver(self, ran: _Batch, snapshot: Connection | None) -> None:
         try:
-            drawn = _draw_together(ran, snapshot) if snapshot is not None else {}
+            together = _draw_together(ran, snapshot) if snapshot is not None else {}
             for write, answer, error in ran.ran:
                 if isinstance(answer, AfterCommit):
                     try:
-                        together = drawn.get(id(answer))
-                        answer = together if together is not None else answer.draw(snapshot, answer.now)
+                        answer = (
+                            together[id(answer)] if id(answer) in together else drawn(self.engine, answer, snapshot)
+                        )
                     except Exception as exc:
                         answer, error = None, exc
                 write.finish(answer, error)
@@ -251,26 +318,26 @@ class WriteQueue:
                     snapshot.close()
 
 
-def _draw_together(ran: _Batch, snapshot: Connection) -> dict[int, Response]:
+def _draw_together(ran: _Batch, snapshot: Connection) -> dict[int, Any]:
     """The answers of ``ran`` that can be drawn together, by ``id()`` of their AfterCommit; a group
     of one, or one that fails, is left to be drawn alone."""
     groups: dict[Hashable, list[AfterCommit]] = {}
     for _, answer, _ in ran.ran:
         if isinstance(answer, AfterCommit) and answer.together is not None:
             groups.setdefault(answer.together[0], []).append(answer)
-    drawn: dict[int, Response] = {}
+    drawn_together: dict[int, Any] = {}
     for answers in groups.values():
         if len(answers) < 2:
             continue
         together = answers[0].together
         assert together is not None
         try:
-            responses = together[1](snapshot, [answer.shows for answer in answers])
+            responses = together[1](Store(snapshot, answers[0].workspace_id), [answer.shows for answer in answers])
         except Exception:
             log.debug("answers drawn together failed; drawing each alone", exc_info=True)
             continue
-        drawn.update(zip(map(id, answers), responses, strict=True))
-    return drawn
+        drawn_together.update(zip(map(id, answers), responses, strict=True))
+    return drawn_together
 
 
 _QUEUES: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, weakref.WeakKeyDictionary[Engine, WriteQueue]] = (

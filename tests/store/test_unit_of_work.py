@@ -1,4 +1,4 @@
-"""Group commit (api/write_batches.py): SQLite writes queued on one event loop run in one
+"""Group commit (store/unit_of_work.py): SQLite writes queued on one event loop run in one
 transaction, each in its own savepoint, and are answered once it has committed.
 
 The HTTP tests run on both engines (PostgreSQL writes do not batch: each request is its own
@@ -20,10 +20,11 @@ from sqlalchemy import Connection, Engine, func, insert, select, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.responses import Response
 
-from inboxd.api.write_batches import AfterCommit, WriteQueue, write_queue
 from inboxd.app import create_app
 from inboxd.store.engine import make_engine, transaction, write_gate
+from inboxd.store.scope import Store
 from inboxd.store.tables import tags
+from inboxd.store.unit_of_work import AfterCommit, WriteQueue, write_queue
 from tests import factories
 from tests.conftest import ACME_TOKEN, GLOBEX_TOKEN, T0
 
@@ -145,7 +146,7 @@ def test_a_failing_write_answers_its_error_and_the_rest_of_its_batch_commits(api
 
 def test_answers_of_one_batch_drawn_together_each_show_their_own_conversation(api, globex, engine, clock):
     """Replies, a close and a reply in another workspace share a batch; the answers of one workspace
-    are drawn in one go (api/write_batches.py): each is still exactly what GET shows afterwards,
+    are drawn in one go (store/unit_of_work.py): each is still exactly what GET shows afterwards,
     and the other workspace's answer shows nothing of the first's."""
     app = create_app(engine, clock, rate_limit=0)  # the rate limiter writes too: not behind the held gate
     admin = api.get("/admins").json()["admins"][0]["id"]
@@ -211,13 +212,12 @@ def _add_tag(name: str, changed: frozenset[int] | None = frozenset()):
 def _add_tag_shown(name: str, shows: int):
     """A write whose answer is drawn after the commit: how many tags there are then."""
 
-    def draw(snapshot: Connection | None, now: int) -> Response:
-        assert snapshot is not None
-        return Response(str(snapshot.execute(select(func.count()).select_from(tags)).scalar_one()))
+    def draw(snapshot: Store, now: int) -> Response:
+        return Response(str(snapshot.conn.execute(select(func.count()).select_from(tags)).scalar_one()))
 
     def run(conn: Connection) -> tuple[Response, frozenset[int] | None]:
         conn.execute(insert(tags).values(workspace_id=1, name=name, name_folded=name, created_at=T0))
-        return AfterCommit(draw, shows), frozenset({shows})
+        return AfterCommit(1, draw, shows), frozenset({shows})
 
     return run
 
@@ -268,13 +268,13 @@ def test_a_write_that_changes_what_an_earlier_answer_shows_waits_for_the_next_ba
     assert _tag_names(sqlite_engine)[before:] == ["a", "b", "c", "d"]
 
 
-def _add_tag_drawn_together(name: str, shows: int, draw_all: Callable[[Connection, list[int]], list[Response]]):
-    def draw(snapshot: Connection | None, now: int) -> Response:
+def _add_tag_drawn_together(name: str, shows: int, draw_all: Callable[[Store, list[int]], list[Response]]):
+    def draw(snapshot: Store, now: int) -> Response:
         return Response(f"alone {shows}")
 
     def run(conn: Connection) -> tuple[Response, frozenset[int] | None]:
         conn.execute(insert(tags).values(workspace_id=1, name=name, name_folded=name, created_at=T0))
-        return AfterCommit(draw, shows, together=("tags", draw_all)), frozenset({shows})
+        return AfterCommit(1, draw, shows, together=("tags", draw_all)), frozenset({shows})
 
     return run
 
@@ -282,7 +282,7 @@ def _add_tag_drawn_together(name: str, shows: int, draw_all: Callable[[Connectio
 def test_answers_of_a_kind_are_drawn_together_once(sqlite_engine):
     groups: list[list[int]] = []
 
-    def draw_all(snapshot: Connection, shows: list[int]) -> list[Response]:
+    def draw_all(snapshot: Store, shows: list[int]) -> list[Response]:
         groups.append(shows)
         return [Response(f"together {s}") for s in shows]
 
@@ -295,7 +295,7 @@ def test_answers_of_a_kind_are_drawn_together_once(sqlite_engine):
 def test_answers_drawn_together_are_drawn_one_by_one_when_the_group_fails(sqlite_engine):
     groups: list[list[int]] = []
 
-    def draw_all(snapshot: Connection, shows: list[int]) -> list[Response]:
+    def draw_all(snapshot: Store, shows: list[int]) -> list[Response]:
         groups.append(shows)
         raise RuntimeError("a bug in drawing several")
 
