@@ -4,6 +4,7 @@ rate limiter like any other call."""
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterator
 
 import pytest
@@ -128,3 +129,30 @@ def test_a_bad_page_size_still_gets_its_error(api, answered):
     assert refused.status_code == 400
     assert refused.json()["errors"][0]["code"] == "parameter_invalid"
     assert answered[-1] is False
+
+
+def _cursor(key_and_page: str) -> str:
+    return base64.urlsafe_b64encode(key_and_page.encode()).decode("ascii").rstrip("=")
+
+
+def test_a_cursor_out_of_range_is_refused_as_the_ordinary_path_refuses_it(api, answered):
+    factories.conversation(api)
+    api.get("/conversations")
+    for cursor in (_cursor(f"[{2**64 - 1}, 1, 1]"), _cursor(f"[1, 1, {2**63 - 1}]")):
+        refused = api.get(f"/conversations?starting_after={cursor}", validate=False)
+        assert answered[-1] is False
+        ordinary = api.get(f"/conversations?starting_after={cursor}&display_as=html", validate=False)
+        assert refused.status_code == ordinary.status_code == 400
+        assert refused.json()["errors"] == ordinary.json()["errors"]
+        assert refused.json()["errors"][0]["code"] == "parameter_invalid"
+
+
+def test_the_highest_page_is_answered_as_the_ordinary_path_answers_it(api, answered):
+    factories.conversation(api)
+    cursor = _cursor(f"[{2**63 - 1}, {2**63 - 1}, {2**31 - 2}]")
+    api.get(f"/conversations?starting_after={cursor}")  # renders and caches
+    hot = api.get(f"/conversations?starting_after={cursor}")
+    assert answered[-1] is True
+    ordinary = api.get(f"/conversations?starting_after={cursor}&display_as=html")
+    assert hot.content == ordinary.content
+    assert hot.json()["pages"]["page"] == 2**31 - 1
