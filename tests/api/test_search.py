@@ -161,6 +161,32 @@ def test_custom_attributes_are_searchable_with_their_type(api):
     assert [c["id"] for c in by_text["conversations"]] == [other["id"]]
 
 
+def test_an_attribute_name_with_a_quote_is_that_name_and_no_other(api):
+    planned = factories.conversation(api)
+    api.put(f"/conversations/{planned['id']}", json={"custom_attributes": {"plan": "pro"}})
+    weird = factories.conversation(api)
+    api.put(f"/conversations/{weird['id']}", json={"custom_attributes": {'we"ird': "q"}})
+
+    def found(name: str, value: object) -> list[str]:
+        body = search(api, {"field": f"custom_attributes.{name}", "operator": "=", "value": value}).json()
+        return [c["id"] for c in body["conversations"]]
+
+    assert found('plan"', "pro") == []
+    assert found('plan"', None) == [weird["id"], planned["id"]]
+    assert found('we"ird', "q") == [weird["id"]]
+    assert found('we"ird', None) == [planned["id"]]
+    assert found('we\\"ird', "q") == []
+    refused = api.post(
+        "/conversations/search", json={"query": {"field": "custom_attributes.", "operator": "=", "value": "q"}}
+    )
+    assert refused.status_code == 400
+    assert refused.json()["errors"][0] == {
+        "code": "parameter_invalid",
+        "message": "unknown field 'custom_attributes.'",
+        "field": "query.field",
+    }
+
+
 @pytest.mark.parametrize(
     "query",
     [
