@@ -151,6 +151,9 @@ def create_app(
             hot_reads.close()
 
     app = Starlette(routes=ROUTES, exception_handlers=HANDLERS, lifespan=lifespan)
+    # No path is answered with a redirect (docs/decisions.md): Starlette's trailing-slash redirect
+    # wrote its Location from the request's Host header, so a forged Host sent clients elsewhere.
+    app.router.redirect_slashes = False
     app.state.hot_reads = hot_reads
     app.state.document_writer = document_writer
     app.state.engine = engine

@@ -6,6 +6,7 @@ docs/security.md describes the limits."""
 from __future__ import annotations
 
 import base64
+import re
 import time
 from typing import Any
 
@@ -13,6 +14,7 @@ import orjson
 import pytest
 from sqlalchemy import select
 
+from inboxd.app import ROUTES
 from inboxd.domain.limits import MAX_TIMESTAMP
 from inboxd.store.engine import transaction
 from inboxd.store.tables import conversation_parts, messages
@@ -339,6 +341,22 @@ def test_enormous_headers_are_4xx(api, anonymous):
         "intercom_version_invalid"
     )
     assert _refused(anonymous, "GET", "/me", status=401, headers={"Authorization": "Bearer " + "x" * 10_000})
+
+
+def test_no_path_redirects_to_the_host_a_request_names(api):
+    conversation = factories.conversation(api)
+    api.get(f"/conversations/{conversation['id']}")  # cached: the fast path sees the next GET first
+    headers = {"Authorization": f"Bearer {api.token}"}
+    for route in ROUTES:
+        path = re.sub(r"\{[^}]+\}", conversation["id"], route.path)
+        for method in sorted(route.methods - {"HEAD"}):
+            for slashed in (f"{path}/", f"{path}/?per_page=1", f"{path}//"):
+                response = api.client.request(
+                    method, slashed, headers={**headers, "Host": "evil.example"}, json={}, follow_redirects=False
+                )
+                assert "location" not in response.headers, (method, slashed, response.headers["location"])
+                assert response.status_code == 404, (method, slashed, response.status_code)
+                assert response.json()["errors"][0]["code"] == "not_found"
 
 
 # -- attachment files ----------------------------------------------------------------------------
