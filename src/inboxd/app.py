@@ -159,6 +159,9 @@ def create_app(
 
     app = Starlette(routes=ROUTES, exception_handlers=HANDLERS, lifespan=lifespan)
     snooze_sweeper = SnoozeSweeper(engine, clock, listener=lambda: app.state.on_events)
+    # No path is answered with a redirect (docs/decisions.md): Starlette's trailing-slash redirect
+    # wrote its Location from the request's Host header, so a forged Host sent clients elsewhere.
+    app.router.redirect_slashes = False
     app.state.hot_reads = hot_reads
     app.state.document_writer = document_writer
     app.state.engine = engine

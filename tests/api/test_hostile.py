@@ -6,6 +6,7 @@ docs/security.md describes the limits."""
 from __future__ import annotations
 
 import base64
+import re
 import time
 from typing import Any
 
@@ -13,6 +14,7 @@ import orjson
 import pytest
 from sqlalchemy import select
 
+from inboxd.app import ROUTES
 from inboxd.domain.limits import MAX_TIMESTAMP
 from inboxd.store.engine import transaction
 from inboxd.store.tables import conversation_parts, messages
@@ -253,6 +255,62 @@ def test_query_strings_that_make_no_sense_are_400(api):
         _refused(api, "GET", f"/conversations?{query}")
 
 
+def _cursor(raw: str) -> str:
+    """A cursor as this server shapes them (URL-safe base64 of a JSON array), holding ``raw``
+    verbatim: orjson cannot write integers outside 64 bits, and a client's cursor may."""
+    return base64.urlsafe_b64encode(raw.encode()).decode("ascii").rstrip("=")
+
+
+# Sort keys no column holds (BigInteger: -2**63 … 2**63-1; PostgreSQL text holds no NUL) and page
+# numbers past any real walk: each must be refused, never bound into a statement.
+OUT_OF_RANGE_CONVERSATION_CURSORS = [
+    "WzE4NDQ2NzQ0MDczNzA5NTUxNjE1LDEsMV0",  # [18446744073709551615, 1, 1]: 2**64-1
+    _cursor(f"[{2**63}, 1, 1]"),
+    _cursor(f"[1, {2**63}, 1]"),
+    _cursor(f"[{-(2**63) - 1}, 1, 1]"),
+    _cursor(f"[1, 1, {2**63 - 1}]"),  # answered "page": 9223372036854775808
+    _cursor(f"[1, 1, {2**31 - 1}]"),  # the next page would be past a 32-bit integer
+    _cursor("[1, 1, 1e400]"),
+]
+OUT_OF_RANGE_CONTACT_CURSORS = [
+    _cursor(f'[{2**63}, "0123456789abcdef01234567", 1]'),
+    _cursor('[1, "\\u0000", 1]'),
+    _cursor(f'[1, "0123456789abcdef01234567", {2**63 - 1}]'),
+]
+
+
+def _cursor_refused(error: dict[str, Any], field: str) -> None:
+    assert error["code"] == "parameter_invalid"
+    assert error["field"] == field
+
+
+def test_cursors_holding_values_out_of_range_are_400(api):
+    factories.conversation(api)  # a contact and a conversation: the walks have a row to compare with
+    api.get("/conversations")  # the list page is cached: the fast path sees the cursor first
+    for cursor in OUT_OF_RANGE_CONVERSATION_CURSORS:
+        for _ in range(2):  # the second time past a warm cache too
+            _cursor_refused(_refused(api, "GET", f"/conversations?starting_after={cursor}"), "starting_after")
+        body = {"query": {"field": "state", "operator": "=", "value": "open"}, "pagination": {"starting_after": cursor}}
+        _cursor_refused(_refused(api, "POST", "/conversations/search", json=body), "pagination.starting_after")
+    for cursor in OUT_OF_RANGE_CONTACT_CURSORS:
+        _cursor_refused(_refused(api, "GET", f"/contacts?starting_after={cursor}"), "starting_after")
+
+
+def test_cursors_at_the_edges_of_the_range_are_followed(api):
+    conversation = factories.conversation(api)
+    greatest = _cursor(f"[{2**63 - 1}, {2**63 - 1}, {2**31 - 2}]")
+    least = _cursor(f"[{-(2**63)}, {-(2**63)}, 1]")
+    # Newest first: after the greatest key comes every conversation; after the least, none.
+    top = api.get(f"/conversations?starting_after={greatest}").json()
+    assert [found["id"] for found in top["conversations"]] == [conversation["id"]]
+    assert top["pages"]["page"] == 2**31 - 1
+    bottom = api.get(f"/conversations?starting_after={least}").json()
+    assert bottom["conversations"] == [] and bottom["pages"]["page"] == 2
+    first_contact = _cursor(f'[{2**63 - 1}, "", 1]')
+    contacts = api.get(f"/contacts?starting_after={first_contact}").json()
+    assert len(contacts["data"]) == 1
+
+
 # -- enormous search values ----------------------------------------------------------------------
 
 LONG = "x" * 10_000
@@ -283,6 +341,22 @@ def test_enormous_headers_are_4xx(api, anonymous):
         "intercom_version_invalid"
     )
     assert _refused(anonymous, "GET", "/me", status=401, headers={"Authorization": "Bearer " + "x" * 10_000})
+
+
+def test_no_path_redirects_to_the_host_a_request_names(api):
+    conversation = factories.conversation(api)
+    api.get(f"/conversations/{conversation['id']}")  # cached: the fast path sees the next GET first
+    headers = {"Authorization": f"Bearer {api.token}"}
+    for route in ROUTES:
+        path = re.sub(r"\{[^}]+\}", conversation["id"], route.path)
+        for method in sorted(route.methods - {"HEAD"}):
+            for slashed in (f"{path}/", f"{path}/?per_page=1", f"{path}//"):
+                response = api.client.request(
+                    method, slashed, headers={**headers, "Host": "evil.example"}, json={}, follow_redirects=False
+                )
+                assert "location" not in response.headers, (method, slashed, response.headers["location"])
+                assert response.status_code == 404, (method, slashed, response.status_code)
+                assert response.json()["errors"][0]["code"] == "not_found"
 
 
 # -- attachment files ----------------------------------------------------------------------------

@@ -5,6 +5,7 @@ version, a bad parameter). And several Authorization headers are refused everywh
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterator
 from typing import Any
 
@@ -108,6 +109,10 @@ def _answer(client: TestClient, method: str, path: str, headers: list[tuple[str,
     return response.status_code, content, masked
 
 
+def _cursor(key_and_page: str) -> str:
+    return base64.urlsafe_b64encode(key_and_page.encode()).decode("ascii").rstrip("=")
+
+
 CASES = {
     "one token": [("Authorization", A)],
     "two tokens, A first": [("Authorization", A), ("Authorization", B)],
@@ -123,8 +128,13 @@ CASES = {
 def test_every_route_answers_the_same_with_and_without_the_fast_routes(apps):
     fast, ordinary = apps
     routes = _samples(Api(ordinary, ACME_TOKEN))
-    for path in ("/conversations?per_page=0", "/conversations?per_page=1&starting_after=bad"):
-        routes[("GET", path)] = path  # the fast list route with a query the handler refuses
+    cursors = [_cursor(f"[{2**64 - 1}, 1, 1]"), _cursor(f"[1, 1, {2**63 - 1}]"), _cursor(f"[1, 1, {2**31 - 2}]")]
+    for path in (
+        "/conversations?per_page=0",
+        "/conversations?per_page=1&starting_after=bad",
+        *(f"/conversations?starting_after={cursor}" for cursor in cursors),  # out of range; the highest page
+    ):
+        routes[("GET", path)] = path  # the fast list route with queries the handler refuses or answers
     cid = routes[("GET", "/conversations/{id:conversation_id}")]
     routes[("GET", cid + "?display_as=plaintext")] = cid + "?display_as=plaintext"
     for (method, _), path in routes.items():

@@ -161,6 +161,46 @@ def test_custom_attributes_are_searchable_with_their_type(api):
     assert [c["id"] for c in by_text["conversations"]] == [other["id"]]
 
 
+def test_a_body_is_found_by_each_word_its_plaintext_rendering_shows_and_no_other(api):
+    body = (
+        '<p>see<img src="https://example.com/a.png">attached</p><ul><li>one</li><li>two</li></ul><p>sup<b>port</b></p>'
+    )
+    conversation = factories.conversation(api, body=body)
+    shown = api.get(f"/conversations/{conversation['id']}", params={"display_as": "plaintext"}).json()
+    assert shown["source"]["body"] == "see attached\none\ntwo\nsupport"
+    for word in ("see", "attached", "one", "two", "support"):
+        found = search(api, {"field": "source.body", "operator": "=", "value": word}).json()["conversations"]
+        assert [c["id"] for c in found] == [conversation["id"]], word
+    for glued in ("seeattached", "onetwo", "sup", "port"):
+        assert search(api, {"field": "source.body", "operator": "=", "value": glued}).json()["total_count"] == 0
+
+
+def test_an_attribute_name_with_a_quote_is_that_name_and_no_other(api):
+    planned = factories.conversation(api)
+    api.put(f"/conversations/{planned['id']}", json={"custom_attributes": {"plan": "pro"}})
+    weird = factories.conversation(api)
+    api.put(f"/conversations/{weird['id']}", json={"custom_attributes": {'we"ird': "q"}})
+
+    def found(name: str, value: object) -> list[str]:
+        body = search(api, {"field": f"custom_attributes.{name}", "operator": "=", "value": value}).json()
+        return [c["id"] for c in body["conversations"]]
+
+    assert found('plan"', "pro") == []
+    assert found('plan"', None) == [weird["id"], planned["id"]]
+    assert found('we"ird', "q") == [weird["id"]]
+    assert found('we"ird', None) == [planned["id"]]
+    assert found('we\\"ird', "q") == []
+    refused = api.post(
+        "/conversations/search", json={"query": {"field": "custom_attributes.", "operator": "=", "value": "q"}}
+    )
+    assert refused.status_code == 400
+    assert refused.json()["errors"][0] == {
+        "code": "parameter_invalid",
+        "message": "unknown field 'custom_attributes.'",
+        "field": "query.field",
+    }
+
+
 @pytest.mark.parametrize(
     "query",
     [

@@ -16,13 +16,30 @@ import orjson
 from inboxd.domain.errors import ParameterInvalid
 from inboxd.render.pages import Page
 
+# Every integer of a sort key is a BigInteger column (store/tables.py): a wider one cannot be bound
+# (SQLite raises OverflowError, PostgreSQL "bigint out of range"), so no cursor of ours holds one;
+# nor a string with a NUL character, which PostgreSQL text cannot hold.
+_KEY_MIN, _KEY_MAX = -(2**63), 2**63 - 1
+# The highest page a walk answers: a bound no real walk reaches (two billion pages), which keeps
+# `pages.page` inside the 32-bit integer typed clients read it as.
+MAX_PAGE = 2**31 - 1
+
+
+def _in_range(value: Any, kind: type) -> bool:
+    if not isinstance(value, kind) or isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return _KEY_MIN <= value <= _KEY_MAX
+    return not isinstance(value, str) or "\x00" not in value
+
 
 def encode(key: list[Any], page: int) -> str:
     return base64.urlsafe_b64encode(orjson.dumps([*key, page])).decode("ascii").rstrip("=")
 
 
 def decode(cursor: str, shape: tuple[type, ...], field: str = "starting_after") -> tuple[tuple[Any, ...], int]:
-    """The sort key and page number inside ``cursor``, checked against the key's ``shape``."""
+    """The sort key and page number inside ``cursor``, checked against the key's ``shape``: each
+    integer inside what its column holds, and the page one a walk can follow (below MAX_PAGE)."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         value = orjson.loads(raw)
@@ -31,8 +48,8 @@ def decode(cursor: str, shape: tuple[type, ...], field: str = "starting_after") 
     if (
         not isinstance(value, list)
         or len(value) != len(shape) + 1
-        or not all(isinstance(v, t) and not isinstance(v, bool) for v, t in zip(value, (*shape, int), strict=True))
-        or value[-1] < 1
+        or not all(_in_range(v, t) for v, t in zip(value, (*shape, int), strict=True))
+        or not 1 <= value[-1] < MAX_PAGE
     ):
         raise ParameterInvalid(f"{field} is not a cursor this server returned", field=field)
     return tuple(value[:-1]), value[-1]

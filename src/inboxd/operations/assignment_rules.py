@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from inboxd.domain import assignment_rules as domain
 from inboxd.domain.conversations import Actor
+from inboxd.domain.html_text import html_to_text
 from inboxd.operations.snoozes import current
-from inboxd.render.plaintext import to_plaintext  # the one HTML-to-text function
 from inboxd.store.scope import Store
 
 
@@ -17,7 +17,7 @@ def _facts(store: Store, conversation_id: int) -> domain.Facts:
     tags = store.tags.many(tag["tag_id"] for tag in related["tags"])
     return domain.Facts(
         # Rules read what the contact sees, not the markup: "<b>refund</b>" contains "refund".
-        body=to_plaintext(row["source_body"]) or "",
+        body=html_to_text(row["source_body"] or ""),
         contacts=tuple((contacts[i]["role"], contacts[i]["email"]) for i in related["contacts"] if i in contacts),
         tags=tuple(tag["name"] for tag in tags.values()),
     )

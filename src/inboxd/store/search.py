@@ -57,11 +57,12 @@ from sqlalchemy import (
     or_,
     select,
     true,
+    type_coerce,
     union,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.sql.elements import KeyedColumnElement
-from sqlalchemy.types import BigInteger
+from sqlalchemy.types import BigInteger, Boolean, Float, TypeEngine
 
 from inboxd.search.fields import NEGATIONS, Field, FieldType
 from inboxd.search.query import Filter, Group, Item, Node, Value
@@ -126,7 +127,40 @@ _JSON_TYPES = {
 
 
 def _json_member(column: Any, key: str, field_type: FieldType) -> ColumnElement[Any]:
+    """PostgreSQL: the member called ``key`` (a bound parameter of ``->`` / ``->>``) as ``field_type``."""
     return getattr(column[key], _JSON_TYPES[field_type])()  # type: ignore[no-any-return]
+
+
+# SQLite's json_each types of the values each field type reads.
+_SQLITE_KINDS = {
+    FieldType.STRING: ("text",),
+    FieldType.INTEGER: ("integer",),
+    FieldType.DATE: ("integer",),
+    FieldType.NUMBER: ("integer", "real"),
+    FieldType.BOOLEAN: ("true", "false"),
+}
+_SQL_TYPES: dict[FieldType, TypeEngine[Any]] = {
+    FieldType.STRING: String(),
+    FieldType.INTEGER: BigInteger(),
+    FieldType.DATE: BigInteger(),
+    FieldType.NUMBER: Float(),
+    FieldType.BOOLEAN: Boolean(),
+}
+
+
+def _sqlite_member(column: Any, key: str, part: str, field_type: FieldType | None = None) -> ColumnElement[Any]:
+    """SQLite: the ``type`` or ``value`` of the member called ``key`` in a JSON object, SQL NULL when
+    there is none (or, given ``field_type``, when its value is of another JSON type). The member is
+    found by comparing json_each's decoded names with ``key``, a bound parameter, not by a JSON path:
+    a path would need the name quoted into it, SQLite's path syntax has no way to quote a ``"``, and
+    SQLite before 3.45 compares a path's name with the object's text as stored, where the standard
+    library's encoder writes "é" as ``\\u00e9``."""
+    members = func.json_each(column).table_valued("key", "value", "type")
+    found = select(members.c[part]).where(members.c.key == bindparam(None, key, type_=String()))
+    if field_type is None:
+        return found.scalar_subquery()
+    found = found.where(members.c.type.in_(_SQLITE_KINDS[field_type]))
+    return type_coerce(found.scalar_subquery(), _SQL_TYPES[field_type])
 
 
 def _author_attribute(name: str) -> ColumnElement[Any]:
@@ -392,35 +426,26 @@ class Compiler:
         """The JSON type name of a member (SQLite: text, integer, real, true, false, null;
         PostgreSQL: string, number, boolean, null), SQL NULL when absent."""
         if self.dialect == "sqlite":
-            return func.json_type(column, f'$."{key}"')
+            return _sqlite_member(column, key, "type")
         return func.json_typeof(column.op("->")(key))
 
     def _typed_json(self, column: Any, key: str, field_type: FieldType) -> ColumnElement[Any]:
         """A JSON member as a value of ``field_type``, or null when the stored value has another JSON
         type (a custom attribute stored as "5" is no Integer 5, and 5.5 is no Integer)."""
-        kind = self._json_kind(column, key)
         if self.dialect == "sqlite":
-            allowed = {
-                FieldType.STRING: ("text",),
-                FieldType.INTEGER: ("integer",),
-                FieldType.DATE: ("integer",),
-                FieldType.NUMBER: ("integer", "real"),
-                FieldType.BOOLEAN: ("true", "false"),
+            return _sqlite_member(column, key, "value", field_type)
+        guard = (
+            self._json_kind(column, key)
+            == {
+                FieldType.STRING: "string",
+                FieldType.INTEGER: "number",
+                FieldType.DATE: "number",
+                FieldType.NUMBER: "number",
+                FieldType.BOOLEAN: "boolean",
             }[field_type]
-            guard: ColumnElement[bool] = kind.in_(allowed)
-        else:
-            guard = (
-                kind
-                == {
-                    FieldType.STRING: "string",
-                    FieldType.INTEGER: "number",
-                    FieldType.DATE: "number",
-                    FieldType.NUMBER: "number",
-                    FieldType.BOOLEAN: "boolean",
-                }[field_type]
-            )
-            if field_type in (FieldType.INTEGER, FieldType.DATE):
-                guard = and_(guard, column[key].as_string().regexp_match("^-?[0-9]+$"))
+        )
+        if field_type in (FieldType.INTEGER, FieldType.DATE):
+            guard = and_(guard, column[key].as_string().regexp_match("^-?[0-9]+$"))
         return case((guard, _json_member(column, key, field_type)), else_=None)
 
     def _integer_id(self, column: KeyedColumnElement[Any], item: Filter) -> ColumnElement[bool]:
