@@ -1,4 +1,4 @@
-"""`make bench` (bench/http_bench.py) still runs: on a tiny SQLite database, with one-second loads,
+"""`make bench` (bench/http_bench) still runs: on a tiny SQLite database, with one-second loads,
 every endpoint it measures answers under wrk, with no failed request. The benchmark itself never
 runs in `make test`; this only keeps its script from rotting. Needs wrk (skipped without it)."""
 
@@ -16,13 +16,13 @@ ROOT = Path(__file__).resolve().parent.parent
 LOADS = {"get", "list", "search-open", "search-window", "search-rare", "reply", "parts"}
 
 pytestmark = pytest.mark.skipif(
-    shutil.which("wrk") is None, reason="wrk is not installed (apt-get install wrk): bench/http_bench.py needs it"
+    shutil.which("wrk") is None, reason="wrk is not installed (apt-get install wrk): bench/http_bench needs it"
 )
 
 
 def test_http_bench_runs_on_a_tiny_database(tmp_path: Path) -> None:
     results = tmp_path / "results.json"
-    argv = [sys.executable, str(ROOT / "bench/http_bench.py"), "--conversations", "300", "--engines", "sqlite"]
+    argv = [sys.executable, str(ROOT / "bench/http_bench"), "--conversations", "300", "--engines", "sqlite"]
     argv += ["--duration", "1", "--warmup", "0", "--concurrency", "1,4", "--soak", "0", "--no-profile"]
     argv += ["--big-db", "", "--data", str(tmp_path), "--no-write", "--json", str(results)]
     done = subprocess.run(argv, capture_output=True, text=True, timeout=180, cwd=ROOT)
