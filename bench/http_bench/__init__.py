@@ -1,5 +1,5 @@
-"""HTTP load benchmark of inboxd (issue 7): requests per second and latency of the conversation
-endpoints, served by ``inboxd serve --workers 2``, next to a ceiling measured in the same run.
+"""HTTP load benchmark of inboxd: requests per second and latency of the conversation endpoints,
+served by ``inboxd serve --workers 2``, next to a ceiling measured in the same run.
 Run with the project's interpreter (``make bench`` runs it with BENCH_HTTP_ARGS)::
 
     .venv/bin/python bench/http_bench                     # everything, writes bench/BENCHMARKS.md

@@ -60,9 +60,9 @@ def big_database(run: Run, logs: Path) -> None:
     ):
         run.results["skipped"]["1M database"] = f"{path.name} is being built by bench/search_bench.py (no marker)"
         return
-    # `inboxd serve` gets a plain URL: it cannot take a read-only URI (`file:…?mode=ro&uri=true`; see
-    # the report of this benchmark's author); with no workspace file and the schema at head, its
-    # start only reads (the migration step takes the write lock for an instant and writes nothing).
+    # `inboxd serve` gets a plain URL: it cannot take a read-only URI (`file:…?mode=ro&uri=true`), as
+    # it applies migrations first (src/inboxd/cli.py); with no workspace file and the schema at head,
+    # its start only reads (the migration step takes the write lock for an instant and writes nothing).
     url = f"sqlite:///{path.resolve()}"
     big: dict[str, Any] = {"path": shown(path)}
     big["conversations"] = size

@@ -42,7 +42,7 @@ def verdicts(run: Run) -> list[str]:
             )
             if ratio >= target:
                 where = ""
-            # The targets are the SQLite run's; PostgreSQL is held to the same ratios as a comparison.
+            # The targets are the SQLite run's (bench/README.md); PostgreSQL is held to them as a comparison.
             compared = "" if engine_name == "sqlite" else " (a comparison: the targets are SQLite's)"
             line(
                 ratio >= target,
