@@ -33,7 +33,7 @@ def main() -> int:
         "--loads",
         default="",
         help="only these loads (a quick look): comma-separated keys of get, list, search-open, search-window, "
-        "search-rare, reply, parts",
+        "search-rare, reply, parts, cold-get",
     )
     parser.add_argument("--duration", type=int, default=10, help="seconds measured per endpoint and concurrency")
     parser.add_argument("--warmup", type=int, default=3, help="seconds of warm-up before each measured run (0: none)")
@@ -43,7 +43,7 @@ def main() -> int:
         "--profile",
         action=argparse.BooleanOptionalAction,
         default=False,
-        help="py-spy flame graphs of GET and list at the highest concurrency (--profile-dir)",
+        help="py-spy flame graphs of GET, list, reply and cold GET at the highest concurrency (--profile-dir)",
     )
     parser.add_argument("--profile-dir", type=Path, default=BENCH / "profiles")
     parser.add_argument(

@@ -28,6 +28,7 @@ LABELS = {
     **{k: label for k, (label, _) in SEARCHES.items()},
     "reply": "POST /conversations/{id}/reply (admin comment)",
     "parts": "POST /conversations/{id}/parts (close ⇄ open)",
+    "cold-get": "GET /conversations/{id}, cold (document not cached)",
 }
 
 

@@ -11,8 +11,9 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select
 
+from http_bench.cold_get import cold_get_load
 from http_bench.databases import WORKSPACE_TOML
-from http_bench.id_sets import id_sets
+from http_bench.id_sets import IdSets, id_sets
 from http_bench.loads import get_script, list_paths, read_loads, search_bodies
 from http_bench.paths import BENCH, log
 from http_bench.profiling import profile
@@ -70,6 +71,8 @@ def measure_engine(run: Run, engine_name: str, url: str, logs: Path) -> bytes:
                 run.measure(server.base, load, engine_name, figures)
             if args.profile and run.wanted(writes[0]):
                 profile(run, server, writes[0], engine_name, figures)  # the reply: where a write's time goes
+            # Last: they change the GET set's conversations, which the loads above read cached.
+            cache_loads(run, server, engine_name, t, probe, figures)
         result["rss_peak"] = sorted(sampler.peak.values())
     finally:
         server.stop()
@@ -77,8 +80,19 @@ def measure_engine(run: Run, engine_name: str, url: str, logs: Path) -> bytes:
     return sample
 
 
+def cache_loads(
+    run: Run, server: Server, engine_name: str, t: IdSets, probe: Engine, figures: dict[str, dict[int, Figure]]
+) -> None:
+    """The cold GET (it leaves the GET set uncached)."""
+    cold = cold_get_load(run.workdir / f"{engine_name}-get.txt", t.get_ids, t.workspace, probe)
+    if run.wanted(cold):
+        run.measure(server.base, cold, engine_name, figures)
+        if run.args.profile:
+            profile(run, server, cold, engine_name, figures)  # a render: where an uncached GET's time goes
+
+
 def first_views(server: Server, ids: list[str], probe: Engine, clients: int = 8) -> dict[str, Any]:
-    """GET every conversation of the GET set once, then wait for their rendered documents to be
+    """GET every conversation of ``ids`` once, then wait for their rendered documents to be
     stored (store/documents.py): the GET figures are those of a server whose conversations have
     been viewed since their last change, its steady state. The rate of these first views (each a
     render) is reported beside them; a Python client is fast enough here (~2 ms a request)."""

@@ -7,6 +7,7 @@ import bisect
 import html
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -35,11 +36,15 @@ def profile(run: Run, server: Server, load: Load, engine_name: str, figures: dic
         return
     worker = server.workers()[0]
     seconds = run.args.duration
+    if load.before is not None:
+        load.before()
     argv = [spy, "record", "--pid", str(worker), "--duration", str(seconds + 1), "--rate", "100"]
     argv += ["--format", "flamegraph", "--output", str(out), "--nonblocking"]
     spy_run = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     time.sleep(0.5)
     figure = run.wrk.run(server.base + load.url_path, run.wrk.script(load.script(c), c), c, seconds)
+    if figure.seconds < seconds - 0.5:  # the load ended early (the cold GET): so do the samples
+        spy_run.send_signal(signal.SIGINT)  # py-spy writes what it has
     output, _ = spy_run.communicate(timeout=seconds + 60)
     entry["rps_under_profiler"] = round(figure.rps)
     if spy_run.returncode != 0 or not out.exists():

@@ -81,17 +81,9 @@ def report(run: Run, command: str) -> str:
             for c, f in sorted(by_c.items()):
                 ratio = f"{f.rps / ceiling[c].rps:.2f}" if c in ceiling and ceiling[c].rps else "—"
                 err = f"{f.error_count} ✗" if f.error_count else "0"
-                cells = [
-                    LABELS.get(key, key),
-                    str(c),
-                    f"{f.rps:,.0f}",
-                    f"{f.p50_ms:.2f}",
-                    f"{f.p99_ms:.2f}",
-                    err,
-                    ratio,
-                ]
-                lines.append("| " + " | ".join(cells) + " |")
+                lines.append(_row(LABELS.get(key, key), c, f, err, ratio))
         lines.append("")
+        lines += _notes(e["figures"], e.get("get_ids", 0))
     if r["soak"]:
         s = r["soak"]
         f = s["figure"]
@@ -138,6 +130,25 @@ def report(run: Run, command: str) -> str:
         lines.append("")
     lines += ["### verdict", "", *verdicts(run), ""]
     return "\n".join(lines)
+
+
+def _row(label: str, c: int, f: Figure, errors: str, ratio: str) -> str:
+    cells = [label, str(c), f"{f.rps:,.0f}", f"{f.p50_ms:.2f}", f"{f.p99_ms:.2f}", errors, ratio]
+    return "| " + " | ".join(cells) + " |"
+
+
+def _notes(figures: dict[str, dict[int, Figure]], get_ids: int) -> list[str]:
+    """What the rows of the cold GET are, under the table that has them."""
+    out = []
+    if "cold-get" in figures:
+        out += [
+            f"Cold GET: just before each run, the {get_ids:,} conversations of the GET set got a new version and "
+            "lost their stored document (as a write does); each wrk thread then reads its share of them once and "
+            "stops, so every request renders its document, and a row lasts as long as that takes (at most the "
+            "run's duration).",
+            "",
+        ]
+    return out
 
 
 def write_markdown(path: Path, block: str) -> None:

@@ -13,6 +13,7 @@ from http_bench.wrk import Figure
 
 TARGET_GET, TARGET_LIST, TARGET_WRITES = 0.40, 0.30, 2000.0  # × ceiling, × ceiling, requests/s
 TARGET_RSS_MB, TARGET_STARTUP_S = 200.0, 2.0
+TARGET_COLD_GET = 0.15  # × ceiling: a GET whose document must be rendered
 
 
 def verdicts(run: Run) -> list[str]:
@@ -26,7 +27,12 @@ def verdicts(run: Run) -> list[str]:
 
     for engine_name, e in r["engines"].items():
         figures = e["figures"]
-        for key, target, what in (("get", TARGET_GET, "GET /conversations/{id}"), ("list", TARGET_LIST, "list page")):
+        ratio_targets = (
+            ("get", TARGET_GET, "GET /conversations/{id}"),
+            ("list", TARGET_LIST, "list page"),
+            ("cold-get", TARGET_COLD_GET, "cold GET (document not cached)"),
+        )
+        for key, target, what in ratio_targets:
             f = figures.get(key, {}).get(top)
             if f is None or top not in ceiling:
                 line(None, f"{engine_name}: {what} ≥ {target:.2f} × ceiling at c={top}: not measured")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import shutil
+import signal
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -95,8 +96,25 @@ class Wrk:
         return [*argv, "--timeout", f"{self.timeout_s}s", "-s", str(script), url]
 
     def run(self, url: str, script: Path, connections: int, seconds: int) -> Figure:
-        done = subprocess.run(self.command(url, script, connections, seconds), capture_output=True, text=True)
-        return parse_wrk(done.stdout, done.stderr)
+        """One wrk run. A script whose threads stop before -d (lua/cold_get.lua) prints
+        ``WRKSTOP <thread>`` as each does; wrk's main thread would still sleep out -d, so once
+        every thread has stopped it gets SIGINT, on which wrk prints its results at once."""
+        process = subprocess.Popen(
+            self.command(url, script, connections, seconds),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        assert process.stdout is not None
+        lines, stopped = [], set()
+        for line in process.stdout:
+            lines.append(line)
+            if line.startswith("WRKSTOP "):
+                stopped.add(line.split()[1])
+                if len(stopped) == threads(connections):
+                    process.send_signal(signal.SIGINT)
+        process.wait()
+        return parse_wrk("".join(lines), "")
 
 
 def parse_wrk(stdout: str, stderr: str) -> Figure:
@@ -104,9 +122,12 @@ def parse_wrk(stdout: str, stderr: str) -> Figure:
         if line.startswith("WRKJSON "):
             raw = json.loads(line[len("WRKJSON ") :])
             errors = {k: int(raw[k]) for k in ("connect", "read", "write", "status", "timeout") if raw[k]}
+            extra = raw.get("extra", {})
+            # A run whose threads all stopped early lasted from its first request to the last stop.
+            seconds = (extra.get("span_us") or raw["duration_us"]) / 1e6
             return Figure(
                 requests=int(raw["requests"]),
-                seconds=raw["duration_us"] / 1e6,
+                seconds=seconds,
                 errors=errors,
                 p50_ms=raw["p50_us"] / 1000,
                 p99_ms=raw["p99_us"] / 1000,
