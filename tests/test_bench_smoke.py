@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-LOADS = {"get", "list", "search-open", "search-window", "search-rare", "reply", "parts", "cold-get"}
+LOADS = {"get", "list", "search-open", "search-window", "search-rare", "reply", "parts", "cold-get", "read-after-write"}
 
 pytestmark = pytest.mark.skipif(
     shutil.which("wrk") is None, reason="wrk is not installed (apt-get install wrk): bench/http_bench needs it"
@@ -39,6 +39,14 @@ def test_http_bench_runs_on_a_tiny_database(tmp_path: Path) -> None:
             assert figure["error_count"] == 0, (key, concurrency, figure)
     # every close/open request changed the conversation's state
     assert all(figure["noop"] == 0 for figure in figures["parts"].values())
+    # read-after-write timed each kind of request, and every GET after a reply showed it
+    for figure in figures["read-after-write"].values():
+        assert figure["stale"] == 0
+        assert {name: part["requests"] > 0 for name, part in figure["split"].items()} == {
+            "reply": True,
+            "after-write": True,
+            "cached": True,
+        }
     # the cold GET read each conversation of the GET set at most once per run
     get_ids = report["engines"]["sqlite"]["get_ids"]
     assert all(0 < figure["requests"] <= get_ids for figure in figures["cold-get"].values())

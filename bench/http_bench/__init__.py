@@ -17,14 +17,16 @@ copy; ``CREATE DATABASE … TEMPLATE``), so the writes measured here never reach
 Measured at each concurrency: GET /conversations/{id} (random ids among conversations with 8-12
 parts), GET /conversations?per_page=20 cycling pages 1-5 by their cursors, three searches of
 bench/search_bench.py, an admin reply, close/open through POST /conversations/{id}/parts (each
-request a real state change), a cold GET (each request renders: cold_get.py); the ceiling
-(bench/ceiling.py: the same stack answering a pre-encoded document of the size of a GET
-response); the workers' resident memory, a soak, and the start-up time and memory on the 1M
-database of bench/search_bench.py. See bench/README.md.
+request a real state change), a cold GET (each request renders: cold_get.py) and
+read-after-write (a reply then a GET of it, beside a cached GET under the same load:
+read_after_write.py); the ceiling (bench/ceiling.py: the same stack answering a pre-encoded
+document of the size of a GET response); the workers' resident memory, a soak, and the start-up
+time and memory on the 1M database of bench/search_bench.py. See bench/README.md.
 
 The modules, in the order a run uses them: cli (options, the run from start to end), databases
 (the seeded data and each run's copy), id_sets (which conversations each load asks for), servers
 (the processes served and their memory), wrk and lua/ (the load generator), runner (one load at
-each concurrency), loads, write_loads and cold_get (what each load sends), measure (every load on
-one engine, then the ceiling), profiling, soak, big_database, then machine, report and verdict.
+each concurrency), loads, write_loads, cold_get and read_after_write (what each load sends),
+measure (every load on one engine, then the ceiling), profiling, soak, big_database, then machine,
+report and verdict.
 """

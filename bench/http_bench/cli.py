@@ -33,7 +33,7 @@ def main() -> int:
         "--loads",
         default="",
         help="only these loads (a quick look): comma-separated keys of get, list, search-open, search-window, "
-        "search-rare, reply, parts, cold-get",
+        "search-rare, reply, parts, cold-get, read-after-write",
     )
     parser.add_argument("--duration", type=int, default=10, help="seconds measured per endpoint and concurrency")
     parser.add_argument("--warmup", type=int, default=3, help="seconds of warm-up before each measured run (0: none)")

@@ -29,6 +29,7 @@ LABELS = {
     "reply": "POST /conversations/{id}/reply (admin comment)",
     "parts": "POST /conversations/{id}/parts (close ⇄ open)",
     "cold-get": "GET /conversations/{id}, cold (document not cached)",
+    "read-after-write": "read-after-write: reply, then GET (pipelined)",
 }
 
 

@@ -17,6 +17,7 @@ from http_bench.id_sets import IdSets, id_sets
 from http_bench.loads import get_script, list_paths, read_loads, search_bodies
 from http_bench.paths import BENCH, log
 from http_bench.profiling import profile
+from http_bench.read_after_write import halves, read_after_write_load
 from http_bench.runner import Load, Run
 from http_bench.servers import WORKERS, Sampler, Server, free_port, inboxd_serve
 from http_bench.soak import soak
@@ -83,12 +84,25 @@ def measure_engine(run: Run, engine_name: str, url: str, logs: Path) -> bytes:
 def cache_loads(
     run: Run, server: Server, engine_name: str, t: IdSets, probe: Engine, figures: dict[str, dict[int, Figure]]
 ) -> None:
-    """The cold GET (it leaves the GET set uncached)."""
-    cold = cold_get_load(run.workdir / f"{engine_name}-get.txt", t.get_ids, t.workspace, probe)
+    """The cold GET, then read-after-write (its control GETs viewed again first: the cold GET left
+    the GET set uncached)."""
+    files = run.workdir
+    cold = cold_get_load(files / f"{engine_name}-get.txt", t.get_ids, t.workspace, probe)
     if run.wanted(cold):
         run.measure(server.base, cold, engine_name, figures)
         if run.args.profile:
             profile(run, server, cold, engine_name, figures)  # a render: where an uncached GET's time goes
+    writes, controls = halves(t)
+    writes_file, controls_file = (
+        files / f"{engine_name}-after-write-replies.txt",
+        files / f"{engine_name}-after-write-controls.txt",
+    )
+    writes_file.write_text("\n".join(writes) + "\n")
+    controls_file.write_text("\n".join(controls) + "\n")
+    after_write = read_after_write_load(writes_file, controls_file, t.admin_id)
+    if run.wanted(after_write):
+        first_views(server, controls, probe)
+        run.measure(server.base, after_write, engine_name, figures)
 
 
 def first_views(server: Server, ids: list[str], probe: Engine, clients: int = 8) -> dict[str, Any]:

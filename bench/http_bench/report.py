@@ -11,6 +11,7 @@ from http_bench.databases import NOW, SEED
 from http_bench.id_sets import GET_PARTS
 from http_bench.loads import LABELS
 from http_bench.paths import shown
+from http_bench.read_after_write import SPLIT_LABELS
 from http_bench.runner import Run
 from http_bench.servers import WORKERS
 from http_bench.verdict import verdicts
@@ -41,7 +42,7 @@ def report(run: Run, command: str) -> str:
         f"- wrk from loopback, {'1 thread at c=1, 2 above' if 1 in run.concurrency else '2 threads'}; "
         f"{args.warmup} s warm-up then {args.duration} s measured per row; latency in ms (wrk's p50/p99, "
         "no coordinated-omission correction); errors = socket errors + timeouts + HTTP ≥ 400"
-        " (+ close/open answers that changed nothing)",
+        " (+ close/open answers that changed nothing, + read-after-write GETs that did not show their reply)",
         f"- ceiling: bench/ceiling.py (granian + Starlette, {WORKERS} workers, no database) answering "
         f"a pre-encoded {r['ceiling'].get('document_bytes', 0):,}-byte document, the median-size "
         "GET /conversations/{id} response of this run; ratio = rps / ceiling rps at the same concurrency",
@@ -79,9 +80,12 @@ def report(run: Run, command: str) -> str:
         ]
         for key, by_c in e["figures"].items():
             for c, f in sorted(by_c.items()):
-                ratio = f"{f.rps / ceiling[c].rps:.2f}" if c in ceiling and ceiling[c].rps else "—"
+                # A pair of requests is no figure of the ceiling's kind: no ratio for read-after-write.
+                ratio = f"{f.rps / ceiling[c].rps:.2f}" if c in ceiling and ceiling[c].rps and not f.split else "—"
                 err = f"{f.error_count} ✗" if f.error_count else "0"
                 lines.append(_row(LABELS.get(key, key), c, f, err, ratio))
+                for name, part in (f.split or {}).items():
+                    lines.append(_row(f"↳ {SPLIT_LABELS.get(name, name)}", c, part, "", "—"))
         lines.append("")
         lines += _notes(e["figures"], e.get("get_ids", 0))
     if r["soak"]:
@@ -138,7 +142,7 @@ def _row(label: str, c: int, f: Figure, errors: str, ratio: str) -> str:
 
 
 def _notes(figures: dict[str, dict[int, Figure]], get_ids: int) -> list[str]:
-    """What the rows of the cold GET are, under the table that has them."""
+    """What the rows of the cold GET and of read-after-write are, under the table that has them."""
     out = []
     if "cold-get" in figures:
         out += [
@@ -146,6 +150,15 @@ def _notes(figures: dict[str, dict[int, Figure]], get_ids: int) -> list[str]:
             "lost their stored document (as a write does); each wrk thread then reads its share of them once and "
             "stops, so every request renders its document, and a row lasts as long as that takes (at most the "
             "run's duration).",
+            "",
+        ]
+    if "read-after-write" in figures:
+        out += [
+            "Read-after-write: on each connection an admin reply to a conversation of one half of the GET set, "
+            "then a GET, pipelined (the server reads the GET once the reply's answer has left); every other GET "
+            "reads a cached conversation of the other half instead, as a control. The row counts both requests "
+            "of each pair and times the pair (wrk); the ↳ rows are timed by the script: a reply from sending to "
+            "its answer, a GET from the reply's answer to its own.",
             "",
         ]
     return out

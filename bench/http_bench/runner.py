@@ -55,10 +55,17 @@ class Run:
             flag = "  ✗ ERRORS " + json.dumps(figure.errors) if figure.errors else ""
             if figure.noop:
                 flag += f"  ✗ {figure.noop} answers changed nothing"
+            if figure.stale:
+                flag += f"  ✗ {figure.stale} GETs did not show the reply before them"
             log(
                 f"{engine:>10}  {load.label:<48} c={c:<3} {figure.rps:>9,.0f} rps  "
                 f"p50 {figure.p50_ms:7.2f}  p99 {figure.p99_ms:7.2f} ms{flag}"
             )
+            for name, part in (figure.split or {}).items():
+                log(
+                    f"{'':>10}    {name:<46} c={c:<3} {part.rps:>9,.0f} rps  "
+                    f"p50 {part.p50_ms:7.2f}  p99 {part.p99_ms:7.2f} ms"
+                )
 
     def _once(self, base: str, load: Load, c: int, seconds: int) -> Figure:
         if load.before is not None:

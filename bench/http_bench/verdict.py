@@ -14,6 +14,9 @@ from http_bench.wrk import Figure
 TARGET_GET, TARGET_LIST, TARGET_WRITES = 0.40, 0.30, 2000.0  # × ceiling, × ceiling, requests/s
 TARGET_RSS_MB, TARGET_STARTUP_S = 200.0, 2.0
 TARGET_COLD_GET = 0.15  # × ceiling: a GET whose document must be rendered
+# Read-after-write: the GET after a reply is "as fast as a cached GET" when its p50 is at most this
+# many times the p50 of the cached GETs measured in the same load (10 %: within the noise of the run).
+TARGET_AFTER_WRITE = 1.10
 
 
 def verdicts(run: Run) -> list[str]:
@@ -61,6 +64,7 @@ def verdicts(run: Run) -> list[str]:
             ok: bool | None = f.rps >= TARGET_WRITES if engine_name == "sqlite" else None
             note = "" if engine_name == "sqlite" else " (the target is SQLite's; for information)"
             line(ok, f"{engine_name}: {what} ≥ {TARGET_WRITES:,.0f} requests/s at c={top}: {f.rps:,.0f}{note}")
+        line(*_after_write(engine_name, figures.get("read-after-write", {}).get(top), top))
     big = r["big"]
     # The targets name the 1M database; a smaller one (--big-db) is reported, not judged.
     judged = bool(big) and big["conversations"] >= 1_000_000
@@ -99,6 +103,23 @@ def verdicts(run: Run) -> list[str]:
     errors = total_errors(run)
     line(errors == 0, f"no request failed: {errors} errors")
     return out
+
+
+def _after_write(engine_name: str, f: Figure | None, top: int) -> tuple[bool | None, str]:
+    what = (
+        f"{engine_name}: GET after a write as fast as a cached GET (p50 ≤ {TARGET_AFTER_WRITE:.2f} × the "
+        f"control's, same load) at c={top}"
+    )
+    split = f.split if f is not None else None
+    if not split or not split["after-write"].requests or not split["cached"].requests:
+        return None, f"{what}: not measured"
+    fresh, cached = split["after-write"], split["cached"]
+    ok = fresh.p50_ms <= TARGET_AFTER_WRITE * cached.p50_ms
+    compared = "" if engine_name == "sqlite" else " (a comparison: the targets are SQLite's)"
+    return ok, (
+        f"{what}: {fresh.p50_ms:.2f} vs {cached.p50_ms:.2f} ms ({fresh.p50_ms / cached.p50_ms:.2f} ×; "
+        f"p99 {fresh.p99_ms:.2f} vs {cached.p99_ms:.2f}){compared}"
+    )
 
 
 def all_figures(run: Run) -> Iterator[Figure]:

@@ -27,6 +27,9 @@ class Figure:
     p50_ms: float
     p99_ms: float
     noop: int | None = None  # close/open: answers that changed nothing (must be 0)
+    stale: int | None = None  # read-after-write: GETs that did not show the reply before them (must be 0)
+    # read-after-write: the figures of each kind of request, timed by its script (lua/read_after_write.lua)
+    split: dict[str, Figure] | None = None
 
     @property
     def rps(self) -> float:
@@ -34,10 +37,13 @@ class Figure:
 
     @property
     def error_count(self) -> int:
-        return sum(self.errors.values()) + (self.noop or 0)
+        return sum(self.errors.values()) + (self.noop or 0) + (self.stale or 0)
 
     def as_json(self) -> dict[str, Any]:
-        return {**dataclasses.asdict(self), "rps": round(self.rps, 1), "error_count": self.error_count}
+        out = {**dataclasses.asdict(self), "rps": round(self.rps, 1), "error_count": self.error_count}
+        if self.split is not None:
+            out["split"] = {name: figure.as_json() for name, figure in self.split.items()}
+        return out
 
 
 @dataclasses.dataclass(frozen=True)
