@@ -46,7 +46,7 @@ bench: $(STAMP)  ## search latency up to 1M (issue 5's targets; seeds the 1M dat
 	  else echo "make bench needs wrk, the HTTP load generator: sudo apt-get install wrk" >&2; exit 1; fi; }
 	@$(BIN)/py-spy --version >/dev/null 2>&1 || $(BIN)/python -m pip install --quiet -e '.[test,bench]'
 	$(BIN)/python bench/search_bench.py --runs 20 --warmup 2 --plans $(BENCH_ARGS)
-	$(BIN)/python bench/http_bench.py --soak 300 --profile $(BENCH_HTTP_ARGS)
+	$(BIN)/python bench/http_bench --soak 300 --profile $(BENCH_HTTP_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -1,7 +1,8 @@
-"""The ceiling of bench/http_bench.py: inboxd's server stack (granian + Starlette, same workers)
+"""The ceiling of bench/http_bench: inboxd's server stack (granian + Starlette, same workers)
 answering ``GET /conversations/{id}`` with one pre-encoded JSON document, no database, no
 authentication, no rendering. What inboxd reaches relative to this, in the same run and on the
-same machine, is the figure the issue's targets are written in. Run by http_bench.py::
+same machine, is the figure the targets (bench/README.md) are written in. Run by bench/http_bench
+(measure.py)::
 
     .venv/bin/python bench/ceiling.py --body response.json --port 8001 --workers 2
 

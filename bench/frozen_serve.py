@@ -1,12 +1,12 @@
 """inboxd's own app (``inboxd.app.create_app``) served by granian as ``inboxd serve`` serves it, but
 with the clock frozen at a given time and without applying migrations or a workspace file.
 
-bench/http_bench.py uses it for one thing: serving GETs from the 1M database of
+bench/http_bench uses it for one thing: serving GETs from the 1M database of
 bench/search_bench.py (opened read-only) to measure the workers' memory. That database was seeded
 with history ending at 2026-01-01 and its snoozes were woken as of then; under the wall clock every
 snooze still pending would be due, and the first request would wake them all, which is a write to a
 database another benchmark owns. Frozen at the seed's ``now``, nothing is due and nothing is
-written. Run by http_bench.py::
+written. Run by bench/http_bench (big_database.py)::
 
     .venv/bin/python bench/frozen_serve.py --database-url 'sqlite:///file:/abs/db.sqlite3?mode=ro&uri=true' \\
         --now 1767225600 --port 8002 --workers 2

@@ -1,0 +1,149 @@
+"""What a run measures on one engine (every load against ``inboxd serve``, the workers' memory
+around them) and the ceiling the figures are read against."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, func, select
+
+from http_bench.cold_get import cold_get_load
+from http_bench.databases import WORKSPACE_TOML
+from http_bench.id_sets import IdSets, id_sets
+from http_bench.loads import get_script, list_paths, read_loads, search_bodies
+from http_bench.paths import BENCH, log
+from http_bench.profiling import profile
+from http_bench.read_after_write import halves, read_after_write_load
+from http_bench.runner import Load, Run
+from http_bench.servers import WORKERS, Sampler, Server, free_port, inboxd_serve
+from http_bench.soak import soak
+from http_bench.write_loads import write_loads
+from http_bench.wrk import Figure
+from inboxd.store.engine import make_engine
+from inboxd.store.tables import conversation_documents
+
+
+def measure_engine(run: Run, engine_name: str, url: str, logs: Path) -> bytes:
+    """Every load on one engine; returns a GET response of median size (the ceiling's document)."""
+    args = run.args
+    t = id_sets(url)
+    files = run.workdir
+    (files / f"{engine_name}-get.txt").write_text("\n".join(t.get_ids) + "\n")
+    (files / f"{engine_name}-reply.txt").write_text("\n".join(t.reply_ids) + "\n")
+    workspace_file = files / "workspace.toml"
+    workspace_file.write_text(WORKSPACE_TOML)
+    searches = search_bodies(url)
+    probe = make_engine(url)
+    server = inboxd_serve(url, free_port(), logs, f"inboxd-{engine_name}", workspace_file)
+    result: dict[str, Any] = {"figures": {}, "get_ids": len(t.get_ids)}
+    run.results["engines"][engine_name] = result
+    try:
+        result["startup_s"] = server.start()
+        result["rss_idle"] = sorted(server.rss().values())
+        sample = sorted(
+            (server.get(f"/conversations/{i}") for i in t.get_ids[:21]),
+            key=len,
+        )[len(t.get_ids[:21]) // 2]
+        result["document_bytes"] = len(sample)
+        paths = list_paths(server)
+        result["first_views"] = first_views(server, t.get_ids, probe)
+        log(
+            f"{engine_name:>10}  first view of {len(t.get_ids):,} conversations (render + store): "
+            f"{result['first_views']['rps']:,.0f} rps; {result['first_views']['stored']:,} documents stored"
+        )
+        figures: dict[str, dict[int, Figure]] = {}
+        result["figures"] = figures
+        get_file = files / f"{engine_name}-get.txt"
+        loads = read_loads(get_file, paths, searches)
+        with Sampler(server) as sampler:
+            for load in filter(run.wanted, loads):
+                run.measure(server.base, load, engine_name, figures)
+            if args.profile:
+                for load in filter(run.wanted, loads[:2]):
+                    profile(run, server, load, engine_name, figures)
+            if args.soak > 0 and engine_name == "sqlite":
+                run.results["soak"] = soak(run, server, get_file, paths, list(searches.values()))
+            writes = write_loads(run, engine_name, t, probe)
+            for load in filter(run.wanted, writes):
+                run.measure(server.base, load, engine_name, figures)
+            if args.profile and run.wanted(writes[0]):
+                profile(run, server, writes[0], engine_name, figures)  # the reply: where a write's time goes
+            # Last: they change the GET set's conversations, which the loads above read cached.
+            cache_loads(run, server, engine_name, t, probe, figures)
+        result["rss_peak"] = sorted(sampler.peak.values())
+    finally:
+        server.stop()
+        probe.dispose()
+    return sample
+
+
+def cache_loads(
+    run: Run, server: Server, engine_name: str, t: IdSets, probe: Engine, figures: dict[str, dict[int, Figure]]
+) -> None:
+    """The cold GET, then read-after-write (its control GETs viewed again first: the cold GET left
+    the GET set uncached)."""
+    files = run.workdir
+    cold = cold_get_load(files / f"{engine_name}-get.txt", t.get_ids, t.workspace, probe)
+    if run.wanted(cold):
+        run.measure(server.base, cold, engine_name, figures)
+        if run.args.profile:
+            profile(run, server, cold, engine_name, figures)  # a render: where an uncached GET's time goes
+    writes, controls = halves(t)
+    writes_file, controls_file = (
+        files / f"{engine_name}-after-write-replies.txt",
+        files / f"{engine_name}-after-write-controls.txt",
+    )
+    writes_file.write_text("\n".join(writes) + "\n")
+    controls_file.write_text("\n".join(controls) + "\n")
+    after_write = read_after_write_load(writes_file, controls_file, t.admin_id)
+    if run.wanted(after_write):
+        first_views(server, controls, probe)
+        run.measure(server.base, after_write, engine_name, figures)
+
+
+def first_views(server: Server, ids: list[str], probe: Engine, clients: int = 8) -> dict[str, Any]:
+    """GET every conversation of ``ids`` once, then wait for their rendered documents to be
+    stored (store/documents.py): the GET figures are those of a server whose conversations have
+    been viewed since their last change, its steady state. The rate of these first views (each a
+    render) is reported beside them; a Python client is fast enough here (~2 ms a request)."""
+    started = time.monotonic()
+    with concurrent.futures.ThreadPoolExecutor(clients) as pool:
+        for _ in pool.map(lambda i: server.get(f"/conversations/{i}"), ids):
+            pass
+    seconds = time.monotonic() - started
+    wanted = [int(i) for i in ids]
+    stored = 0
+    for _ in range(100):  # the writer thread batches; give it up to 10 s
+        with probe.connect() as conn:
+            stored = int(
+                conn.execute(
+                    select(func.count())
+                    .select_from(conversation_documents)
+                    .where(conversation_documents.c.conversation_id.in_(wanted))
+                ).scalar_one()
+            )
+        if stored >= len(wanted):
+            break
+        time.sleep(0.1)
+    return {"rps": len(ids) / seconds, "seconds": seconds, "stored": stored, "clients": clients}
+
+
+def measure_ceiling(run: Run, document: bytes, get_file: Path, logs: Path) -> None:
+    body = run.workdir / "ceiling.json"
+    body.write_bytes(document)
+    port = free_port()
+    argv = [sys.executable, str(BENCH / "ceiling.py"), "--body", str(body), "--port", str(port)]
+    argv += ["--workers", str(WORKERS)]
+    server = Server("ceiling", argv, port, logs)
+    figures: dict[str, dict[int, Figure]] = {}
+    try:
+        server.start()
+        load = Load("ceiling", f"ceiling: {len(document):,}-byte document", "/", lambda c: get_script(get_file))
+        run.measure(server.base, load, "ceiling", figures)
+    finally:
+        server.stop()
+    run.results["ceiling"] = {"figures": figures.get("ceiling", {}), "document_bytes": len(document)}
