@@ -40,7 +40,7 @@ reliability: $(STAMP)  ## SIGKILL mid-load ×20 and 32-client bursts, both engin
 bench-search: $(STAMP)  ## search latency at 10k/100k/1M on SQLite and PostgreSQL → bench/BENCHMARKS.md (BENCH_ARGS apply)
 	$(BIN)/python bench/search_bench.py $(BENCH_ARGS)
 
-bench: $(STAMP)  ## search latency up to 1M (issue 5's targets; seeds the 1M database), then HTTP load: inboxd (2 workers) under wrk at c=1/16/64, SQLite and PostgreSQL, next to a ceiling → bench/BENCHMARKS.md (BENCH_ARGS, BENCH_HTTP_ARGS apply)
+bench: $(STAMP)  ## search latency up to 1M (the search targets; seeds the 1M database), then HTTP load: inboxd (2 workers) under wrk at c=1/16/64, SQLite and PostgreSQL, next to a ceiling → bench/BENCHMARKS.md (BENCH_ARGS, BENCH_HTTP_ARGS apply)
 	@command -v wrk >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get install -y wrk || { apt-get update -qq && apt-get install -y wrk; }; \
 	  else echo "make bench needs wrk, the HTTP load generator: sudo apt-get install wrk" >&2; exit 1; fi; }

@@ -1,5 +1,5 @@
 """Search latency of `POST /conversations/search` at 10k, 100k and 1M conversations, SQLite and
-PostgreSQL (issue 5, "speed"). Run with the project's interpreter::
+PostgreSQL. Run with the project's interpreter::
 
     .venv/bin/python bench/search_bench.py                      # everything, writes bench/BENCHMARKS.md
     .venv/bin/python bench/search_bench.py --sizes 10000 --engines sqlite --no-write
@@ -299,7 +299,7 @@ def measure_interleaved(
     """Each call ``runs`` times after ``warmup`` runs, the calls taking turns (one run of each,
     the order rotated every round): a drift of the machine's speed while they are measured (a
     busy neighbour on a shared host) moves them all, not the one measured at the time, so ratios
-    between them hold (issue 5: 1M against 10k)."""
+    between them hold (1M against 10k)."""
     for call in calls:
         for _ in range(warmup):
             call()

@@ -1,5 +1,5 @@
 """Fixtures shared by every test: one engine fixture that runs each storage and API test on SQLite
-and on PostgreSQL (STYLE.md §11), two workspaces, and an HTTP client that validates every JSON
+and on PostgreSQL, two workspaces, and an HTTP client that validates every JSON
 response against intercom-2.10.yaml.
 
 PostgreSQL tests need ``INBOXD_TEST_POSTGRES_URL`` (e.g. postgresql+psycopg://inboxd:inboxd@127.0.0.1/inboxd_test).

@@ -1,5 +1,5 @@
 """The official spec as a test oracle: every JSON body the HTTP tests receive is validated against
-the response schema that intercom-2.10.yaml gives for that operation and status (STYLE.md §10)."""
+the response schema that intercom-2.10.yaml gives for that operation and status."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ SPEC_URI = "urn:intercom-2.10"
 def spec() -> dict[str, Any]:
     text = resources.files("inboxd").joinpath("spec/intercom-2.10.yaml").read_text(encoding="utf-8")
     data: dict[str, Any] = yaml.safe_load(text)
-    # The shipped spec has one dangling $ref (perf-anchors.md, observation 1): give it a permissive
+    # The shipped spec has one dangling $ref: give it a permissive
     # target so that tools can resolve the document at all.
     data["components"]["schemas"].setdefault("custom_attributes", {"type": "object"})
     return _honour_nullable_refs(data)

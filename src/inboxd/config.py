@@ -1,7 +1,7 @@
 """Settings from flags and ``INBOXD_*`` variables, and the workspace file (TOML).
 
 The workspace file is how admins, teams and tokens exist at all: Intercom's API cannot create
-admins, so inboxd reads them declaratively (DESIGN.md). Its format is documented in
+admins, so inboxd reads them declaratively. Its format is documented in
 docs/workspace-file.md.
 """
 

@@ -1,7 +1,7 @@
 """The words `inboxd seed` writes bodies with: a vocabulary in rank order and its Zipf weights.
 
 Real message text is Zipf-distributed: a few words are in most messages, a few dozen in one message
-out of ten, and thousands are rare. That skew is what decides search plans (perf-anchors §4,
+out of ten, and thousands are rare. That skew is what decides search plans (docs/search.md;
 observation 8), so seeded bodies have it: the word of rank ``r`` is drawn with weight ``1 / r``.
 The first few hundred ranks are words of support conversations; the tail is made of pronounceable
 invented words, generated from a fixed seed so that every database gets the same vocabulary (the

@@ -1,4 +1,4 @@
-"""Workspace isolation: a token sees its own workspace and nothing of another (DESIGN.md: every
+"""Workspace isolation: a token sees its own workspace and nothing of another (every
 query is scoped by workspace_id). Acme and Globex are the two workspaces of conftest.py."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """A plain-Python evaluation of a parsed search query over conversations as `GET` shows them: the
-oracle the SQL compiler is compared with (STYLE.md §7). It follows the semantics written in the
+oracle the SQL compiler is compared with. It follows the semantics written in the
 docstring of inboxd.search.fields, independently of store/search.py."""
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from inboxd.search.tokens import fold, tokens
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        # the spec's example, and the brief's
+        # the spec's example
         ("I need support", ["i", "need", "support"]),
         ("<p>Refund&nbsp;please!</p>", ["refund", "please"]),
         # plain text and whitespace

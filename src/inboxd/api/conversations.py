@@ -60,24 +60,39 @@ def _plaintext(call: Call) -> bool:
     return call.query("display_as") == "plaintext"
 
 
-def render_conversation(call: Call, conversation_id: int) -> dict[str, Any]:
-    """The conversation as `GET /conversations/{id}` shows it: what every write answers with."""
+def render_conversation(call: Call, conversation_id: int) -> tuple[bytes, int]:
+    """The conversation as `GET /conversations/{id}` shows it, encoded, and the version it shows."""
     row = call.store.conversations.require_row(conversation_id)
     [view] = conversation_views(call.store, [row], with_parts=True)
-    return render.conversation(view, plaintext=_plaintext(call), base_url=base_url(call.request))
+    document = render.conversation(view, plaintext=_plaintext(call), base_url=base_url(call.request))
+    return orjson.dumps(document), int(row["version"])
 
 
 def _render_conversations(
     store: Store, conversation_ids: list[int], plaintext: bool, base: str
-) -> list[dict[str, Any]]:
+) -> list[tuple[bytes, int]]:
     """Several conversations as GET shows each, read together (the answers of a batch of writes)."""
     rows = store.conversations.rows(conversation_ids)
     if len(rows) != len(conversation_ids):
         raise NotFound("Resource Not Found")
     return [
-        render.conversation(view, plaintext=plaintext, base_url=base)
+        (orjson.dumps(render.conversation(view, plaintext=plaintext, base_url=base)), int(view.row["version"]))
         for view in conversation_views(store, rows, with_parts=True)
     ]
+
+
+def keep_document(
+    request: HttpRequest, workspace_id: int, conversation_id: int, version: int, plaintext: bool, document: bytes
+) -> None:
+    """The one place a rendered conversation is kept: in this process's render cache under its
+    version, and, shared with every worker (store/documents.py), in the database. Only a document
+    of a committed version may be kept (a write's answer is kept once the write has committed).
+    A document with file URLs depends on the host the request reached: it stays in this process."""
+    cache: RenderCache = request.app.state.render_cache
+    cache.put(_document_key(workspace_id, conversation_id, plaintext, base_url(request)), version, document)
+    if not plaintext and b"/attachments/" not in document:
+        writer: DocumentWriter = request.app.state.document_writer
+        writer.offer(Offer(workspace_id, conversation_id, version, document))
 
 
 @endpoint(write=True)
@@ -208,16 +223,22 @@ def conversation_answer(call: Call, conversation_id: int) -> AfterCommit:
     once the write is done (store/unit_of_work.py): on SQLite after the commit, from a snapshot of
     exactly what the write left, so rendering does not hold the database's one write lock; and
     with the batch's other answers of the workspace, in one go."""
-    workspace_id, plaintext, base = call.workspace.id, _plaintext(call), base_url(call.request)
+    request, workspace_id, plaintext, base = call.request, call.workspace.id, _plaintext(call), base_url(call.request)
+
+    def draw(after: Call) -> Response:
+        document, version = render_conversation(after, conversation_id)
+        after.then.append(lambda: keep_document(request, workspace_id, conversation_id, version, plaintext, document))
+        return Response(document, media_type="application/json")
 
     def draw_all(snapshot: Store, conversation_ids: list[int]) -> list[Response]:
-        return [json(document) for document in _render_conversations(snapshot, conversation_ids, plaintext, base)]
+        # Drawn together only from a batch's snapshot, after its commit: kept at once.
+        drawn = _render_conversations(snapshot, conversation_ids, plaintext, base)
+        for shown, (document, version) in zip(conversation_ids, drawn, strict=True):
+            keep_document(request, workspace_id, shown, version, plaintext, document)
+        return [Response(document, media_type="application/json") for document, _ in drawn]
 
     return after_commit(
-        call,
-        lambda after: json(render_conversation(after, conversation_id)),
-        conversation_id,
-        together=(("conversation", workspace_id, plaintext, base), draw_all),
+        call, draw, conversation_id, together=(("conversation", workspace_id, plaintext, base), draw_all)
     )
 
 
@@ -230,13 +251,8 @@ def retrieve(call: Call) -> Response:
     key = _document_key(call.workspace.id, conversation_id, _plaintext(call), base_url(call.request))
     document = cache.get(key, version)
     if document is None:
-        document = orjson.dumps(render_conversation(call, conversation_id))
-        cache.put(key, version, document)
-        if not _plaintext(call) and b"/attachments/" not in document:
-            # Shared with every worker from now on (store/documents.py). A document with file URLs
-            # depends on the host the request reached, so it stays in this process's cache.
-            writer: DocumentWriter = call.request.app.state.document_writer
-            writer.offer(Offer(call.workspace.id, conversation_id, version, document))
+        document, version = render_conversation(call, conversation_id)
+        keep_document(call.request, call.workspace.id, conversation_id, version, _plaintext(call), document)
     return Response(document, media_type="application/json")
 
 

@@ -1,4 +1,4 @@
-"""Opaque ``starting_after`` cursors (DESIGN.md: cursors encode the sort key, never an offset).
+"""Opaque ``starting_after`` cursors (cursors encode the sort key, never an offset).
 
 Like Intercom's, a cursor is URL-safe base64 of a JSON array: the last row's sort key followed by
 the number of the page it ended. Cursors only walk forward.

@@ -1,4 +1,4 @@
-"""The one place that writes error JSON (STYLE.md §6): domain errors, routing errors and
+"""The one place that writes error JSON: domain errors, routing errors and
 unexpected failures all become Intercom's ``error.list`` with a fresh ``request_id``."""
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -47,6 +47,9 @@ class Call:
     workspace: WorkspaceRef
     now: int
     body: dict[str, Any]
+    # Work for once the write has committed (keeping its answer as the next document): nothing
+    # done before the commit may outlive a rolled-back write.
+    then: list[Callable[[], None]] = field(default_factory=list)
 
     @property
     def path(self) -> dict[str, str]:
@@ -73,7 +76,7 @@ def after_commit(
     others of its kind in one go."""
 
     def drawn(store: Store, now: int) -> Response:
-        return draw(Call(call.request, store, call.workspace, now, call.body))
+        return draw(Call(call.request, store, call.workspace, now, call.body, call.then))
 
     return AfterCommit(call.workspace.id, drawn, shows, together)
 
@@ -120,6 +123,7 @@ def endpoint(
                 return answer
 
             caused: list[Event] = []
+            then: list[Callable[[], None]] = []
 
             def written(store: Store) -> Answer:
                 """The work of a write transaction, and the events it caused (those of the attempt
@@ -128,7 +132,8 @@ def endpoint(
                 # not when it started waiting for it: parts are dated in stored order.
                 now = clock.now()
                 check_token(request, store, digest)
-                answer = handler(Call(request, store, workspace, now, body))
+                then.clear()
+                answer = handler(Call(request, store, workspace, now, body, then))
                 if isinstance(answer, AfterCommit):
                     answer.now = now
                 caused[:] = store.events
@@ -142,6 +147,8 @@ def endpoint(
                     return unit_of_work.read(engine, workspace.id, read)
                 return await run_in_threadpool(unit_of_work.read, engine, workspace.id, read)
             answer: Response = await unit_of_work.write(engine, workspace.id, written)
+            for work in then:
+                work()
             committed(request, caused)
             return answer
 

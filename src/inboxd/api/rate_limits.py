@@ -1,4 +1,4 @@
-"""Per-token rate limits as Intercom enforces them (intercom-facts §1): a quota of calls per minute,
+"""Per-token rate limits as Intercom enforces them: a quota of calls per minute,
 split into six 10-second windows, so ``X-RateLimit-Limit`` is the per-window number (1,000/min → 167).
 
 The count is shared by every process on the database (store/rate_limits.py). Writing it on every
@@ -32,7 +32,7 @@ from inboxd.store.engine import Database, transaction
 
 WINDOW_SECONDS = 10
 WINDOWS_PER_MINUTE = 60 // WINDOW_SECONDS
-# Intercom's 2.x pages: private apps get 10,000 calls per minute (intercom-facts §1).
+# Intercom's 2.x pages: private apps get 10,000 calls per minute.
 DEFAULT_PER_MINUTE = 10_000
 BATCH = 10
 SYNC_INTERVAL = 0.1  # seconds

@@ -1,4 +1,4 @@
-"""The one clock (DESIGN.md, "Time is injected"). Production reads the wall clock; tests and the
+"""The one clock. Production reads the wall clock; tests and the
 test mode move it forward so that snoozes wake and statistics measure time without sleeping.
 
 Whatever must happen when time moves (snoozes running out: operations/snoozes.py) registers in

@@ -1,4 +1,4 @@
-"""The rules of a conversation: pure Python, no HTTP and no SQL (STYLE.md §3).
+"""The rules of a conversation: pure Python, no HTTP and no SQL.
 
 An operation takes the current conversation, the actor and ``now`` and returns a :class:`Change`:
 the conversation's new state, the parts to append and the teammates to add. The store applies all

@@ -1,4 +1,4 @@
-"""The one error hierarchy (STYLE.md §6). Each error carries Intercom's ``code`` and HTTP status;
+"""The one error hierarchy. Each error carries Intercom's ``code`` and HTTP status;
 api/errors.py alone turns them into an ``error.list`` body."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Ids that look like Intercom's (DESIGN.md): numeric strings come from integer primary keys;
+"""Ids that look like Intercom's: numeric strings come from integer primary keys;
 contact ids are 24 lowercase hex characters shaped like a MongoDB ObjectId (4 bytes of creation
 time, then randomness), which is what Intercom's contact ids are."""
 

@@ -1,4 +1,4 @@
-"""Conversation statistics as a fold over its parts (DESIGN.md: derived from parts, never a
+"""Conversation statistics as a fold over its parts (derived from parts, never a
 counter that can drift). :func:`record` is the only way a figure changes; the store keeps the
 result beside the conversation so that search can filter on it. Each figure is defined in
 docs/statistics.md.

@@ -1,6 +1,6 @@
 """Tickets: turning a conversation into a customer ticket, and what a ticket's attributes may hold.
 
-Pure Python (STYLE.md §3). :func:`convert_to_ticket` takes the conversation, the ticket type (a row
+Pure Python. :func:`convert_to_ticket` takes the conversation, the ticket type (a row
 with its ``attributes``) and the request's attributes, and returns the conversation's
 :class:`~inboxd.domain.conversations.Change` together with the :class:`NewTicket` to store; the
 store writes both in the request's one transaction.

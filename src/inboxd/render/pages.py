@@ -23,7 +23,7 @@ def pages_object(page: Page, total_count: int) -> dict[str, Any]:
         "per_page": page.per_page,
         "total_pages": max(1, -(-total_count // page.per_page)),
     }
-    # No `next` means the end (intercom-facts §2).
+    # No `next` means the end.
     if page.next_cursor is not None:
         pages["next"] = {"per_page": page.per_page, "starting_after": page.next_cursor}
     return pages

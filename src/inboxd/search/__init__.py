@@ -1,4 +1,4 @@
-"""Conversation search (STYLE.md §7): the spec's field table as data (:mod:`.fields`), the request
+"""Conversation search: the spec's field table as data (:mod:`.fields`), the request
 body parsed into a typed, validated tree (:mod:`.query`), and the tokeniser for ``source.body``
 (:mod:`.tokens`). The language as inboxd implements it is described in docs/search.md.
 

@@ -1,7 +1,7 @@
 """Conversations, their contacts, teammates, tags and parts, scoped to one workspace.
 
 Reads for rendering load everything a page needs in a fixed number of queries (one per related
-table, never one per conversation), so render/ never queries (STYLE.md §8).
+table, never one per conversation), so render/ never queries.
 """
 
 from __future__ import annotations
@@ -297,12 +297,12 @@ class Conversations:
         """Write a domain change: the new state (if any), the appended parts in order, and the
         teammates who joined."""
         assert before.id is not None
+        self.changed(before.id)
         old, new = _state_values(before), _state_values(change.conversation)
         changed: dict[str, Any] = {key: value for key, value in new.items() if old[key] != value}
-        if before.id in self._pending or before.id not in self.bumped:
+        if before.id in self._pending:  # the version's bump rides on the state's update
             _UPDATE_STATE.run(self.conn, {"ws": self.workspace_id, "conversation": before.id, **changed})
             self._pending.discard(before.id)
-            self.bumped.add(before.id)
         elif changed:
             _SET_STATE.run(self.conn, {"ws": self.workspace_id, "conversation": before.id, **changed})
         if before.stats.first_contact_reply_at is None and change.conversation.stats.first_contact_reply_at:
@@ -341,6 +341,7 @@ class Conversations:
         """Make the contact a participant; False when it already was one."""
         if contact_id in self.contact_ids(conversation_id):
             return False
+        self.changed(conversation_id)
         self.conn.execute(
             insert(conversation_contacts).values(
                 workspace_id=self.workspace_id,
@@ -352,6 +353,7 @@ class Conversations:
         return True
 
     def remove_contact(self, conversation_id: int, contact_id: str) -> None:
+        self.changed(conversation_id)
         self.conn.execute(
             delete(conversation_contacts).where(
                 conversation_contacts.c.workspace_id == self.workspace_id,
@@ -378,6 +380,7 @@ class Conversations:
         existing = self._tagging(conversation_id, tag_id)
         if existing is not None:
             return existing
+        self.changed(conversation_id)
         self.conn.execute(
             insert(conversation_tags).values(
                 workspace_id=self.workspace_id,
@@ -393,6 +396,7 @@ class Conversations:
         """Remove a tag; the tagging it removed, or None when the tag was not applied."""
         existing = self._tagging(conversation_id, tag_id)
         if existing is not None:
+            self.changed(conversation_id)
             self.conn.execute(
                 delete(conversation_tags).where(
                     conversation_tags.c.workspace_id == self.workspace_id,
@@ -425,6 +429,7 @@ class Conversations:
     def redact_part(self, conversation_id: int, part_id: int, now: int) -> None:
         """Overwrite the part's text and attachments: redacted text is gone, not hidden (and so is
         the conversation's stored document, which shows it)."""
+        self.changed(conversation_id)
         _DROP_DOCUMENT.run(self.conn, {"conversation": conversation_id})
         self.conn.execute(
             update(conversation_parts)
@@ -433,6 +438,7 @@ class Conversations:
         )
 
     def redact_source(self, conversation_id: int) -> None:
+        self.changed(conversation_id)
         _DROP_DOCUMENT.run(self.conn, {"conversation": conversation_id})
         self.index.remove(conversation_id)
         self.conn.execute(
@@ -477,18 +483,7 @@ class Conversations:
 
     def get_row(self, conversation_id: int) -> dict[str, Any] | None:
         write = bool(self.conn.info.get("write"))
-        row = (_ROW_LOCKED if write else _ROW).first(self.conn, {"ws": self.workspace_id, "id": conversation_id})
-        if row is not None and write and conversation_id not in self.bumped:
-            # Read to be changed: whatever this transaction does to the conversation or what it
-            # shows (parts, tags, contacts, ticket), it gets a new version, and a rendered document
-            # of the old one is never served again (store/hot.py compares the versions); the
-            # next view stores the new one in its place. Only a redaction deletes the document at
-            # once (redact_part, redact_source): its text must not survive anywhere. Once per
-            # transaction is enough: the new version only becomes visible at commit, and is given
-            # with the new state when there is one (apply), else by finish().
-            self.bumped.add(conversation_id)
-            self._pending.add(conversation_id)
-        return row
+        return (_ROW_LOCKED if write else _ROW).first(self.conn, {"ws": self.workspace_id, "id": conversation_id})
 
     def rows(self, conversation_ids: Sequence[int]) -> list[dict[str, Any]]:
         """For reads: the rows of these conversations in one statement, in the order asked; an id
@@ -497,6 +492,18 @@ class Conversations:
         rows = _ROWS.rows(self.conn, {"ws": self.workspace_id, "ids": list(conversation_ids)})
         found = {row["id"]: row for row in rows}
         return [found[i] for i in conversation_ids if i in found]
+
+    def changed(self, conversation_id: int) -> None:
+        """Mark the conversation changed by this write: every method that changes a conversation or
+        what it shows (parts, tags, contacts, ticket) calls this, and nothing else does (a read
+        never does). It gets a new version, and a rendered document of the old one is never served
+        again (store/hot.py and the render cache compare versions). Only a redaction also deletes
+        the stored document at once (redact_part, redact_source): its text must not survive
+        anywhere. Once per transaction is enough: the new version only becomes visible at commit,
+        and is given with the new state when there is one (apply), else by finish()."""
+        if conversation_id not in self.bumped:
+            self.bumped.add(conversation_id)
+            self._pending.add(conversation_id)
 
     def finish(self) -> None:
         """The new version of every conversation read to be changed whose state did not change

@@ -1,10 +1,10 @@
 """Engines and transactions for SQLite (the embedded default) and PostgreSQL.
 
-One request is one transaction (STYLE.md §4): :func:`transaction` opens it, store functions run
+One request is one transaction: :func:`transaction` opens it, store functions run
 inside it and never commit, the edge commits once. SQLite gets WAL, a busy timeout, and write
 transactions that take the write lock up front (``BEGIN IMMEDIATE``): a deferred transaction that
-reads and then writes can fail with SQLITE_BUSY when another process writes in between, which is
-exactly the lost write the brief forbids.
+reads and then writes can fail with SQLITE_BUSY when another process writes in between: a write
+lost after the client sent it (docs/reliability.md).
 """
 
 from __future__ import annotations

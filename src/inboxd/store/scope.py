@@ -1,4 +1,4 @@
-"""The store as one workspace sees it (STYLE.md §5): every repository is bound to the
+"""The store as one workspace sees it: every repository is bound to the
 workspace_id of the request's token, so no query can forget the scope."""
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ operator then has one meaning for every field, the one the module docstring of `
 states (negations are exact complements and match null, range and text operators never do).
 
 Plans. Results come newest-updated first, ``(updated_at, id)`` descending, the order of
-``GET /conversations``. Two plans can produce that order (perf-anchors §4, observation 8): *walk*
+``GET /conversations``. Two plans can produce that order (docs/search.md): *walk*
 the ``(workspace_id, updated_at, id)`` index newest first, testing each conversation, which finds a
 page in a few rows when matches are common; or *read the matches first* from a narrower index and
 sort them, which wins when they are few. Both touch about the same number of rows when a filter

@@ -1,7 +1,7 @@
 """The schema, one definition for SQLite and PostgreSQL.
 
 Every table carries ``workspace_id`` and every index that serves a request starts with it, so a
-query scoped to one workspace never reads another's rows (DESIGN.md, "Storage"). Timestamps are
+query scoped to one workspace never reads another's rows. Timestamps are
 Unix seconds, as Intercom sends them. Ids that Intercom shows as numeric strings are integer
 primary keys here; contact ids are 24 hex characters.
 """
@@ -442,7 +442,7 @@ conversation_tokens = Table(
 )
 
 # How many conversations of a workspace carry each token: the search planner's statistics
-# (perf-anchors observation 8: the plan for a body word depends on how common the word is).
+# (the plan for a body word depends on how common the word is).
 token_stats = Table(
     "token_stats",
     metadata,

@@ -1,0 +1,63 @@
+"""Whatever a write changes, the next GET shows: through the fast route and the router, from the
+render cache, the stored documents or a fresh render alike. Every write operation of
+tests/api/test_events.py is run on a conversation whose document is cached in every place a
+document is kept (store/documents.py, api/conversations.py ``keep_document``)."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import delete
+from starlette.testclient import TestClient
+
+from inboxd.app import create_app
+from inboxd.render import conversations as render_module
+from inboxd.store.engine import transaction
+from inboxd.store.tables import conversation_documents
+from tests.api.test_events import OPERATIONS, World
+from tests.conftest import ACME_TOKEN, Api
+
+
+def _stored_now(client: TestClient) -> None:
+    """Wait until the documents offered so far are in the database (the writer's own thread)."""
+    client.app.state.document_writer.flush()  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("name", [n for n in OPERATIONS if n != "a write that fails"])
+def test_the_next_get_shows_what_a_write_changed(engine, clock, name):
+    before, operation, _ = OPERATIONS[name]
+    with (
+        TestClient(create_app(engine, clock, rate_limit=0)) as fast,
+        TestClient(create_app(engine, clock, rate_limit=0, fast_routes=False)) as ordinary,
+    ):
+        world = World(Api(fast, ACME_TOKEN))
+        if before is not None:
+            assert before(world).status_code == 200
+        path = f"/conversations/{world.conversation}"
+        for client in (fast, ordinary):  # cached in both processes, and stored
+            assert Api(client, ACME_TOKEN).get(path).status_code == 200
+            _stored_now(client)
+        assert operation(world).status_code == 200
+        shown = [Api(client, ACME_TOKEN).get(path).json() for client in (fast, ordinary, fast, ordinary)]
+    with transaction(engine, write=True) as conn:
+        conn.execute(delete(conversation_documents))
+    with TestClient(create_app(engine, clock, rate_limit=0)) as fresh:
+        rendered = Api(fresh, ACME_TOKEN).get(path).json()
+    assert shown == [rendered] * 4
+
+
+def test_a_write_answer_is_the_next_document(api, monkeypatch):
+    """Read-after-write: a client that replies, then fetches the conversation, is answered from
+    the document the reply drew, rendering nothing again."""
+    world = World(api)
+    replied = world.reply(type="admin", admin_id=world.admin, message_type="comment", body="on it")
+    renders: list[int] = []
+    original = render_module.conversation
+
+    def counting(*args: object, **kwargs: object) -> object:
+        renders.append(1)
+        return original(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(render_module, "conversation", counting)
+    shown = api.get(f"/conversations/{world.conversation}")
+    assert shown.content == replied.content
+    assert renders == []
