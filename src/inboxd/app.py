@@ -32,15 +32,15 @@ from inboxd.api import (
 )
 from inboxd.api.auth import TokenCache
 from inboxd.api.errors import HANDLERS
-from inboxd.api.hot_paths import HotPaths
+from inboxd.api.fast_routes import FastRoutes
 from inboxd.api.rate_limits import DEFAULT_PER_MINUTE, RateLimiter
 from inboxd.api.render_cache import RenderCache
 from inboxd.domain.clock import Clock
 from inboxd.operations.snoozes import SnoozeSweeper
 from inboxd.search.query import DEFAULT_COUNT_LIMIT
+from inboxd.store.cached_reads import CachedReads
 from inboxd.store.documents import DocumentWriter
 from inboxd.store.engine import Checkpointer
-from inboxd.store.hot import HotReads
 
 
 def _segment_but(*words: str) -> Convertor[str]:
@@ -139,10 +139,10 @@ def create_app(
 ) -> Starlette:
     """``rate_limit``: calls per minute per token, enforced per 10-second window; 0 disables.
     ``search_count_limit``: a search's total_count is exact up to it (0: always exact).
-    ``fast_routes``: the hottest routes dispatched in front of the router (api/hot_paths.py); off,
+    ``fast_routes``: the hottest routes dispatched in front of the router (api/fast_routes.py); off,
     every request goes through Starlette's router (tests compare the two)."""
     clock = clock or Clock()
-    hot_reads = HotReads(engine)
+    cached_reads = CachedReads(engine)
     document_writer = DocumentWriter(engine)
     checkpointer = Checkpointer(engine)
 
@@ -155,14 +155,14 @@ def create_app(
             snooze_sweeper.close()
             document_writer.close()
             checkpointer.close()
-            hot_reads.close()
+            cached_reads.close()
 
     app = Starlette(routes=ROUTES, exception_handlers=HANDLERS, lifespan=lifespan)
     snooze_sweeper = SnoozeSweeper(engine, clock, listener=lambda: app.state.on_events)
     # No path is answered with a redirect (docs/decisions.md): Starlette's trailing-slash redirect
     # wrote its Location from the request's Host header, so a forged Host sent clients elsewhere.
     app.router.redirect_slashes = False
-    app.state.hot_reads = hot_reads
+    app.state.cached_reads = cached_reads
     app.state.document_writer = document_writer
     app.state.engine = engine
     app.state.clock = clock
@@ -172,7 +172,7 @@ def create_app(
     app.state.render_cache = RenderCache()
     app.state.search_count_limit = search_count_limit or None
     if fast_routes:
-        app.add_middleware(HotPaths)  # inside RequestId, which adds its headers to every answer
+        app.add_middleware(FastRoutes)  # inside RequestId, which adds its headers to every answer
     app.add_middleware(RequestId)
     return app
 

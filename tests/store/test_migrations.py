@@ -10,8 +10,8 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect, select
 
 from inboxd.store import migrate
+from inboxd.store.cached_reads import CachedReads
 from inboxd.store.engine import make_engine, transaction
-from inboxd.store.hot import HotReads
 from inboxd.store.scope import Store
 from inboxd.store.tables import conversation_days, conversations, metadata, workspaces
 from inboxd.store.workspaces import apply_workspace_file
@@ -116,7 +116,7 @@ def test_upgrading_an_analyzed_sqlite_database_keeps_the_list_on_its_index(tmp_p
         migrate.upgrade(engine)
         with transaction(engine, write=False) as conn:
             raw = conn.connection.driver_connection
-            hot = HotReads(engine)
+            hot = CachedReads(engine)
             plans = {
                 "hot page": [r[3] for r in raw.execute("EXPLAIN QUERY PLAN " + hot.page_sql, ("x", ws, ws, ws, 21))],
                 "store page": [

@@ -1,7 +1,7 @@
 """The request's first step: which workspace its bearer token opens.
 
 Every route that takes a token reaches it through :func:`authenticate` — the fast routes of
-api/hot_paths.py too — so there is one reading of the ``Authorization`` header. A request carrying
+api/fast_routes.py too — so there is one reading of the ``Authorization`` header. A request carrying
 more than one is refused: HTTP stacks disagree on which of several headers counts (the first, the
 last, all joined), and a request must never be able to act as two workspaces.
 """

@@ -23,8 +23,8 @@ from inboxd.render import conversations as render
 from inboxd.render import tags as render_tags
 from inboxd.render.pages import Page
 from inboxd.search import query as search_query
+from inboxd.store.cached_reads import CachedReads
 from inboxd.store.documents import DocumentWriter, Offer
-from inboxd.store.hot import HotReads
 from inboxd.store.scope import Store
 from inboxd.store.unit_of_work import AfterCommit
 from inboxd.store.views import conversation_views
@@ -115,7 +115,7 @@ def _list_item_key(workspace_id: int, conversation_id: int, base: str) -> tuple[
 
 async def cached_list(request: HttpRequest, workspace: WorkspaceRef, digest: str, now: int) -> Response | None:
     """A page of `GET /conversations` assembled from cached list items, when one statement gives
-    the page's keys and versions and every item of that version is cached (store/hot.py); else
+    the page's keys and versions and every item of that version is cached (store/cached_reads.py); else
     None, and :func:`list_all` renders (and caches) the page."""
     try:
         limit = parse_per_page(request.query_params.get("per_page"))
@@ -123,8 +123,8 @@ async def cached_list(request: HttpRequest, workspace: WorkspaceRef, digest: str
         after, number = cursors.decode(cursor, (int, int)) if cursor else (None, 0)
     except IntercomError:
         return None  # the ordinary path says what is wrong
-    hot: HotReads = request.app.state.hot_reads
-    found = await hot.conversation_page(digest, workspace.id, now, limit + 1, after)
+    reads: CachedReads = request.app.state.cached_reads
+    found = await reads.conversation_page(digest, workspace.id, now, limit + 1, after)
     if found is None:
         return None
     total, rows = found
@@ -201,12 +201,12 @@ def search(call: Call) -> Response:
 
 async def cached_retrieve(request: HttpRequest, workspace: WorkspaceRef, digest: str, now: int) -> Response | None:
     """The rendered document of the conversation's current version, when the cache holds it and
-    one statement says nothing stands in the way (store/hot.py); else None: :func:`retrieve` runs."""
+    one statement says nothing stands in the way (store/cached_reads.py); else None: :func:`retrieve` runs."""
     conversation_id = parse_numeric_id(request.path_params["id"])
     if conversation_id is None:
         return None
-    hot: HotReads = request.app.state.hot_reads
-    found = await hot.conversation_version(digest, workspace.id, conversation_id, now)
+    reads: CachedReads = request.app.state.cached_reads
+    found = await reads.conversation_version(digest, workspace.id, conversation_id, now)
     if found is None:
         return None
     version, stored = found

@@ -6,7 +6,7 @@
 A handler is a plain function ``(call) -> Response`` wrapped by :func:`endpoint`. It runs inside one
 transaction with a :class:`~inboxd.store.scope.Store` bound to the token's workspace, so it can call
 the store without awaiting and without ever choosing the workspace. The fast routes of
-api/hot_paths.py call the same endpoint: they skip Starlette's router, not a step.
+api/fast_routes.py call the same endpoint: they skip Starlette's router, not a step.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from inboxd.domain.events import Event
 from inboxd.store import unit_of_work
 from inboxd.store.engine import Database
 from inboxd.store.scope import Store
-from inboxd.store.unit_of_work import AfterCommit, Together
+from inboxd.store.unit_of_work import AfterCommit, GroupDraw
 from inboxd.store.workspaces import WorkspaceRef
 
 log = logging.getLogger("inboxd")
@@ -69,7 +69,7 @@ Handler = Callable[[Call], Answer]
 
 
 def after_commit(
-    call: Call, draw: Callable[[Call], Response], shows: int, together: Together | None = None
+    call: Call, draw: Callable[[Call], Response], shows: int, together: GroupDraw | None = None
 ) -> AfterCommit:
     """An answer drawn by ``draw`` once the write has committed, from what it left (store/
     unit_of_work.py); ``shows``: the conversation it shows; ``together``: how it is drawn with
@@ -83,7 +83,7 @@ def after_commit(
 
 # A read's shortcut: answers from what it can check without a transaction, or None (the ordinary
 # path then runs). Given the request, the token's workspace and digest, and the time. It runs on
-# the event loop on both engines (store/hot.py: SQLite's statement takes microseconds, and
+# the event loop on both engines (store/cached_reads.py: SQLite's statement takes microseconds, and
 # PostgreSQL's round trip is awaited on an async connection).
 Shortcut = Callable[[Request, WorkspaceRef, str, int], Awaitable["Response | None"]]
 
@@ -98,7 +98,7 @@ def endpoint(
     about its body (no 400 for bad JSON) and does not get to make the server read 4 MiB.
 
     ``shortcut`` (reads only) is tried first, where the read would run: it must answer exactly what
-    the handler would, or None (store/hot.py)."""
+    the handler would, or None (store/cached_reads.py)."""
     assert shortcut is None or not write
 
     def decorate(handler: Handler) -> Callable[[Request], Awaitable[Response]]:

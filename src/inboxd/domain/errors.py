@@ -58,11 +58,6 @@ class VersionInvalid(IntercomError):
     code = "intercom_version_invalid"
 
 
-class MethodNotAllowed(IntercomError):
-    status = 405
-    code = "method_not_allowed"
-
-
 class PayloadTooLarge(IntercomError):
     status = 413
     code = "request_too_large"

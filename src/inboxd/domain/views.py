@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -15,5 +15,4 @@ class ConversationView:
     source_author: dict[str, Any]  # {type, id, name, email}
     parts: list[dict[str, Any]] | None = None  # rows with "author": {type, id, name, email}
     parts_total: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
     ticket: dict[str, Any] | None = None  # {id, category, ticket_state} once converted to a ticket

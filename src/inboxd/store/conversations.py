@@ -172,17 +172,19 @@ def _related_rows(
 
 # Contacts, teammates and tags of a list of conversations, each in the order they joined: one
 # statement (every rendered conversation runs it; three statements before).
-_cc, _cm, _cg = conversation_contacts.c, conversation_teammates.c, conversation_tags.c
+_contacts, _teammates, _tagged = conversation_contacts.c, conversation_teammates.c, conversation_tags.c
 _RELATED = Prepared(
     union_all(
-        _related_rows(0, conversation_contacts, (_cc.position, literal_column("0")), contact=_cc.contact_id),
-        _related_rows(1, conversation_teammates, (_cm.position, literal_column("0")), admin=_cm.admin_id),
+        _related_rows(
+            0, conversation_contacts, (_contacts.position, literal_column("0")), contact=_contacts.contact_id
+        ),
+        _related_rows(1, conversation_teammates, (_teammates.position, literal_column("0")), admin=_teammates.admin_id),
         _related_rows(
             2,
             conversation_tags,
-            (_cg.applied_at, _cg.tag_id),
-            tag=_cg.tag_id,
-            applied=(_cg.applied_at, _cg.applied_by_admin_id),
+            (_tagged.applied_at, _tagged.tag_id),
+            tag=_tagged.tag_id,
+            applied=(_tagged.applied_at, _tagged.applied_by_admin_id),
         ),
     ).order_by(literal_column("kind"), literal_column("conversation_id"), literal_column("o1"), literal_column("o2"))
 )
@@ -471,14 +473,6 @@ class Conversations:
         ).first()
         return int(row.id) if row else None
 
-    def by_source_id(self, source_id: int) -> int | None:
-        row = self.conn.execute(
-            select(conversations.c.id).where(
-                conversations.c.workspace_id == self.workspace_id, conversations.c.source_id == source_id
-            )
-        ).first()
-        return int(row.id) if row else None
-
     # -- reads ----------------------------------------------------------------------------------
 
     def get_row(self, conversation_id: int) -> dict[str, Any] | None:
@@ -497,7 +491,7 @@ class Conversations:
         """Mark the conversation changed by this write: every method that changes a conversation or
         what it shows (parts, tags, contacts, ticket) calls this, and nothing else does (a read
         never does). It gets a new version, and a rendered document of the old one is never served
-        again (store/hot.py and the render cache compare versions). Only a redaction also deletes
+        again (store/cached_reads.py and the render cache compare versions). Only a redaction also deletes
         the stored document at once (redact_part, redact_source): its text must not survive
         anywhere. Once per transaction is enough: the new version only becomes visible at commit,
         and is given with the new state when there is one (apply), else by finish()."""

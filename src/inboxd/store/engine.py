@@ -275,10 +275,6 @@ def write_gate(engine: Engine) -> WriteGate | None:
     return _GATES.get(engine)
 
 
-def is_sqlite(engine: Engine) -> bool:
-    return engine.dialect.name == "sqlite"
-
-
 @contextlib.contextmanager
 def transaction(
     engine: Engine, write: bool, gate_held: bool = False, snapshot: list[Connection] | None = None

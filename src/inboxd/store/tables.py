@@ -343,7 +343,7 @@ conversation_tags = Table(
 )
 
 # `GET /conversations/{id}` as last rendered, shared by every worker and kept across restarts:
-# a cached GET is one primary-key read (store/hot.py). Valid only while `version` equals the
+# a cached GET is one primary-key read (store/cached_reads.py). Valid only while `version` equals the
 # conversation's; the transaction that bumps the version deletes the row, so no text outlives a
 # redaction here. Only documents without file URLs (which depend on the request's host) are kept.
 conversation_documents = Table(

@@ -74,7 +74,7 @@ T = TypeVar("T")
 
 # Answers drawn in one go: those with equal keys, by ``draw_all(snapshot, shown conversations)``,
 # which answers one for each, in their order (the key says whose workspace the store is bound to).
-Together = tuple[Hashable, Callable[[Store, list[int]], list[Any]]]
+GroupDraw = tuple[Hashable, Callable[[Store, list[int]], list[Any]]]
 
 
 class AfterCommit:
@@ -85,7 +85,7 @@ class AfterCommit:
     ``together``: how it can be drawn with the batch's other answers of its kind (None: alone)."""
 
     def __init__(
-        self, workspace_id: int, draw: Callable[[Store, int], Any], shows: int, together: Together | None = None
+        self, workspace_id: int, draw: Callable[[Store, int], Any], shows: int, together: GroupDraw | None = None
     ) -> None:
         self.workspace_id = workspace_id
         self.draw = draw
@@ -96,7 +96,7 @@ class AfterCommit:
 
 # What a write's `run` gives back: its answer, and the conversations whose shown state it changed
 # (None: it may have changed any, as renaming a tag does).
-Ran = tuple[Any, frozenset[int] | None]
+WriteOutcome = tuple[Any, frozenset[int] | None]
 
 
 def read(engine: Engine, workspace_id: int, work: Callable[[Store], T]) -> T:
@@ -109,7 +109,7 @@ async def write(engine: Engine, workspace_id: int, work: Callable[[Store], Any])
     """``work`` in a write transaction of the workspace, committed: its answer (an
     :class:`AfterCommit` drawn now). On a SQLite file, in the event loop's group commit."""
 
-    def run(conn: Connection) -> Ran:
+    def run(conn: Connection) -> WriteOutcome:
         store = Store(conn, workspace_id)
         answer = work(store)
         return answer, store.finish()
@@ -120,7 +120,7 @@ async def write(engine: Engine, workspace_id: int, work: Callable[[Store], Any])
     return await anyio.to_thread.run_sync(_with_retries, engine, run)
 
 
-def _with_retries(engine: Engine, run: Callable[[Connection], Ran]) -> Any:
+def _with_retries(engine: Engine, run: Callable[[Connection], WriteOutcome]) -> Any:
     """A write in a transaction of its own. Its answer is drawn inside it, just before the commit:
     exactly what the write left, the rows it changed still locked (PostgreSQL writes lock what they
     read), where drawing after the commit would cost a read transaction more."""
@@ -153,7 +153,7 @@ def drawn(engine: Engine, answer: Any, snapshot: Connection | None) -> Any:
 class Write:
     """One queued write: ``run(conn)`` does its work inside the batch's transaction."""
 
-    run: Callable[[Connection], Ran]
+    run: Callable[[Connection], WriteOutcome]
     wake: asyncio.Future[None] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
     done: bool = False
     answer: Any = None
@@ -201,7 +201,7 @@ class WriteQueue:
         self.leader: Write | None = None
         self.transactions = 0  # committed or failed transactions, for tests
 
-    async def submit(self, run: Callable[[Connection], Ran]) -> Any:
+    async def submit(self, run: Callable[[Connection], WriteOutcome]) -> Any:
         """Queue a write and wait until it has run and committed: its answer, or its error raised."""
         write = Write(run)
         self.pending.append(write)

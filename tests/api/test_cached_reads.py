@@ -1,4 +1,4 @@
-"""GET /conversations/{id} answered from the render cache by one statement (store/hot.py): it must
+"""GET /conversations/{id} answered from the render cache by one statement (store/cached_reads.py): it must
 answer exactly what the ordinary path would, whatever happened since the document was cached."""
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from starlette.testclient import TestClient
 
 from inboxd.app import create_app
 from inboxd.store import access_tokens, documents
+from inboxd.store.cached_reads import CachedReads
 from inboxd.store.engine import transaction
-from inboxd.store.hot import HotReads
 from inboxd.store.tables import conversation_documents, conversations
 from inboxd.store.workspaces import token_digest
 from tests import factories
@@ -85,7 +85,7 @@ def test_plaintext_and_html_are_cached_apart(api):
 def test_a_broken_kept_connection_falls_back_and_recovers(api, client):
     conversation = factories.conversation(api)
     expected = _warm(api, conversation["id"])
-    hot = client.app.state.hot_reads
+    hot = client.app.state.cached_reads
     broken = hot.kept()
     assert broken, "the warm-up kept a connection"
     for kept in broken:  # a dropped connection, a restarted database
@@ -293,7 +293,7 @@ def test_an_offer_for_an_older_version_is_not_kept(api, client, engine):
 def test_a_remembered_list_page_refuses_a_revoked_token(api, engine):
     factories.conversation(api)
     _walk(api, 20)
-    _walk(api, 20)  # the page's facts are remembered now (store/hot.py, data_version)
+    _walk(api, 20)  # the page's facts are remembered now (store/cached_reads.py, data_version)
     with transaction(engine, write=True) as conn:
         assert access_tokens.revoke(conn, ACME_TOKEN, NOW) is not None
     refused = api.get("/conversations", validate=False)
@@ -329,7 +329,7 @@ def test_more_concurrent_reads_than_kept_connections_all_answer(api, engine):
     _warm(api, conversation["id"])
     with transaction(engine, write=False) as conn:
         row = conn.execute(select(conversations.c.workspace_id, conversations.c.version)).one()
-    hot = HotReads(engine, connections=1)
+    hot = CachedReads(engine, connections=1)
 
     async def many() -> list[object]:
         calls = [

@@ -57,7 +57,7 @@ _PAGE = (
 _AFTER = " AND (c.updated_at < {p} OR (c.updated_at = {p} AND c.id < {p}))"
 
 
-PAGES_REMEMBERED = 256  # list pages whose facts a thread remembers (HotReads.conversation_page)
+PAGES_REMEMBERED = 256  # list pages whose facts a thread remembers (CachedReads.conversation_page)
 
 
 class _LoopConnections:
@@ -119,7 +119,7 @@ class _LoopConnections:
             self.discard(conn)
 
 
-class HotReads:
+class CachedReads:
     """Kept DBAPI connections for :meth:`conversation_version`: one per thread on SQLite (reads run
     on the event loop), at most ``connections`` per event loop, in autocommit, on PostgreSQL."""
 

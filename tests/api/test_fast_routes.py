@@ -1,4 +1,4 @@
-"""The fast routes of api/hot_paths.py skip Starlette's router and nothing else: on every route, an
+"""The fast routes of api/fast_routes.py skip Starlette's router and nothing else: on every route, an
 app with them and an app without them answer the same status, body and headers, whatever the
 request carries (a good token, none, an unknown one, several Authorization headers, a bad
 version, a bad parameter). And several Authorization headers are refused everywhere."""

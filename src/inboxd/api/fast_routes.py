@@ -5,7 +5,7 @@ their answer is already rendered what is left of a request's cost is the stack a
 exception middleware, the router's matching, the route's request/response wrapper and the ``send``
 wrappers they add, each a coroutine frame per request (bench/BENCHMARKS.md has the profile).
 
-:class:`HotPaths` skips only that stack. It matches the two paths itself and calls the very
+:class:`FastRoutes` skips only that stack. It matches the two paths itself and calls the very
 endpoint the router would have called (api/conversations.py ``retrieve`` and ``list_all``), so the
 request takes every step of the one pipeline of api/http.py — authentication, version, rate limit,
 the document cache, the transaction — and an error becomes the response the router's exception
@@ -29,7 +29,7 @@ _PREFIX = "/conversations/"
 Endpoint = Callable[[Request], Awaitable[Response]]
 
 
-class HotPaths:
+class FastRoutes:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
