@@ -29,6 +29,8 @@ from typing import Any
 import psycopg
 from sqlalchemy import Engine
 
+from inboxd.store.keyset import AFTER_SQL
+
 # Positional parameters: token digest, workspace, now, workspace, conversation id. No row: no such
 # conversation in the workspace. The stored document (store/documents.py) comes along when there is one.
 _SQL = (
@@ -54,7 +56,7 @@ _PAGE = (
     " FROM conversations c WHERE c.workspace_id = {p}{after}"
     " ORDER BY c.updated_at DESC, c.id DESC LIMIT {p}"
 )
-_AFTER = " AND (c.updated_at < {p} OR (c.updated_at = {p} AND c.id < {p}))"
+_AFTER = AFTER_SQL.format(sort="c.updated_at", id="c.id", p="{p}")
 
 
 PAGES_REMEMBERED = 256  # list pages whose facts a thread remembers (CachedReads.conversation_page)

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import Connection, bindparam, func, insert, select, update
 
 from inboxd.domain.errors import NotFound
 from inboxd.domain.ids import is_contact_id
+from inboxd.store import keyset
 from inboxd.store.engine import read_many
 from inboxd.store.prepared import Prepared
 from inboxd.store.tables import contacts
@@ -85,12 +86,8 @@ class Contacts:
         """Newest first by (created_at, id); ``after`` is the last key of the previous page."""
         query = select(contacts).where(contacts.c.workspace_id == self.workspace_id)
         if after is not None:
-            created_at, contact_id = after
-            query = query.where(
-                or_(
-                    contacts.c.created_at < created_at,
-                    and_(contacts.c.created_at == created_at, contacts.c.id < contact_id),
-                )
-            )
-        rows = self.conn.execute(query.order_by(contacts.c.created_at.desc(), contacts.c.id.desc()).limit(limit))
+            query = query.where(keyset.after(contacts.c.created_at, contacts.c.id, after))
+        rows = self.conn.execute(
+            query.order_by(*keyset.newest_first(contacts.c.created_at, contacts.c.id)).limit(limit)
+        )
         return [row._asdict() for row in rows]

@@ -14,7 +14,6 @@ from sqlalchemy import (
     Connection,
     Select,
     String,
-    and_,
     bindparam,
     case,
     cast,
@@ -23,7 +22,6 @@ from sqlalchemy import (
     insert,
     literal_column,
     null,
-    or_,
     select,
     union_all,
     update,
@@ -34,6 +32,7 @@ from inboxd.domain.conversations import Change, Conversation, Part, Source
 from inboxd.domain.errors import NotFound
 from inboxd.domain.events import Event
 from inboxd.domain.ids import parse_numeric_id
+from inboxd.store import keyset
 from inboxd.store.engine import inserted_id
 from inboxd.store.prepared import Prepared
 from inboxd.store.search_index import SearchIndex, count_created, created_day
@@ -541,15 +540,9 @@ class Conversations:
         """Newest-updated first; ``after`` is the (updated_at, id) of the previous page's last row."""
         query = select(conversations).where(conversations.c.workspace_id == self.workspace_id)
         if after is not None:
-            updated_at, conversation_id = after
-            query = query.where(
-                or_(
-                    conversations.c.updated_at < updated_at,
-                    and_(conversations.c.updated_at == updated_at, conversations.c.id < conversation_id),
-                )
-            )
+            query = query.where(keyset.after(conversations.c.updated_at, conversations.c.id, after))
         rows = self.conn.execute(
-            query.order_by(conversations.c.updated_at.desc(), conversations.c.id.desc()).limit(limit)
+            query.order_by(*keyset.newest_first(conversations.c.updated_at, conversations.c.id)).limit(limit)
         )
         return [row._asdict() for row in rows]
 

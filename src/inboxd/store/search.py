@@ -66,6 +66,7 @@ from sqlalchemy.types import BigInteger, Boolean, Float, TypeEngine
 
 from inboxd.search.fields import NEGATIONS, Field, FieldType
 from inboxd.search.query import Filter, Group, Item, Node, Value
+from inboxd.store import keyset
 from inboxd.store.search_index import created_day
 from inboxd.store.tables import (
     CREATED_DAY,
@@ -704,7 +705,7 @@ class Search:
             return self._sorted_page(plan, limit, after)
         query: Select[Any] = select(conversations).where(plan.where)
         if after is not None:
-            query = query.where(_after(c.updated_at, c.id, after))
+            query = query.where(keyset.after(c.updated_at, c.id, after))
         rows = self.conn.execute(query.order_by(c.updated_at.desc(), c.id.desc()).limit(limit))
         return [row._asdict() for row in rows]
 
@@ -727,7 +728,7 @@ class Search:
             listed = func.json_each(bindparam(None, orjson.dumps(days).decode())).table_valued("value").alias("days")
         top: Select[Any] = select(c.id, c.updated_at).where(plan.where, listed.c.value == CREATED_DAY)
         if after is not None:
-            top = top.where(_after(c.updated_at, c.id, after))
+            top = top.where(keyset.after(c.updated_at, c.id, after))
         top = top.order_by(c.updated_at.desc(), c.id.desc()).limit(limit)
         if self.dialect == "postgresql":
             tops = top.lateral("top")
@@ -748,7 +749,7 @@ class Search:
         for branch in branches:
             top: Select[Any] = select(c.id, c.updated_at).where(branch)
             if after is not None:
-                top = top.where(_after(c.updated_at, c.id, after))
+                top = top.where(keyset.after(c.updated_at, c.id, after))
             tops.append(top.order_by(c.updated_at.desc(), c.id.desc()).limit(limit).subquery())
         keys = union(*(select(top.c.id, top.c.updated_at) for top in tops)).subquery()
         query = select(keys.c.id).order_by(keys.c.updated_at.desc(), keys.c.id.desc()).limit(limit)
@@ -772,12 +773,12 @@ class Search:
             keys = select(c.id, c.updated_at, func.count().over().label("total")).where(plan.where).subquery()
             query: Select[Any] = select(keys.c.id, keys.c.total)
             if after is not None:
-                query = query.where(_after(keys.c.updated_at, keys.c.id, after))
+                query = query.where(keyset.after(keys.c.updated_at, keys.c.id, after))
             query = query.order_by(keys.c.updated_at.desc(), keys.c.id.desc())
         else:
             query = select(c.id).where(plan.where)
             if after is not None:
-                query = query.where(_after(c.updated_at, c.id, after))
+                query = query.where(keyset.after(c.updated_at, c.id, after))
             query = query.order_by((c.updated_at + 0).desc(), (c.id + 0).desc())
         page = self.conn.execute(query.limit(limit)).all()
         if not page:
@@ -902,9 +903,3 @@ def _wanted(item: Filter) -> tuple[Any, ...]:
     if _related_table(item.field)[2]:
         return tuple(_integer_ids(item.value))
     return given
-
-
-def _after(updated_at: Any, conversation_id: Any, after: tuple[Any, ...]) -> ColumnElement[bool]:
-    """Rows after the cursor's key in the (updated_at, id) descending order."""
-    at, last_id = after
-    return or_(updated_at < at, and_(updated_at == at, conversation_id < last_id))
