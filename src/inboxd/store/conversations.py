@@ -10,246 +10,49 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import (
-    BigInteger,
     Connection,
-    Select,
-    String,
-    bindparam,
-    case,
-    cast,
     delete,
     func,
     insert,
-    literal_column,
-    null,
     select,
-    union_all,
     update,
 )
 
-from inboxd.domain import statistics
-from inboxd.domain.conversations import Change, Conversation, Part, Source
+from inboxd.domain.conversations import Change, Conversation, Source
 from inboxd.domain.errors import NotFound
 from inboxd.domain.events import Event
 from inboxd.domain.ids import parse_numeric_id
 from inboxd.store import keyset
+from inboxd.store.conversation_rows import part_values, state_values, to_domain
+from inboxd.store.conversation_statements import (
+    ADD_TEAMMATE,
+    ANY_DUE,
+    BUMP,
+    COUNT,
+    COUNT_ONE_MORE,
+    DROP_DOCUMENT,
+    DUE_LOCKED,
+    INSERT_PART,
+    MAX_RENDERED_PARTS,
+    PART_COUNT,
+    RECENT_PARTS,
+    REDACTED_BODY,
+    RELATED,
+    ROW,
+    ROW_LOCKED,
+    ROWS,
+    SET_STATE,
+    UPDATE_STATE,
+    VERSION,
+)
 from inboxd.store.engine import inserted_id
-from inboxd.store.prepared import Prepared
 from inboxd.store.search_index import SearchIndex, count_created, created_day
 from inboxd.store.tables import (
     conversation_contacts,
-    conversation_documents,
     conversation_parts,
     conversation_tags,
-    conversation_teammates,
     conversations,
-    workspaces,
 )
-
-# What a redacted body becomes: the text is overwritten in the database, not flagged and kept.
-REDACTED_BODY = ""
-MAX_RENDERED_PARTS = 500  # Intercom returns the 500 most recent parts (spec, retrieveConversation).
-
-# Hot statements, built once with bind parameters and prepared (store/prepared.py): every write
-# runs a dozen of them while it holds SQLite's write lock, every rendered conversation ten more.
-_ANY_DUE = Prepared(
-    select(conversations.c.id)
-    .where(
-        conversations.c.workspace_id == bindparam("ws"),
-        conversations.c.state == "snoozed",
-        conversations.c.snoozed_until <= bindparam("now"),
-    )
-    .limit(1)
-)
-_VERSION = Prepared(
-    select(conversations.c.version).where(
-        conversations.c.workspace_id == bindparam("ws"), conversations.c.id == bindparam("id")
-    )
-)
-# The workspace's conversation count is kept beside it (tables.workspaces.conversation_count).
-_COUNT = Prepared(select(workspaces.c.conversation_count).where(workspaces.c.id == bindparam("ws")))
-_COUNT_ONE_MORE = (
-    update(workspaces)
-    .where(workspaces.c.id == bindparam("ws"))
-    .values(conversation_count=workspaces.c.conversation_count + 1)
-)
-
-# A bumped version makes the stored document stale: it goes in the same transaction (tables.py).
-_DROP_DOCUMENT = Prepared(
-    delete(conversation_documents).where(conversation_documents.c.conversation_id == bindparam("conversation"))
-)
-_ROW_SELECT = select(conversations).where(
-    conversations.c.workspace_id == bindparam("ws"), conversations.c.id == bindparam("id")
-)
-_ROW = Prepared(_ROW_SELECT)
-_ROWS = Prepared(
-    select(conversations).where(
-        conversations.c.workspace_id == bindparam("ws"), conversations.c.id.in_(bindparam("ids", expanding=True))
-    )
-)
-# In a write transaction rows are read locked: on PostgreSQL two requests changing one conversation
-# then run one after the other, as they do on SQLite (BEGIN IMMEDIATE), so no update is lost.
-# SQLite renders no FOR UPDATE.
-_ROW_LOCKED = Prepared(_ROW_SELECT.with_for_update())
-_BUMP = Prepared(
-    update(conversations)
-    .where(conversations.c.workspace_id == bindparam("ws"), conversations.c.id == bindparam("conversation"))
-    .values(version=conversations.c.version + 1)
-)
-_DUE_SELECT = (
-    select(conversations)
-    .where(
-        conversations.c.workspace_id == bindparam("ws"),
-        conversations.c.state == "snoozed",
-        conversations.c.snoozed_until <= bindparam("now"),
-    )
-    .order_by(conversations.c.snoozed_until)
-    .limit(bindparam("limit"))
-)
-# Rows read locked: a sweep in another process (operations/snoozes.py) waits for this one's commit,
-# and PostgreSQL then checks the row again, no longer snoozed. Not SKIP LOCKED: a writer or the
-# document writer may hold the row for a moment, and the snooze must not be passed over.
-_DUE_LOCKED = Prepared(_DUE_SELECT.with_for_update())
-_INSERT_PART = Prepared(insert(conversation_parts).returning(conversation_parts.c.id))
-# A teammate joins last, unless already one: one statement (the conversation's few teammate rows,
-# aggregated: a row to insert only when none of them is this admin).
-_ct = conversation_teammates.c
-_ADD_TEAMMATE = Prepared(
-    insert(conversation_teammates).from_select(
-        ["workspace_id", "conversation_id", "admin_id", "position"],
-        select(
-            bindparam("ws", type_=BigInteger),
-            bindparam("conversation", type_=BigInteger),
-            bindparam("admin", type_=BigInteger),
-            func.coalesce(func.max(_ct.position) + 1, 0),
-        )
-        .where(_ct.workspace_id == bindparam("ws"), _ct.conversation_id == bindparam("conversation"))
-        .having(func.coalesce(func.sum(case((_ct.admin_id == bindparam("admin"), 1), else_=0)), 0) == 0),
-    )
-)
-# A conversation's new state: one form per set of columns a change touches (store/prepared.py),
-# with a new version unless this transaction gave it one already (get_row).
-_UPDATE_STATE = Prepared(
-    update(conversations)
-    .where(conversations.c.workspace_id == bindparam("ws"), conversations.c.id == bindparam("conversation"))
-    .values(version=conversations.c.version + 1)
-)
-_SET_STATE = Prepared(
-    update(conversations).where(
-        conversations.c.workspace_id == bindparam("ws"), conversations.c.id == bindparam("conversation")
-    )
-)
-
-
-def _related_rows(
-    kind: int,
-    table: Any,
-    order: tuple[Any, Any],
-    contact: Any = None,
-    admin: Any = None,
-    tag: Any = None,
-    applied: tuple[Any, Any] = (None, None),
-) -> Select[Any]:
-    """One related table's rows for a list of conversations (bound as ``ids``), in the shape all
-    three share; columns a table lacks are typed NULLs (PostgreSQL types a UNION's columns)."""
-
-    def typed(column: Any, kind_of: Any) -> Any:
-        return column if column is not None else cast(null(), kind_of)
-
-    return select(
-        literal_column(str(kind)).label("kind"),
-        table.c.conversation_id.label("conversation_id"),
-        typed(contact, String(24)).label("contact_id"),
-        typed(admin, BigInteger).label("admin_id"),
-        typed(tag, BigInteger).label("tag_id"),
-        typed(applied[0], BigInteger).label("applied_at"),
-        typed(applied[1], BigInteger).label("applied_by_admin_id"),
-        cast(order[0], BigInteger).label("o1"),
-        cast(order[1], BigInteger).label("o2"),
-    ).where(table.c.workspace_id == bindparam("ws"), table.c.conversation_id.in_(bindparam("ids", expanding=True)))
-
-
-# Contacts, teammates and tags of a list of conversations, each in the order they joined: one
-# statement (every rendered conversation runs it; three statements before).
-_contacts, _teammates, _tagged = conversation_contacts.c, conversation_teammates.c, conversation_tags.c
-_RELATED = Prepared(
-    union_all(
-        _related_rows(
-            0, conversation_contacts, (_contacts.position, literal_column("0")), contact=_contacts.contact_id
-        ),
-        _related_rows(1, conversation_teammates, (_teammates.position, literal_column("0")), admin=_teammates.admin_id),
-        _related_rows(
-            2,
-            conversation_tags,
-            (_tagged.applied_at, _tagged.tag_id),
-            tag=_tagged.tag_id,
-            applied=(_tagged.applied_at, _tagged.applied_by_admin_id),
-        ),
-    ).order_by(literal_column("kind"), literal_column("conversation_id"), literal_column("o1"), literal_column("o2"))
-)
-_PART_COUNT = Prepared(
-    select(func.count())
-    .select_from(conversation_parts)
-    .where(
-        conversation_parts.c.workspace_id == bindparam("ws"),
-        conversation_parts.c.conversation_id == bindparam("id"),
-    )
-)
-_RECENT_PARTS = Prepared(
-    select(conversation_parts)
-    .where(
-        conversation_parts.c.workspace_id == bindparam("ws"),
-        conversation_parts.c.conversation_id == bindparam("id"),
-    )
-    .order_by(conversation_parts.c.id.desc())
-    .limit(MAX_RENDERED_PARTS)
-)
-
-_STATE_COLUMNS = (
-    "created_at",
-    "updated_at",
-    "state",
-    "read",
-    "priority",
-    "waiting_since",
-    "snoozed_until",
-    "admin_assignee_id",
-    "team_assignee_id",
-    "title",
-    "custom_attributes",
-)
-
-
-def to_domain(row: dict[str, Any]) -> Conversation:
-    figures = {name: row[f"stat_{name}"] for name in statistics.ALL}
-    figures["reply_durations"] = tuple(figures["reply_durations"] or ())
-    stats = statistics.Statistics(**figures)
-    return Conversation(id=row["id"], stats=stats, **{name: row[name] for name in _STATE_COLUMNS})
-
-
-def _state_values(conversation: Conversation) -> dict[str, Any]:
-    values = {name: getattr(conversation, name) for name in _STATE_COLUMNS}
-    for name, value in conversation.stats.as_dict().items():
-        values[f"stat_{name}"] = list(value) if name == "reply_durations" else value
-    return values
-
-
-def _part_values(conversation_id: int, part: Part) -> dict[str, Any]:
-    return {
-        "conversation_id": conversation_id,
-        "part_type": part.part_type,
-        "body": part.body,
-        "created_at": part.created_at,
-        "updated_at": part.created_at,
-        "notified_at": part.created_at,
-        "author_type": part.author.type,
-        "author_id": part.author.id,
-        "assigned_to_type": part.assigned_to.type if part.assigned_to else None,
-        "assigned_to_id": part.assigned_to.id if part.assigned_to else None,
-        "attachments": list(part.attachments),
-        "external_id": part.external_id,
-        "redacted": False,
-    }
 
 
 class Conversations:
@@ -267,7 +70,7 @@ class Conversations:
     # -- writes ---------------------------------------------------------------------------------
 
     def create(self, conversation: Conversation, source: Source, source_id: int, contact_ids: Sequence[str]) -> int:
-        values = _state_values(conversation)
+        values = state_values(conversation)
         values.update(
             workspace_id=self.workspace_id,
             source_id=source_id,
@@ -285,7 +88,7 @@ class Conversations:
             first_contact_reply_url=source.url if source.author.type != "admin" else None,
         )
         conversation_id = inserted_id(self.conn.execute(insert(conversations).values(**values)))
-        self.conn.execute(_COUNT_ONE_MORE, {"ws": self.workspace_id})
+        self.conn.execute(COUNT_ONE_MORE, {"ws": self.workspace_id})
         count_created(
             self.conn, self.workspace_id, {created_day(conversation.created_at): (1, conversation_id, conversation_id)}
         )
@@ -299,17 +102,17 @@ class Conversations:
         teammates who joined."""
         assert before.id is not None
         self.changed(before.id)
-        old, new = _state_values(before), _state_values(change.conversation)
+        old, new = state_values(before), state_values(change.conversation)
         changed: dict[str, Any] = {key: value for key, value in new.items() if old[key] != value}
         if before.id in self._pending:  # the version's bump rides on the state's update
-            _UPDATE_STATE.run(self.conn, {"ws": self.workspace_id, "conversation": before.id, **changed})
+            UPDATE_STATE.run(self.conn, {"ws": self.workspace_id, "conversation": before.id, **changed})
             self._pending.discard(before.id)
         elif changed:
-            _SET_STATE.run(self.conn, {"ws": self.workspace_id, "conversation": before.id, **changed})
+            SET_STATE.run(self.conn, {"ws": self.workspace_id, "conversation": before.id, **changed})
         if before.stats.first_contact_reply_at is None and change.conversation.stats.first_contact_reply_at:
             self._set_first_contact_reply(before.id, change)
         ids = [
-            int(_INSERT_PART.inserted(self.conn, {"workspace_id": self.workspace_id, **_part_values(before.id, part)}))
+            int(INSERT_PART.inserted(self.conn, {"workspace_id": self.workspace_id, **part_values(before.id, part)}))
             for part in change.parts
         ]
         for admin_id in change.add_teammates:
@@ -336,7 +139,7 @@ class Conversations:
         return 0 if current is None else int(current) + 1
 
     def _add_teammate(self, conversation_id: int, admin_id: int) -> None:
-        _ADD_TEAMMATE.run(self.conn, {"ws": self.workspace_id, "conversation": conversation_id, "admin": admin_id})
+        ADD_TEAMMATE.run(self.conn, {"ws": self.workspace_id, "conversation": conversation_id, "admin": admin_id})
 
     def add_contact(self, conversation_id: int, contact_id: str) -> bool:
         """Make the contact a participant; False when it already was one."""
@@ -431,7 +234,7 @@ class Conversations:
         """Overwrite the part's text and attachments: redacted text is gone, not hidden (and so is
         the conversation's stored document, which shows it)."""
         self.changed(conversation_id)
-        _DROP_DOCUMENT.run(self.conn, {"conversation": conversation_id})
+        DROP_DOCUMENT.run(self.conn, {"conversation": conversation_id})
         self.conn.execute(
             update(conversation_parts)
             .where(conversation_parts.c.workspace_id == self.workspace_id, conversation_parts.c.id == part_id)
@@ -440,7 +243,7 @@ class Conversations:
 
     def redact_source(self, conversation_id: int) -> None:
         self.changed(conversation_id)
-        _DROP_DOCUMENT.run(self.conn, {"conversation": conversation_id})
+        DROP_DOCUMENT.run(self.conn, {"conversation": conversation_id})
         self.index.remove(conversation_id)
         self.conn.execute(
             update(conversations)
@@ -451,12 +254,12 @@ class Conversations:
     def due_snoozes(self, now: int, limit: int) -> list[Conversation]:
         """Snoozed conversations whose timer has run out, oldest first, read locked (on the
         (workspace, state, snoozed_until) index): only a write transaction wakes them."""
-        rows = _DUE_LOCKED.rows(self.conn, {"ws": self.workspace_id, "now": now, "limit": limit})
+        rows = DUE_LOCKED.rows(self.conn, {"ws": self.workspace_id, "now": now, "limit": limit})
         return [to_domain(row) for row in rows]
 
     def any_due_snooze(self, now: int) -> bool:
         """Whether any of the workspace's snoozes has run out by ``now`` (operations/snoozes.py)."""
-        return _ANY_DUE.first(self.conn, {"ws": self.workspace_id, "now": now}) is not None
+        return ANY_DUE.first(self.conn, {"ws": self.workspace_id, "now": now}) is not None
 
     def latest_for_contact(self, contact_id: str) -> int | None:
         """The contact's most recently updated conversation (`POST /conversations/last/reply`)."""
@@ -476,13 +279,13 @@ class Conversations:
 
     def get_row(self, conversation_id: int) -> dict[str, Any] | None:
         write = bool(self.conn.info.get("write"))
-        return (_ROW_LOCKED if write else _ROW).first(self.conn, {"ws": self.workspace_id, "id": conversation_id})
+        return (ROW_LOCKED if write else ROW).first(self.conn, {"ws": self.workspace_id, "id": conversation_id})
 
     def rows(self, conversation_ids: Sequence[int]) -> list[dict[str, Any]]:
         """For reads: the rows of these conversations in one statement, in the order asked; an id
         of no conversation of the workspace is left out. Unlike :meth:`get_row` it never marks a
         conversation as about to change."""
-        rows = _ROWS.rows(self.conn, {"ws": self.workspace_id, "ids": list(conversation_ids)})
+        rows = ROWS.rows(self.conn, {"ws": self.workspace_id, "ids": list(conversation_ids)})
         found = {row["id"]: row for row in rows}
         return [found[i] for i in conversation_ids if i in found]
 
@@ -502,12 +305,12 @@ class Conversations:
         """The new version of every conversation read to be changed whose state did not change
         (a tag, a participant, a redaction): called once the write's work is done, before commit."""
         for conversation_id in sorted(self._pending):
-            _BUMP.run(self.conn, {"ws": self.workspace_id, "conversation": conversation_id})
+            BUMP.run(self.conn, {"ws": self.workspace_id, "conversation": conversation_id})
         self._pending.clear()
 
     def version(self, conversation_id: int) -> int:
         """The conversation's render version (one primary-key read), or Intercom's 404."""
-        found = _VERSION.scalar(self.conn, {"ws": self.workspace_id, "id": conversation_id})
+        found = VERSION.scalar(self.conn, {"ws": self.workspace_id, "id": conversation_id})
         if found is None:
             raise NotFound("Resource Not Found")
         return int(found)
@@ -534,7 +337,7 @@ class Conversations:
         return to_domain(self.require_row(conversation_id))
 
     def count(self) -> int:
-        return int(_COUNT.scalar(self.conn, {"ws": self.workspace_id}))
+        return int(COUNT.scalar(self.conn, {"ws": self.workspace_id}))
 
     def page(self, limit: int, after: tuple[int, int] | None) -> list[dict[str, Any]]:
         """Newest-updated first; ``after`` is the (updated_at, id) of the previous page's last row."""
@@ -551,7 +354,7 @@ class Conversations:
         out: dict[int, dict[str, list[Any]]] = {i: {"contacts": [], "teammates": [], "tags": []} for i in ids}
         if not ids:
             return out
-        for row in _RELATED.rows(self.conn, {"ws": self.workspace_id, "ids": list(ids)}):
+        for row in RELATED.rows(self.conn, {"ws": self.workspace_id, "ids": list(ids)}):
             related = out[row["conversation_id"]]
             if row["kind"] == 0:
                 related["contacts"].append(row["contact_id"])
@@ -572,8 +375,8 @@ class Conversations:
     def recent_parts(self, conversation_id: int) -> tuple[list[dict[str, Any]], int]:
         """The 500 most recent parts, oldest first, and how many parts there are in all."""
         params = {"ws": self.workspace_id, "id": conversation_id}
-        parts = _RECENT_PARTS.rows(self.conn, params)
+        parts = RECENT_PARTS.rows(self.conn, params)
         # Fewer than the limit: these are all of them (same snapshot), no count needed.
-        total = len(parts) if len(parts) < MAX_RENDERED_PARTS else int(_PART_COUNT.scalar(self.conn, params))
+        total = len(parts) if len(parts) < MAX_RENDERED_PARTS else int(PART_COUNT.scalar(self.conn, params))
         parts.reverse()
         return parts, total
