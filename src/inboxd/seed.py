@@ -5,13 +5,14 @@ contact act on it through the domain's own operations (``reply_as_admin``, ``clo
 ``assign``, …, each at its own moment), so state, ``waiting_since``, assignees, teammates, the parts
 and the statistics fold are exactly what the API would have stored for the same history. A snooze
 that ran out before the next action is woken by ``domain.wake`` as inboxd would have; one that ran
-out after the last action stays ``snoozed`` with ``snoozed_until`` in the past, for inboxd to wake
-lazily like any other.
+out after the last action stays ``snoozed`` with ``snoozed_until`` in the past, for the server's
+sweep to wake like any other (operations/snoozes.py).
 
 Speed (docs/decisions.md, "Seeding"): conversations are generated in chunks of :data:`CHUNK`, each
 from its own random stream (``--seed``, the chunk's number), so the data does not depend on how many
 processes generate it. ``jobs`` generator processes feed the parent, which writes the chunks, ten
-to a transaction: executemany of plain tuples on SQLite, COPY on PostgreSQL. Conversation and
+to a transaction, through store/bulk_load.py (executemany of plain tuples on SQLite, COPY on
+PostgreSQL). Conversation and
 message ids are reserved as one block up front, so chunks carry final ids and nothing is read back.
 """
 
@@ -26,15 +27,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, insert, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, Engine
 
 from inboxd import seed_words
 from inboxd.domain import conversations as domain
-from inboxd.domain import statistics
 from inboxd.domain.conversations import Actor, Change, Conversation, Part
-from inboxd.store.search_index import count_created, created_day, index_terms
-from inboxd.store.tables import admins, conversations, tags, team_members, teams, token_stats, workspaces
+from inboxd.store import bulk_load
+from inboxd.store.bulk_load import COLUMNS, CONTACT_COLUMNS
+from inboxd.store.search_index import index_terms
 
 CHUNK = 1000  # conversations per generated chunk (fixed: it shapes the data)
 # Chunks per write transaction. Each commit rewrites the index leaves it touched (a few thousand
@@ -85,35 +85,6 @@ _LAST: tuple[str, ...] = (
 )
 _LAST += ("Dijkstra", "Perlman", "Lee", "Lamarr", "Knuth", "Wilson", "Backus", "Johnson", "Rossum", "Borg")
 _DOMAINS = ("example.com", "mail.test", "acme.test", "shop.test", "corp.test", "startup.test")
-
-# Column orders of the rows chunks carry (tuples: cheap to pickle and to bind).
-COLUMNS: dict[str, tuple[str, ...]] = {
-    "messages": (
-        *("id", "workspace_id", "kind", "message_type", "subject", "body", "author_type", "author_id"),
-        *("contact_id", "conversation_id", "created_at"),
-    ),
-    "conversations": (
-        *("id", "workspace_id", "created_at", "updated_at", "title", "state", "read", "priority"),
-        *("waiting_since", "snoozed_until", "admin_assignee_id", "team_assignee_id", "source_id", "source_type"),
-        *("source_delivered_as", "source_subject", "source_body", "source_author_type", "source_author_id"),
-        *("source_url", "source_attachments", "source_redacted", "first_contact_reply_at"),
-        *("first_contact_reply_type", "first_contact_reply_url", "custom_attributes"),
-        *(f"stat_{name}" for name in statistics.ALL),
-    ),
-    "conversation_contacts": ("workspace_id", "conversation_id", "contact_id", "position"),
-    "conversation_teammates": ("workspace_id", "conversation_id", "admin_id", "position"),
-    "conversation_tags": ("workspace_id", "conversation_id", "tag_id", "applied_at", "applied_by_admin_id"),
-    # No id: nothing refers to a part while seeding, so the database numbers them in insertion order.
-    "conversation_parts": (
-        *("workspace_id", "conversation_id", "part_type", "body", "created_at", "updated_at", "notified_at"),
-        *("author_type", "author_id", "assigned_to_type", "assigned_to_id", "attachments", "redacted"),
-    ),
-    "conversation_tokens": ("workspace_id", "token", "conversation_id"),
-}
-CONTACT_COLUMNS = (
-    *("id", "workspace_id", "role", "external_id", "email", "name", "unsubscribed_from_emails"),
-    *("custom_attributes", "created_at", "updated_at"),
-)
 
 
 @dataclass(frozen=True)
@@ -380,128 +351,39 @@ def seed(
     engine: Engine, workspace: str | None, options: Options, progress: Callable[[int], None] = lambda n: None
 ) -> Report:
     """Add ``options.conversations`` conversations to the workspace with id_code ``workspace`` (the
-    first workspace when None). The database must be migrated and hold that workspace."""
-    with engine.connect() as conn:
-        sqlite_db = conn.dialect.name == "sqlite"
-        _session(conn, loading=True)
-        try:
-            world, code, contact_count = _prepare(conn, workspace, options)
-            parts = tokens = done = 0
-            conn.info["write"] = True
-            for number, chunk in enumerate(_chunks(world, options.jobs)):
-                if not conn.in_transaction():
-                    conn.begin()
-                for name, columns in COLUMNS.items():
-                    if chunk.rows[name]:
-                        _insert(conn, name, columns, chunk.rows[name])
-                _count_documents(conn, world.workspace_id, chunk.documents)
-                count_created(conn, world.workspace_id, _created_days(chunk.rows["conversations"]))
-                conn.execute(
-                    update(workspaces)
-                    .where(workspaces.c.id == world.workspace_id)
-                    .values(conversation_count=workspaces.c.conversation_count + len(chunk.rows["conversations"]))
-                )
-                if number % CHUNKS_PER_COMMIT == CHUNKS_PER_COMMIT - 1:
-                    conn.commit()
-                parts += len(chunk.rows["conversation_parts"])
-                tokens += len(chunk.rows["conversation_tokens"])
-                done += len(chunk.rows["conversations"])
-                progress(done)
-            conn.commit()
-        finally:
-            _session(conn, loading=False)
-        if sqlite_db:
-            with conn.begin():
-                conn.exec_driver_sql("ANALYZE")
-            raw = conn.connection.driver_connection
-            assert raw is not None
-            raw.execute("PRAGMA wal_checkpoint(TRUNCATE)").close()
-    if not sqlite_db:
-        # VACUUM (not only ANALYZE): index-only scans need the visibility map that VACUUM sets;
-        # autovacuum would set it too, at a moment of its own choosing.
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as auto:
-            for name in (*COLUMNS, "contacts", "token_stats", "conversation_days"):
-                auto.exec_driver_sql(f"VACUUM (ANALYZE) {name}")
+    first workspace when None). The database must be migrated and hold that workspace. The rows
+    are written by store/bulk_load.py."""
+    with bulk_load.loading(engine) as conn:
+        world, code, contact_count = _prepare(conn, workspace, options)
+        parts = tokens = done = 0
+        for number, chunk in enumerate(_chunks(world, options.jobs)):
+            bulk_load.add_chunk(conn, world.workspace_id, chunk.rows, chunk.documents)
+            if number % CHUNKS_PER_COMMIT == CHUNKS_PER_COMMIT - 1:
+                conn.commit()
+            parts += len(chunk.rows["conversation_parts"])
+            tokens += len(chunk.rows["conversation_tokens"])
+            done += len(chunk.rows["conversations"])
+            progress(done)
     return Report(code, options.conversations, contact_count, parts, tokens)
-
-
-def _session(conn: Connection, loading: bool) -> None:
-    """Settings of the loading connection only. SQLite: no foreign-key checks (the rows are built
-    consistent) and a page cache big enough for the index leaves being appended to; PostgreSQL:
-    commits that do not wait for the disk (a crash loses the last chunks, never consistency)."""
-    if conn.dialect.name == "sqlite":
-        raw = conn.connection.driver_connection
-        assert raw is not None
-        raw.execute(f"PRAGMA foreign_keys={'OFF' if loading else 'ON'}")
-        raw.execute(f"PRAGMA cache_size={-262144 if loading else -2000}")
-    else:
-        conn.exec_driver_sql("SET synchronous_commit TO off" if loading else "RESET synchronous_commit")
-        conn.commit()
-
-
-def _insert(conn: Connection, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
-    names = ", ".join(columns)
-    if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql(f"INSERT INTO {table} ({names}) VALUES ({', '.join('?' * len(columns))})", rows)
-        return
-    raw = conn.connection.driver_connection
-    assert raw is not None
-    with raw.cursor() as cursor, cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row(row)
-
-
-def _created_days(rows: list[tuple[Any, ...]]) -> dict[int, tuple[int, int, int]]:
-    """The chunk's conversations per day of creation: (how many, lowest id, highest id)."""
-    days: dict[int, tuple[int, int, int]] = {}
-    for row in rows:
-        conversation_id, created_at = row[0], row[2]
-        day = created_day(created_at)
-        n, first, last = days.get(day, (0, conversation_id, conversation_id))
-        days[day] = (n + 1, min(first, conversation_id), max(last, conversation_id))
-    return days
-
-
-def _count_documents(conn: Connection, workspace_id: int, documents: Counter[str]) -> None:
-    """The chunk's token counts added to token_stats, one upsert per distinct token."""
-    if not documents:
-        return
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(token_stats)
-    statement = statement.on_conflict_do_update(
-        index_elements=[token_stats.c.workspace_id, token_stats.c.token],
-        set_={"documents": token_stats.c.documents + statement.excluded.documents},
-    )
-    conn.execute(
-        statement, [{"workspace_id": workspace_id, "token": t, "documents": n} for t, n in sorted(documents.items())]
-    )
 
 
 def _prepare(conn: Connection, workspace: str | None, options: Options) -> tuple[World, str, int]:
     """Admins, tags and contacts, and the block of ids the conversations will take."""
-    conn.info["write"] = True
     with conn.begin():
-        query = select(text("id"), text("id_code")).select_from(text("workspaces"))
-        if workspace is not None:
-            query = query.where(text("id_code = :code")).params(code=workspace)
-        row = conn.execute(query.order_by(text("id")).limit(1)).first()
-        if row is None:
-            raise LookupError(f"no workspace with id_code {workspace!r}" if workspace else "no workspace")
-        workspace_id, code = int(row.id), str(row.id_code)
-        existing = conn.execute(
-            select(func.count()).select_from(conversations).where(conversations.c.workspace_id == workspace_id)
-        ).scalar_one()
-        key = f"inboxd-seed:{options.seed}:{existing}"
-        admin_ids = _admins(conn, workspace_id, code, options.admins, options.now)
+        workspace_id, code = bulk_load.find_workspace(conn, workspace)
+        key = f"inboxd-seed:{options.seed}:{bulk_load.conversation_count(conn, workspace_id)}"
+        new_admins = [
+            (
+                f"{_FIRST[i % len(_FIRST)]} {_LAST[(i // len(_FIRST)) % len(_LAST)]}",
+                f"seed-admin-{i + 1}@{code}.inboxd.test",
+            )
+            for i in range(options.admins)
+        ]
+        admin_ids = bulk_load.ensure_admins(conn, workspace_id, new_admins, options.now)
         if not admin_ids:
             raise LookupError(f"workspace {code!r} has no admins: pass --admins to create some")
-        operator_id = conn.execute(
-            select(admins.c.id).where(admins.c.workspace_id == workspace_id, admins.c.kind == "bot")
-        ).scalar_one()
-        team_ids = tuple(
-            conn.execute(select(teams.c.id).where(teams.c.workspace_id == workspace_id).order_by(teams.c.id)).scalars()
-        )
-        tag_ids = _tags(conn, workspace_id, options.tags, options.now)
+        names = [TAG_NAMES[i] if i < len(TAG_NAMES) else f"topic-{i + 1}" for i in range(options.tags)]
+        tag_ids = bulk_load.ensure_tags(conn, workspace_id, names, options.now)
         count = options.contacts if options.contacts is not None else max(1, options.conversations // 5)
         start = options.now - HISTORY - 30 * 86400
         span = HISTORY + 30 * 86400 - 3600
@@ -511,70 +393,18 @@ def _prepare(conn: Connection, workspace: str | None, options: Options) -> tuple
             workspace_id=workspace_id,
             now=options.now,
             total=options.conversations,
-            conversation_base=_reserve(conn, "conversations", options.conversations),
-            message_base=_reserve(conn, "messages", options.conversations),
+            conversation_base=bulk_load.reserve(conn, "conversations", options.conversations),
+            message_base=bulk_load.reserve(conn, "messages", options.conversations),
             contacts=people,
             contacts_start=start,
             contacts_span=span,
             admin_ids=admin_ids,
-            team_ids=team_ids,
-            operator_id=int(operator_id),
+            team_ids=bulk_load.team_ids(conn, workspace_id),
+            operator_id=bulk_load.operator_id(conn, workspace_id),
             tag_ids=tag_ids,
             parts=options.parts,
         )
     return world, code, count
-
-
-def _admins(conn: Connection, workspace_id: int, code: str, extra: int, now: int) -> tuple[int, ...]:
-    existing = {row.email for row in conn.execute(select(admins.c.email).where(admins.c.workspace_id == workspace_id))}
-    team_ids = list(conn.execute(select(teams.c.id).where(teams.c.workspace_id == workspace_id)).scalars())
-    for i in range(extra):
-        email = f"seed-admin-{i + 1}@{code}.inboxd.test"
-        if email in existing:
-            continue
-        name = f"{_FIRST[i % len(_FIRST)]} {_LAST[(i // len(_FIRST)) % len(_LAST)]}"
-        new = conn.execute(
-            insert(admins).values(
-                workspace_id=workspace_id,
-                name=name,
-                email=email,
-                kind="admin",
-                job_title="Support agent",
-                away_mode_enabled=False,
-                away_mode_reassign=False,
-                has_inbox_seat=True,
-                created_at=now,
-            )
-        ).inserted_primary_key
-        assert new is not None
-        if team_ids:
-            team = team_ids[i % len(team_ids)]
-            conn.execute(insert(team_members).values(workspace_id=workspace_id, team_id=team, admin_id=new[0]))
-    return tuple(
-        conn.execute(
-            select(admins.c.id)
-            .where(admins.c.workspace_id == workspace_id, admins.c.kind == "admin")
-            .order_by(admins.c.id)
-        ).scalars()
-    )
-
-
-def _tags(conn: Connection, workspace_id: int, count: int, now: int) -> tuple[int, ...]:
-    names = [TAG_NAMES[i] if i < len(TAG_NAMES) else f"topic-{i + 1}" for i in range(count)]
-    found = {
-        row.name_folded: row.id
-        for row in conn.execute(select(tags.c.name_folded, tags.c.id).where(tags.c.workspace_id == workspace_id))
-    }
-    ids = []
-    for name in names:
-        if name.casefold() not in found:
-            new = conn.execute(
-                insert(tags).values(workspace_id=workspace_id, name=name, name_folded=name.casefold(), created_at=now)
-            ).inserted_primary_key
-            assert new is not None
-            found[name.casefold()] = new[0]
-        ids.append(int(found[name.casefold()]))
-    return tuple(ids)
 
 
 def _contacts(
@@ -599,22 +429,8 @@ def _contacts(
         rows.append((contact_id, workspace_id, role, external_id, email, name, False, "{}", created, created))
         people.append((contact_id, role))
         if len(rows) == 10 * CHUNK:
-            _insert(conn, "contacts", CONTACT_COLUMNS, rows)
+            bulk_load.insert_rows(conn, "contacts", CONTACT_COLUMNS, rows)
             rows = []
     if rows:
-        _insert(conn, "contacts", CONTACT_COLUMNS, rows)
+        bulk_load.insert_rows(conn, "contacts", CONTACT_COLUMNS, rows)
     return tuple(people)
-
-
-def _reserve(conn: Connection, table: str, count: int) -> int:
-    """The first of ``count`` consecutive ids no other writer will take. PostgreSQL: the table's
-    sequence is moved past the block under a lock that holds off other inserts meanwhile. SQLite
-    numbers rows max(id) + 1, so a server writing during the seed could collide (docs/decisions.md)."""
-    top = conn.execute(select(func.coalesce(func.max(text("id")), 0)).select_from(text(table))).scalar_one()
-    if conn.dialect.name == "sqlite":
-        return int(top) + 1
-    conn.exec_driver_sql(f"LOCK TABLE {table} IN EXCLUSIVE MODE")
-    sequence = conn.exec_driver_sql(f"SELECT pg_get_serial_sequence('{table}', 'id')").scalar_one()
-    base = max(int(top) + 1, int(conn.execute(select(func.nextval(sequence))).scalar_one()))
-    conn.execute(select(func.setval(sequence, base + max(count, 1) - 1)))
-    return base
