@@ -13,6 +13,7 @@ from inboxd.api.types import IdStr, Int64, Request, StrictStr
 from inboxd.domain import conversations as domain
 from inboxd.domain.errors import ParameterInvalid, ParameterNotFound
 from inboxd.operations import conversation_parts as parts
+from inboxd.operations.contacts import ContactRef
 
 
 def _not_blank(value: str) -> str:
@@ -108,7 +109,7 @@ def reply(call: Call) -> Answer:
             request.created_at,
         )
     else:
-        who = parts.ContactRef(request.intercom_user_id, request.user_id, request.email)
+        who = ContactRef(request.intercom_user_id, request.user_id, request.email)
         changed = parts.reply_as_contact(store, now, conversation_id, who, request.body, attached)
     return conversation_answer(call, changed)
 

@@ -19,6 +19,7 @@ from inboxd.domain import conversations as domain
 from inboxd.domain.errors import IntercomError, NotFound
 from inboxd.domain.ids import parse_numeric_id
 from inboxd.operations import conversations as operations
+from inboxd.operations.contacts import ContactRef
 from inboxd.render import conversations as render
 from inboxd.render import tags as render_tags
 from inboxd.render.pages import Page
@@ -324,7 +325,7 @@ def _customers(call: Call, conversation_id: int) -> Response:
 @endpoint(write=True)
 def attach_customer(call: Call) -> Response:
     request = parse(AttachCustomer, call.body)
-    who = operations.Customer(request.customer.intercom_user_id, request.customer.user_id, request.customer.email)
+    who = ContactRef(request.customer.intercom_user_id, request.customer.user_id, request.customer.email)
     return _customers(call, operations.attach_contact(call.store, call.now, call.path["id"], request.admin_id, who))
 
 

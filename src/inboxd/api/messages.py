@@ -11,6 +11,7 @@ from inboxd.api.bodies import parse
 from inboxd.api.http import Call, endpoint, json
 from inboxd.api.types import IdStr, Request, StrictBool, StrictStr
 from inboxd.operations import messages as operations
+from inboxd.operations.contacts import ContactRef
 from inboxd.render import messages as render
 
 
@@ -41,7 +42,7 @@ class CreateMessage(Request):
 @endpoint(write=True)
 def create(call: Call) -> Response:
     request = parse(CreateMessage, call.body)
-    to = operations.Recipient(request.to.id, request.to.user_id, request.to.email)
+    to = ContactRef(request.to.id, request.to.user_id, request.to.email)
     message, admin = operations.send(
         call.store,
         call.now,

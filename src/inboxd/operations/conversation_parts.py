@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from inboxd.domain import attachments as attachment_rules
@@ -13,6 +12,8 @@ from inboxd.domain import conversations as domain
 from inboxd.domain.conversations import Actor, Change, Conversation
 from inboxd.domain.errors import Forbidden, NotFound, ParameterInvalid, ParameterNotFound
 from inboxd.domain.ids import parse_numeric_id
+from inboxd.operations import contacts
+from inboxd.operations.contacts import ContactRef
 from inboxd.operations.messages import last_conversation
 from inboxd.operations.snoozes import current
 from inboxd.store.scope import Store
@@ -50,37 +51,15 @@ def reply_as_admin(
     return _applied(store, conversation, change)
 
 
-@dataclass(frozen=True)
-class ContactRef:
-    """Who replies as a contact: by inboxd's id, the external id, or an email."""
-
-    intercom_user_id: str | None = None
-    user_id: str | None = None
-    email: str | None = None
-
-
-def _contact(store: Store, who: ContactRef) -> dict[str, Any]:
-    contacts = store.contacts
-    if who.intercom_user_id is not None:
-        return contacts.require(who.intercom_user_id)
-    if who.user_id is not None:
-        found = contacts.find(external_id=who.user_id)
-    elif who.email is not None:
-        found = contacts.find(email=who.email)
-    else:
-        raise ParameterNotFound(
-            "intercom_user_id, user_id or email is required to reply as a contact", field="intercom_user_id"
-        )
-    if found is None:
-        raise NotFound("User Not Found")
-    return found
-
-
 def reply_as_contact(
     store: Store, now: int, conversation_id: str, who: ContactRef, body: str, attached: tuple[dict[str, Any], ...] = ()
 ) -> int:
     """A contact's comment; to ``"last"``, the contact's latest conversation (operations/messages.py)."""
-    contact = _contact(store, who)
+    if not who.names_one:
+        raise ParameterNotFound(
+            "intercom_user_id, user_id or email is required to reply as a contact", field="intercom_user_id"
+        )
+    contact = contacts.require(store, who)
     if conversation_id == "last":
         latest = last_conversation(store, contact["id"])
         if latest is None:

@@ -12,6 +12,8 @@ from inboxd.domain import conversations as domain
 from inboxd.domain.conversations import Actor
 from inboxd.domain.errors import NotFound, ParameterNotFound, UnprocessableEntity
 from inboxd.domain.ids import parse_numeric_id
+from inboxd.operations import contacts
+from inboxd.operations.contacts import ContactRef
 from inboxd.operations.snoozes import current
 from inboxd.store.scope import Store
 
@@ -113,33 +115,18 @@ def untag(store: Store, now: int, conversation_id: str, tag_id: str, admin_id: s
 # -- participants -----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Customer:
-    """Who a request names as a participant: by inboxd's id, the external id, or an email."""
-
-    intercom_user_id: str | None = None
-    user_id: str | None = None
-    email: str | None = None
-
-
-def _customer(store: Store, now: int, customer: Customer) -> dict[str, Any]:
+def _customer(store: Store, now: int, customer: ContactRef) -> dict[str, Any]:
     """The contact a request names; an email nobody has yet becomes a new lead (spec)."""
-    contacts = store.contacts
-    if customer.intercom_user_id is not None:
-        return contacts.require(customer.intercom_user_id)
-    if customer.user_id is not None:
-        found = contacts.find(external_id=customer.user_id)
-        if found is None:
-            raise NotFound("User Not Found")
+    if not customer.names_one:
+        raise ParameterNotFound("customer needs intercom_user_id, user_id or email", field="customer")
+    found = contacts.named(store, customer)
+    if found is not None:
         return found
-    if customer.email is not None:
-        found = contacts.find(email=customer.email)
-        if found is None:
-            lead = contact_rules.new_contact({"role": "lead", "email": customer.email}, now)
-            contacts.insert(lead)
-            found = contacts.require(lead["id"])
-        return found
-    raise ParameterNotFound("customer needs intercom_user_id, user_id or email", field="customer")
+    if customer.id is not None or customer.external_id is not None or customer.email is None:
+        raise NotFound("User Not Found")
+    lead = contact_rules.new_contact({"role": "lead", "email": customer.email}, now)
+    store.contacts.insert(lead)
+    return store.contacts.require(lead["id"])
 
 
 def participants(store: Store, conversation_id: int) -> list[dict[str, Any]]:
@@ -149,7 +136,7 @@ def participants(store: Store, conversation_id: int) -> list[dict[str, Any]]:
     return [found[i] for i in ids if i in found]
 
 
-def attach_contact(store: Store, now: int, conversation_id: str, admin_id: str, customer: Customer) -> int:
+def attach_contact(store: Store, now: int, conversation_id: str, admin_id: str, customer: ContactRef) -> int:
     """The contact joins the conversation (once: attaching a participant again changes nothing)."""
     conversation = current(store, store.conversations.parse_id(conversation_id), now)
     admin = store.admins.require(admin_id)

@@ -2,42 +2,22 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from inboxd.domain import conversations as domain
 from inboxd.domain.conversations import Actor
-from inboxd.domain.errors import NotFound, ParameterNotFound
+from inboxd.domain.errors import ParameterNotFound
 from inboxd.domain.messages import compose
+from inboxd.operations import contacts
+from inboxd.operations.contacts import ContactRef
 from inboxd.store.scope import Store
-
-
-@dataclass(frozen=True)
-class Recipient:
-    """The contact a message goes to: by inboxd's id, the external id, or an email."""
-
-    id: str | None = None
-    user_id: str | None = None
-    email: str | None = None
-
-
-def _recipient(store: Store, to: Recipient) -> dict[str, Any]:
-    contacts = store.contacts
-    if to.id is not None:
-        return contacts.require(to.id)
-    if to.user_id is None and to.email is None:
-        raise ParameterNotFound("to.id is a required parameter", field="to.id")
-    found = contacts.find(external_id=to.user_id) if to.user_id is not None else contacts.find(email=to.email)
-    if found is None:
-        raise NotFound("User Not Found")
-    return found
 
 
 def send(
     store: Store,
     now: int,
     admin_id: str,
-    to: Recipient,
+    to: ContactRef,
     message_type: str,
     subject: str | None,
     body: str | None,
@@ -47,7 +27,9 @@ def send(
     answers it (:func:`last_conversation`), or at once when ``open_now``."""
     outbound = compose(message_type, subject, body)
     admin = store.admins.require(admin_id, field="from.id")
-    contact = _recipient(store, to)
+    if not to.names_one:
+        raise ParameterNotFound("to.id is a required parameter", field="to.id")
+    contact = contacts.require(store, to)
     message_id = store.messages.create(
         kind="admin_message",
         message_type=outbound.message_type,
