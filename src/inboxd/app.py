@@ -36,7 +36,7 @@ from inboxd.api.http import TokenCache
 from inboxd.api.rate_limits import DEFAULT_PER_MINUTE, RateLimiter
 from inboxd.api.render_cache import RenderCache
 from inboxd.domain.clock import Clock
-from inboxd.search.query import DEFAULT_COUNT_LIMIT
+from inboxd.search.query import DEFAULT_COUNT_LIMIT, DEFAULT_TIMEOUT
 from inboxd.store.documents import DocumentWriter
 from inboxd.store.engine import Checkpointer
 from inboxd.store.hot import HotReads
@@ -134,9 +134,11 @@ def create_app(
     clock: Clock | None = None,
     rate_limit: int = DEFAULT_PER_MINUTE,
     search_count_limit: int = DEFAULT_COUNT_LIMIT,
+    search_timeout: float = DEFAULT_TIMEOUT,
 ) -> Starlette:
     """``rate_limit``: calls per minute per token, enforced per 10-second window; 0 disables.
-    ``search_count_limit``: a search's total_count is exact up to it (0: always exact)."""
+    ``search_count_limit``: a search's total_count is exact up to it (0: always exact).
+    ``search_timeout``: seconds a search may run before it is ended (0: no limit)."""
     hot_reads = HotReads(engine)
     document_writer = DocumentWriter(engine)
     checkpointer = Checkpointer(engine)
@@ -159,6 +161,7 @@ def create_app(
     app.state.rate_limiter = RateLimiter(engine, rate_limit) if rate_limit > 0 else None
     app.state.render_cache = RenderCache()
     app.state.search_count_limit = search_count_limit or None
+    app.state.read_timeout = search_timeout or None  # of costly reads (api/http.py, endpoint)
     app.add_middleware(RequestId)
     app.add_middleware(HotPaths)  # outside RequestId: it sends the request id itself (api/hot_paths.py)
     return app
@@ -170,7 +173,13 @@ def asgi_from_env() -> Any:
 
     rate_limit = int(os.environ.get("INBOXD_RATE_LIMIT") or DEFAULT_PER_MINUTE)
     count_limit = int(os.environ.get("INBOXD_SEARCH_COUNT_LIMIT") or DEFAULT_COUNT_LIMIT)
-    app = create_app(make_engine(database_url_from_env()), rate_limit=rate_limit, search_count_limit=count_limit)
+    timeout = float(os.environ.get("INBOXD_SEARCH_TIMEOUT") or DEFAULT_TIMEOUT)
+    app = create_app(
+        make_engine(database_url_from_env()),
+        rate_limit=rate_limit,
+        search_count_limit=count_limit,
+        search_timeout=timeout,
+    )
     # Everything loaded so far (modules, the schema, compiled statements) lives as long as the
     # worker: out of the collector's sight, a full collection no longer walks it (replies/s +5 %,
     # wrk A/B, bench/BENCHMARKS.md).

@@ -8,14 +8,17 @@ workspace, so it can call the store without awaiting and without ever choosing t
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 import time
+import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import orjson
+from anyio import CapacityLimiter, to_thread
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -318,7 +321,7 @@ Shortcut = Callable[[Request, WorkspaceRef, str, int], Awaitable["Response | Non
 
 
 def endpoint(
-    write: bool, shortcut: Shortcut | None = None
+    write: bool, shortcut: Shortcut | None = None, costly: bool = False
 ) -> Callable[[Handler], Callable[[Request], Awaitable[Response]]]:
     """Turn ``handler(call)`` into a Starlette endpoint that authenticates, reads the body and runs
     the handler in one transaction (a write transaction when ``write``).
@@ -327,8 +330,14 @@ def endpoint(
     about its body (no 400 for bad JSON) and does not get to make the server read 4 MiB.
 
     ``shortcut`` (reads only) is tried first, where the read would run: it must answer exactly what
-    the handler would, or None (store/hot.py)."""
+    the handler would, or None (store/hot.py).
+
+    ``costly`` (reads only): the request decides how much work the read is (a search), so it never
+    runs on the event loop, even on SQLite; at most :data:`COSTLY_READS` run at a time per process,
+    each ended once it has run ``app.state.read_timeout`` seconds (``inboxd serve
+    --search-timeout``: search is the one costly read; store/engine.py ``transaction``)."""
     assert shortcut is None or not write
+    assert not (costly and write)
 
     def decorate(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         @functools.wraps(handler)
@@ -345,10 +354,12 @@ def endpoint(
                     return quick
             body = await _read_body(request)
 
+            budget = request.app.state.read_timeout if costly else None
+
             def read() -> Response | None:
                 """The answer of a read, or None when a due snooze must be woken first (a write)."""
                 now = clock.now()
-                with transaction(engine, write=False) as conn:
+                with transaction(engine, write=False, budget=budget) as conn:
                     store = Store(conn, workspace.id)
                     _check_token(request, store, digest)
                     if store.conversations.any_due_snooze(now):
@@ -393,6 +404,8 @@ def endpoint(
                         return answer
                 return attempts()
 
+            if costly:
+                return await to_thread.run_sync(work, True, limiter=_costly_reads())
             if engine.dialect.name == "sqlite":
                 # A SQLite read in WAL mode never waits for a lock and takes microseconds: run it
                 # on the event loop rather than pay a thread hop (docs/decisions.md, Performance).
@@ -414,6 +427,24 @@ def endpoint(
         return run
 
     return decorate
+
+
+# Costly reads one process runs at once, each in a thread and on a connection of its own; the
+# others wait their turn. One: their Python work (a search's parsing and SQL building) holds the
+# GIL that the event loop needs, and with two at once the loop waited measurably longer
+# (docs/decisions.md, Performance). Their turns are not the ordinary thread pool's, so however many
+# costly reads arrive, every other request still finds a thread and a connection.
+COSTLY_READS = 1
+_COSTLY_LIMITERS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, CapacityLimiter] = weakref.WeakKeyDictionary()
+
+
+def _costly_reads() -> CapacityLimiter:
+    """The turns of costly reads on the running event loop (an anyio limiter belongs to one)."""
+    loop = asyncio.get_running_loop()
+    limiter = _COSTLY_LIMITERS.get(loop)
+    if limiter is None:
+        limiter = _COSTLY_LIMITERS[loop] = CapacityLimiter(COSTLY_READS)
+    return limiter
 
 
 def per_page(call: Call, default: int = 20, maximum: int = 150) -> int:
