@@ -47,3 +47,25 @@ def stored_conversation(store: Any, now: int, email: str, body: str = "hello") -
     store.contacts.insert(contact)
     message_id = start_by_contact(store, now, contact["id"], body)
     return int(store.messages.require(message_id)["conversation_id"])
+
+
+def costly_query() -> dict[str, Any]:
+    """The largest search query allowed (search/query.py: 15 children a group, groups 2 levels
+    below the root): 15 × 15 × 15 = 3,375 filters on the source author's email, each testing
+    another table per conversation, with values (`k0` … `k3374`) that no test address contains."""
+
+    def leaf(i: int) -> dict[str, Any]:
+        return {"field": "source.author.email", "operator": "~", "value": f"k{i}"}
+
+    return {
+        "operator": "OR",
+        "value": [
+            {
+                "operator": "AND",
+                "value": [
+                    {"operator": "OR", "value": [leaf(i * 225 + j * 15 + k) for k in range(15)]} for j in range(15)
+                ],
+            }
+            for i in range(15)
+        ],
+    }

@@ -26,6 +26,7 @@ SERVE_OPTIONS = {
     "--workspace-file": "INBOXD_WORKSPACE_FILE",
     "--workers": "INBOXD_WORKERS",
     "--rate-limit": "INBOXD_RATE_LIMIT",
+    "--search-timeout": "INBOXD_SEARCH_TIMEOUT",
 }
 
 WORKSPACE_FILE = """

@@ -37,7 +37,7 @@ from inboxd.api.rate_limits import DEFAULT_PER_MINUTE, RateLimiter
 from inboxd.api.render_cache import RenderCache
 from inboxd.domain.clock import Clock
 from inboxd.operations.snoozes import SnoozeSweeper
-from inboxd.search.query import DEFAULT_COUNT_LIMIT
+from inboxd.search.query import DEFAULT_COUNT_LIMIT, DEFAULT_TIMEOUT
 from inboxd.store.cached_reads import CachedReads
 from inboxd.store.documents import DocumentWriter
 from inboxd.store.engine import Checkpointer
@@ -135,10 +135,12 @@ def create_app(
     clock: Clock | None = None,
     rate_limit: int = DEFAULT_PER_MINUTE,
     search_count_limit: int = DEFAULT_COUNT_LIMIT,
+    search_timeout: float = DEFAULT_TIMEOUT,
     fast_routes: bool = True,
 ) -> Starlette:
     """``rate_limit``: calls per minute per token, enforced per 10-second window; 0 disables.
     ``search_count_limit``: a search's total_count is exact up to it (0: always exact).
+    ``search_timeout``: seconds a search may run before it is ended (0: no limit).
     ``fast_routes``: the hottest routes dispatched in front of the router (api/fast_routes.py); off,
     every request goes through Starlette's router (tests compare the two)."""
     clock = clock or Clock()
@@ -171,6 +173,7 @@ def create_app(
     app.state.rate_limiter = RateLimiter(engine, rate_limit) if rate_limit > 0 else None
     app.state.render_cache = RenderCache()
     app.state.search_count_limit = search_count_limit or None
+    app.state.read_timeout = search_timeout or None  # of costly reads (api/http.py, endpoint)
     if fast_routes:
         app.add_middleware(FastRoutes)  # inside RequestId, which adds its headers to every answer
     app.add_middleware(RequestId)
@@ -183,7 +186,13 @@ def asgi_from_env() -> Any:
 
     rate_limit = int(os.environ.get("INBOXD_RATE_LIMIT") or DEFAULT_PER_MINUTE)
     count_limit = int(os.environ.get("INBOXD_SEARCH_COUNT_LIMIT") or DEFAULT_COUNT_LIMIT)
-    app = create_app(make_engine(database_url_from_env()), rate_limit=rate_limit, search_count_limit=count_limit)
+    timeout = float(os.environ.get("INBOXD_SEARCH_TIMEOUT") or DEFAULT_TIMEOUT)
+    app = create_app(
+        make_engine(database_url_from_env()),
+        rate_limit=rate_limit,
+        search_count_limit=count_limit,
+        search_timeout=timeout,
+    )
     # Everything loaded so far (modules, the schema, compiled statements) lives as long as the
     # worker: out of the collector's sight, a full collection no longer walks it (replies/s +5 %,
     # wrk A/B, bench/BENCHMARKS.md).

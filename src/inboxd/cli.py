@@ -11,7 +11,7 @@ import click
 from inboxd.api.rate_limits import DEFAULT_PER_MINUTE
 from inboxd.config import ConfigError, load_workspace_file
 from inboxd.domain.clock import Clock
-from inboxd.search.query import DEFAULT_COUNT_LIMIT
+from inboxd.search.query import DEFAULT_COUNT_LIMIT, DEFAULT_TIMEOUT
 from inboxd.store import migrate as migrations
 from inboxd.store.engine import DEFAULT_DATABASE_URL, make_engine, normalise_url, transaction
 from inboxd.store.workspaces import apply_workspace_file, demo_workspace, has_any_workspace
@@ -95,6 +95,15 @@ def migrate(database_url: str) -> None:
     type=click.IntRange(0),
     help="A search's total_count is exact up to this many matches and says this many beyond; 0: always exact.",
 )
+@click.option(
+    "--search-timeout",
+    envvar="INBOXD_SEARCH_TIMEOUT",
+    show_envvar=True,
+    default=DEFAULT_TIMEOUT,
+    show_default=True,
+    type=click.FloatRange(0),
+    help="Seconds a search may run before it is ended with 504 request_timeout; 0: no limit.",
+)
 def serve(
     host: str,
     port: int,
@@ -103,6 +112,7 @@ def serve(
     workers: int,
     rate_limit: int,
     search_count_limit: int,
+    search_timeout: float,
 ) -> None:
     """Start the HTTP server (applies migrations and the workspace file first)."""
     database_url = normalise_url(database_url)
@@ -130,6 +140,7 @@ def serve(
     os.environ["INBOXD_DATABASE_URL"] = database_url
     os.environ["INBOXD_RATE_LIMIT"] = str(rate_limit)
     os.environ["INBOXD_SEARCH_COUNT_LIMIT"] = str(search_count_limit)
+    os.environ["INBOXD_SEARCH_TIMEOUT"] = str(search_timeout)
     click.echo(f"inboxd listening on {_base_url(host, port)} ({workers} worker{'s' if workers > 1 else ''})")
     sys.stdout.flush()
     Granian(

@@ -232,3 +232,25 @@ def test_total_count_is_exact_up_to_the_count_limit_and_says_the_limit_beyond(en
         assert len(set(seen)) == 5
     with TestClient(create_app(engine, clock, search_count_limit=0)) as client:
         assert search(Api(client, ACME_TOKEN), query).json()["total_count"] == 5
+
+
+def test_a_search_past_its_time_budget_is_a_504_and_the_next_requests_are_served(engine, clock):
+    """`inboxd serve --search-timeout` (docs/search.md, "Time budget"): a search still running when
+    its time is up is ended with Intercom's `request_timeout`, and nothing of it stays behind: the
+    same connection serves a read, a search and a write next."""
+    with TestClient(create_app(engine, clock, search_timeout=0.05)) as client:
+        api = Api(client, ACME_TOKEN)
+        conversation = factories.conversation(api, body="hello there")
+        ended = search(api, factories.costly_query())
+        assert ended.status_code == 504
+        [error] = ended.json()["errors"]
+        assert error["code"] == "request_timeout"
+        assert "0.05 s" in error["message"]
+        assert api.get(f"/conversations/{conversation['id']}").json() == conversation
+        assert [c["id"] for c in search(api, OPEN).json()["conversations"]] == [conversation["id"]]
+        contact_id = conversation["contacts"]["contacts"][0]["id"]
+        replied = api.post(
+            f"/conversations/{conversation['id']}/reply",
+            json={"message_type": "comment", "type": "user", "intercom_user_id": contact_id, "body": "still there?"},
+        )
+        assert replied.status_code == 200, replied.text

@@ -182,7 +182,7 @@ def _list_items(call: Call, rows: list[dict[str, Any]]) -> list[orjson.Fragment]
     return [orjson.Fragment(found[row["id"]]) for row in rows]
 
 
-@endpoint(write=False)
+@endpoint(write=False, costly=True)
 def search(call: Call) -> Response:
     """`POST /conversations/search`: the query language of docs/search.md, on indexes."""
     query = search_query.parse(call.body)

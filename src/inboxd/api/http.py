@@ -89,7 +89,7 @@ Shortcut = Callable[[Request, WorkspaceRef, str, int], Awaitable["Response | Non
 
 
 def endpoint(
-    write: bool, shortcut: Shortcut | None = None
+    write: bool, shortcut: Shortcut | None = None, costly: bool = False
 ) -> Callable[[Handler], Callable[[Request], Awaitable[Response]]]:
     """Turn ``handler(call)`` into a Starlette endpoint that authenticates, reads the body and runs
     the handler in one transaction (a write transaction when ``write``).
@@ -98,8 +98,13 @@ def endpoint(
     about its body (no 400 for bad JSON) and does not get to make the server read 4 MiB.
 
     ``shortcut`` (reads only) is tried first, where the read would run: it must answer exactly what
-    the handler would, or None (store/cached_reads.py)."""
+    the handler would, or None (store/cached_reads.py).
+
+    ``costly`` (reads only): the request decides how much work the read is (a search), so it never
+    runs on the event loop, even on SQLite, and it has a time budget (``app.state.read_timeout``,
+    ``inboxd serve --search-timeout``): store/unit_of_work.py ``costly_read``."""
     assert shortcut is None or not write
+    assert not (costly and write)
 
     def decorate(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         @functools.wraps(handler)
@@ -140,6 +145,8 @@ def endpoint(
                 return answer
 
             if not write:
+                if costly:
+                    return await unit_of_work.costly_read(engine, workspace.id, read, request.app.state.read_timeout)
                 # A SQLite read in WAL mode never waits for a lock and takes microseconds: it runs
                 # on the event loop rather than pay a thread hop (docs/decisions.md, Performance).
                 # PostgreSQL (network round trips) goes to the thread pool.

@@ -66,3 +66,11 @@ class PayloadTooLarge(IntercomError):
 class RateLimited(IntercomError):
     status = 429
     code = "rate_limit_exceeded"
+
+
+class RequestTimeout(IntercomError):
+    """A read that ran past its time budget and was ended (store/engine.py, `transaction`). A 504:
+    what Intercom's own gateway answers a request that runs too long (docs/decisions.md)."""
+
+    status = 504
+    code = "request_timeout"

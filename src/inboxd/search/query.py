@@ -61,6 +61,9 @@ MAX_QUERY_VALUES: Final = 10_000
 # total_count is exact up to this many matches and says this many beyond (docs/search.md);
 # `inboxd serve --search-count-limit` changes it, 0 makes every count exact.
 DEFAULT_COUNT_LIMIT: Final = 10_000
+# Seconds a search may run before it is ended with a 504 (docs/search.md); `inboxd serve
+# --search-timeout` changes it, 0 lets every search run to its end.
+DEFAULT_TIMEOUT: Final = 5.0
 
 Item: TypeAlias = str | int | float | bool
 Value: TypeAlias = Item | tuple[Item, ...] | None

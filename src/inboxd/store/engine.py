@@ -13,9 +13,11 @@ import asyncio
 import contextlib
 import fcntl
 import logging
+import math
 import os
 import sqlite3
 import threading
+import time
 import weakref
 from collections.abc import AsyncIterator, Callable, Hashable, Iterator
 from pathlib import Path
@@ -26,8 +28,10 @@ import psycopg
 from anyio import to_thread
 from sqlalchemy import Connection, CursorResult, Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+from inboxd.domain.errors import RequestTimeout
 
 DEFAULT_DATABASE_URL = "sqlite:///./data/inboxd.sqlite3"
 
@@ -46,16 +50,19 @@ def make_engine(url: str, pool_size: int = 8) -> Engine:
     url = normalise_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        return _sqlite_engine(url)
-    # JIT off: PostgreSQL compiles any plan estimated above jit_above_cost, which searches that
-    # count a few thousand rows reach, and pays ~7 ms of compiling for a 40 ms query (bench/BENCHMARKS.md).
-    return create_engine(
-        url,
-        pool_size=pool_size,
-        max_overflow=pool_size,
-        pool_pre_ping=True,
-        connect_args={"options": "-c jit=off"},
-    )
+        engine = _sqlite_engine(url)
+    else:
+        # JIT off: PostgreSQL compiles any plan estimated above jit_above_cost, which searches that
+        # count a few thousand rows reach, and pays ~7 ms of compiling for a 40 ms query (bench/BENCHMARKS.md).
+        engine = create_engine(
+            url,
+            pool_size=pool_size,
+            max_overflow=pool_size,
+            pool_pre_ping=True,
+            connect_args={"options": "-c jit=off"},
+        )
+    event.listen(engine, "before_cursor_execute", _within_budget)
+    return engine
 
 
 class WriteGate:
@@ -277,7 +284,11 @@ def write_gate(engine: Engine) -> WriteGate | None:
 
 @contextlib.contextmanager
 def transaction(
-    engine: Engine, write: bool, gate_held: bool = False, snapshot: list[Connection] | None = None
+    engine: Engine,
+    write: bool,
+    gate_held: bool = False,
+    snapshot: list[Connection] | None = None,
+    budget: float | None = None,
 ) -> Iterator[Connection]:
     """One unit of work: commits when the block ends, rolls back when it raises.
 
@@ -293,7 +304,11 @@ def transaction(
     begins a read transaction there, before another writer can start, and is appended to the
     list: the caller reads exactly what the write left, without the write lock, and commits and
     closes it. Its page cache still holds what the write touched (another connection would start
-    with an empty one). Nothing is appended if that read transaction could not begin."""
+    with an empty one). Nothing is appended if that read transaction could not begin.
+
+    ``budget`` (reads only): seconds the transaction may run, past which it is ended with
+    :class:`RequestTimeout` (:func:`_budgeted`)."""
+    assert budget is None or not write
     gate = _GATES.get(engine) if write else None
     waits = gate is not None and not gate_held
     with gate.held() if waits and gate is not None else contextlib.nullcontext():
@@ -305,7 +320,7 @@ def transaction(
             conn.info["write"] = write
             conn.info["memo"] = {}
             try:
-                with conn.begin():
+                with conn.begin(), _budgeted(conn, budget) if budget is not None else contextlib.nullcontext():
                     yield conn
             finally:
                 if conn.info.pop("write", None) and conn.dialect.name == "sqlite":
@@ -318,6 +333,77 @@ def transaction(
         finally:
             if not kept:
                 conn.close()
+
+
+# SQLite VM instructions between two looks at the clock of a read with a budget: often enough that
+# it ends soon after its time is up, seldom enough that the look (a Python call, which takes the
+# GIL back from the other threads) costs nothing next to the instructions between two of them.
+BUDGET_CHECK_INSTRUCTIONS = 10_000
+
+
+@contextlib.contextmanager
+def _budgeted(conn: Connection, seconds: float) -> Iterator[None]:
+    """The read transaction on ``conn`` ended once it has run ``seconds``, whatever it is doing:
+    SQLite's progress handler interrupts a statement running past the end; on PostgreSQL each
+    statement runs under a ``statement_timeout`` of what is left (:func:`_within_budget`); and no
+    statement starts once the time is up, so Python's work between statements counts too. The
+    statement ended that way fails, the transaction rolls back and :class:`RequestTimeout` is
+    raised. The connection goes back to the pool as it came: the handler is removed here, and
+    ``SET LOCAL`` ends with the transaction."""
+    conn.info["budget"] = (time.monotonic() + seconds, seconds)
+    raw = conn.connection.driver_connection if conn.dialect.name == "sqlite" else None
+    if raw is not None:
+        deadline = conn.info["budget"][0]
+        raw.set_progress_handler(lambda: time.monotonic() > deadline, BUDGET_CHECK_INSTRUCTIONS)
+    try:
+        yield
+    except (DBAPIError, sqlite3.OperationalError, psycopg.errors.QueryCanceled) as exc:
+        if not _ended_by_budget(exc):
+            raise
+        raise _timeout(seconds) from None
+    finally:
+        if raw is not None:
+            raw.set_progress_handler(None, 0)
+        conn.info.pop("budget", None)
+        conn.info.pop("statement_timeout", None)
+
+
+def _within_budget(
+    conn: Connection, cursor: Any, _statement: str, _parameters: Any, _context: Any, _executemany: bool
+) -> None:
+    """Before each statement of a transaction with a budget (:func:`_budgeted`): none once the time
+    is up; on PostgreSQL, a ``statement_timeout`` of what is left, set again only when the one set
+    would let this statement run on past the end by more than a tenth of the budget (a fast read
+    sets it once)."""
+    budget = conn.info.get("budget")
+    if budget is None:
+        return
+    deadline, seconds = budget
+    now = time.monotonic()
+    if now >= deadline:
+        raise _timeout(seconds)
+    if conn.dialect.name != "postgresql":
+        return
+    if now + conn.info.get("statement_timeout", math.inf) > deadline + seconds / 10:
+        left = deadline - now
+        cursor.execute(f"SET LOCAL statement_timeout = {max(1, math.ceil(left * 1000))}")
+        conn.info["statement_timeout"] = left
+
+
+def _ended_by_budget(exc: BaseException) -> bool:
+    """Whether the driver says the statement was ended by :func:`_budgeted`'s means, raised through
+    SQLAlchemy or by the driver itself (rows fetched from the DBAPI cursor: store/search.py)."""
+    driver = exc.orig if isinstance(exc, DBAPIError) else exc
+    if isinstance(driver, sqlite3.OperationalError):
+        return driver.sqlite_errorname == "SQLITE_INTERRUPT"
+    return isinstance(driver, psycopg.errors.QueryCanceled)
+
+
+def _timeout(seconds: float) -> RequestTimeout:
+    return RequestTimeout(
+        f"The request took longer than the {seconds:g} s it may run and was stopped; "
+        "ask for less (a narrower search) or try again later"
+    )
 
 
 def _read_on(conn: Connection) -> bool:

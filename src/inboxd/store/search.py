@@ -61,7 +61,10 @@ from sqlalchemy import (
     union,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import KeyedColumnElement
+from sqlalchemy.sql.visitors import InternalTraversal
 from sqlalchemy.types import BigInteger, Boolean, Float, TypeEngine
 
 from inboxd.search.fields import NEGATIONS, Field, FieldType
@@ -165,7 +168,8 @@ def _sqlite_member(column: Any, key: str, part: str, field_type: FieldType | Non
 
 
 def _author_attribute(name: str) -> ColumnElement[Any]:
-    """The source author's name or email, from whichever table holds the author."""
+    """The source author's name or email, from whichever table holds the author. No bound values:
+    :class:`SourceAuthor` renders it once and repeats the text."""
     admin_value = (
         select(getattr(admins.c, name))
         .where(admins.c.workspace_id == c.workspace_id, cast(admins.c.id, String) == c.source_author_id)
@@ -176,7 +180,33 @@ def _author_attribute(name: str) -> ColumnElement[Any]:
         .where(contacts.c.workspace_id == c.workspace_id, contacts.c.id == c.source_author_id)
         .scalar_subquery()
     )
-    return case((c.source_author_type.in_(("admin", "bot")), admin_value), else_=contact_value)
+    admin_kinds: tuple[ColumnElement[Any], ...] = (literal_column("'admin'"), literal_column("'bot'"))
+    return case((c.source_author_type.in_(admin_kinds), admin_value), else_=contact_value)
+
+
+class SourceAuthor(ColumnElement[str]):
+    """:func:`_author_attribute` as a query names it: a query may name the author thousands of times
+    (15 × 15 × 15 filters, docs/search.md), and building and compiling its two subqueries again for
+    each filter was most of the Python work of such a query, work no budget can stop midway
+    (store/engine.py). Compiled once per enclosing SELECT of a statement, the text then repeated."""
+
+    __visit_name__ = "inboxd_source_author"
+    inherit_cache = True
+    _traverse_internals = [("name", InternalTraversal.dp_string)]  # noqa: RUF012  (SQLAlchemy's protocol)
+    type = String()
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+
+@compiles(SourceAuthor)
+def _compile_source_author(element: SourceAuthor, compiler: SQLCompiler, **kw: Any) -> str:
+    # One rendering per enclosing SELECT: what the subqueries correlate with is that SELECT's FROM.
+    rendered: dict[tuple[str, int], str] = compiler.__dict__.setdefault("_inboxd_source_author", {})
+    key = (element.name, id(compiler.stack[-1]["selectable"]) if compiler.stack else 0)
+    if key not in rendered:
+        rendered[key] = compiler.process(_author_attribute(element.name), **kw)
+    return rendered[key]
 
 
 def _integer_ids(value: Value) -> list[int]:
@@ -415,7 +445,7 @@ class Compiler:
             return c[f"stat_{name.removeprefix('statistics.')}"]
         if name in ("source.author.name", "source.author.email"):
             self.probes = True
-            return _author_attribute(name.rsplit(".", 1)[1])
+            return SourceAuthor(name.rsplit(".", 1)[1])
         if name.startswith("conversation_rating."):
             key = {"admin_d": "admin_id", "score": "rating"}.get(name.split(".", 1)[1], name.split(".", 1)[1])
             return self._typed_json(c.conversation_rating, key, field.type)

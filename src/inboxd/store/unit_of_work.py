@@ -99,10 +99,37 @@ class AfterCommit:
 WriteOutcome = tuple[Any, frozenset[int] | None]
 
 
-def read(engine: Engine, workspace_id: int, work: Callable[[Store], T]) -> T:
-    """``work`` in one read transaction of the workspace."""
-    with transaction(engine, write=False) as conn:
+def read(engine: Engine, workspace_id: int, work: Callable[[Store], T], budget: float | None = None) -> T:
+    """``work`` in one read transaction of the workspace, ended past ``budget`` seconds
+    (store/engine.py ``transaction``)."""
+    with transaction(engine, write=False, budget=budget) as conn:
         return work(Store(conn, workspace_id))
+
+
+async def costly_read(engine: Engine, workspace_id: int, work: Callable[[Store], T], budget: float | None) -> T:
+    """A read whose cost the request decides (a search): in a thread, never on the event loop, one
+    at a time per process (:data:`COSTLY_READS`), within ``budget`` seconds."""
+    return await anyio.to_thread.run_sync(read, engine, workspace_id, work, budget, limiter=_costly_reads())
+
+
+# Costly reads one process runs at once, each in a thread and on a connection of its own; the
+# others wait their turn. One: their Python work (a search's parsing and SQL building) holds the
+# GIL that the event loop needs, and with two at once the loop waited measurably longer
+# (docs/decisions.md, Performance). Their turns are not the ordinary thread pool's, so however many
+# costly reads arrive, every other request still finds a thread and a connection.
+COSTLY_READS = 1
+_COSTLY_LIMITERS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, anyio.CapacityLimiter] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _costly_reads() -> anyio.CapacityLimiter:
+    """The turns of costly reads on the running event loop (an anyio limiter belongs to one)."""
+    loop = asyncio.get_running_loop()
+    limiter = _COSTLY_LIMITERS.get(loop)
+    if limiter is None:
+        limiter = _COSTLY_LIMITERS[loop] = anyio.CapacityLimiter(COSTLY_READS)
+    return limiter
 
 
 async def write(engine: Engine, workspace_id: int, work: Callable[[Store], Any]) -> Any:
