@@ -122,7 +122,9 @@ class RequestId:
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = [h for h in message.get("headers", []) if h[0].lower() != b"x-request-id"]
+                headers = message.get("headers", [])
+                if message["status"] >= 400:  # an error.list names it itself (api/errors.py): once
+                    headers = [h for h in headers if h[0].lower() != b"x-request-id"]
                 extra = state.get("rate_limit_headers") if message["status"] != 401 else None
                 message = {**message, "headers": [*headers, header, *(extra or ())]}
             await send(message)

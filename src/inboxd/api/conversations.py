@@ -83,15 +83,23 @@ def _render_conversations(
 
 
 def keep_document(
-    request: HttpRequest, workspace_id: int, conversation_id: int, version: int, plaintext: bool, document: bytes
+    request: HttpRequest,
+    workspace_id: int,
+    conversation_id: int,
+    version: int,
+    plaintext: bool,
+    document: bytes,
+    share: bool = True,
 ) -> None:
     """The one place a rendered conversation is kept: in this process's render cache under its
-    version, and, shared with every worker (store/documents.py), in the database. Only a document
-    of a committed version may be kept (a write's answer is kept once the write has committed).
-    A document with file URLs depends on the host the request reached: it stays in this process."""
+    version, and, when ``share``, for every worker in the database (store/documents.py). Only a
+    document of a committed version may be kept (a write's answer is kept once the write has
+    committed). A write's answer is kept in this process only: storing it would make every write
+    two (docs/decisions.md). A document with file URLs depends on the host the request reached: it
+    stays in this process."""
     cache: RenderCache = request.app.state.render_cache
     cache.put(_document_key(workspace_id, conversation_id, plaintext, base_url(request)), version, document)
-    if not plaintext and b"/attachments/" not in document:
+    if share and not plaintext and b"/attachments/" not in document:
         writer: DocumentWriter = request.app.state.document_writer
         writer.offer(Offer(workspace_id, conversation_id, version, document))
 
@@ -228,14 +236,16 @@ def conversation_answer(call: Call, conversation_id: int) -> AfterCommit:
 
     def draw(after: Call) -> Response:
         document, version = render_conversation(after, conversation_id)
-        after.then.append(lambda: keep_document(request, workspace_id, conversation_id, version, plaintext, document))
+        after.then.append(
+            lambda: keep_document(request, workspace_id, conversation_id, version, plaintext, document, share=False)
+        )
         return Response(document, media_type="application/json")
 
     def draw_all(snapshot: Store, conversation_ids: list[int]) -> list[Response]:
         # Drawn together only from a batch's snapshot, after its commit: kept at once.
         drawn = _render_conversations(snapshot, conversation_ids, plaintext, base)
         for shown, (document, version) in zip(conversation_ids, drawn, strict=True):
-            keep_document(request, workspace_id, shown, version, plaintext, document)
+            keep_document(request, workspace_id, shown, version, plaintext, document, share=False)
         return [Response(document, media_type="application/json") for document, _ in drawn]
 
     return after_commit(

@@ -24,7 +24,6 @@ from starlette.responses import Response
 
 from inboxd.api.auth import authenticate, check_token
 from inboxd.api.bodies import parse_per_page, read_body
-from inboxd.api.errors import request_id
 from inboxd.api.rate_limits import admit
 from inboxd.api.versions import check_version
 from inboxd.domain.clock import Clock
@@ -109,7 +108,6 @@ def endpoint(
     def decorate(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         @functools.wraps(handler)
         async def run(request: Request) -> Response:
-            request_id(request)
             workspace, digest = await authenticate(request)
             check_version(request)
             engine: Database = request.app.state.engine
