@@ -214,17 +214,3 @@ def test_a_search_past_its_time_budget_is_a_504_and_the_next_requests_are_served
             json={"message_type": "comment", "type": "user", "intercom_user_id": contact_id, "body": "still there?"},
         )
         assert replied.status_code == 200, replied.text
-
-
-def test_a_search_of_many_filters_keeps_no_compiled_statement(api, engine):
-    """store/search.py, UNCACHED_FILTERS: a compiled statement of a query at the limits holds
-    megabytes, and SQLAlchemy's cache would keep hundreds of them; a small query's are kept."""
-    factories.conversation(api)
-    cache = engine._compiled_cache
-    assert search(api, OPEN).status_code == 200
-    kept = len(cache)
-    many = {"operator": "OR", "value": [{"operator": "AND", "value": [OPEN] * 15} for _ in range(3)]}
-    assert search(api, many).json()["total_count"] == 1  # 45 filters
-    assert len(cache) == kept
-    assert search(api, {"operator": "AND", "value": [OPEN, OPEN]}).status_code == 200
-    assert len(cache) > kept
