@@ -5,12 +5,14 @@ connection goes back to the pool as it came: the next transaction on it runs wit
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import Connection, Engine
 
 from inboxd.domain.errors import RequestTimeout
 from inboxd.store.engine import transaction
+from tests.conftest import _Postgres
 
 BUDGET = 0.1
 
@@ -74,9 +76,16 @@ def test_a_read_within_its_budget_answers_and_commits(engine: Engine):
         assert conn.exec_driver_sql("SELECT count(*) FROM workspaces").scalar() == 2
 
 
-def test_postgres_statements_may_run_only_what_is_left_of_the_budget(engine: Engine):
-    if engine.dialect.name != "postgresql":
-        pytest.skip("statement_timeout is PostgreSQL's; SQLite's progress handler looks at the clock itself")
+@pytest.fixture
+def postgres() -> Iterator[Engine]:
+    """PostgreSQL only: SQLite's progress handler looks at the deadline itself."""
+    engine = _Postgres.engine()
+    yield engine
+    engine.dispose()
+
+
+def test_postgres_statements_may_run_only_what_is_left_of_the_budget(postgres: Engine):
+    engine = postgres
     with transaction(engine, write=False, budget=2.0) as conn:
         first = _statement_timeout(conn)
         assert first.endswith("s") and 1.8 <= _seconds(first) <= 2.0

@@ -622,6 +622,17 @@ class Plan:
     branches: list[ColumnElement[bool]] | None = None
 
 
+# A search of more filters than this compiles its statements each time instead of keeping them in
+# the engine's cache of compiled statements (SQLAlchemy's, 500 of them): a kept statement holds its
+# SQL and every bound parameter, megabytes at the limits of docs/search.md, so a few hundred queries
+# of different shapes would otherwise keep gigabytes in every worker (docs/decisions.md).
+UNCACHED_FILTERS = 32
+
+
+def _filters(node: Node) -> int:
+    return sum(_filters(child) for child in node.children) if isinstance(node, Group) else 1
+
+
 class Search:
     def __init__(self, conn: Connection, workspace_id: int) -> None:
         self.conn = conn
@@ -639,6 +650,9 @@ class Search:
             # 11 ms for ten runs, 330 ms from the eleventh on). Plans made for the values, in
             # this transaction only.
             self.conn.exec_driver_sql("SET LOCAL plan_cache_mode = force_custom_plan")
+        if _filters(root) > UNCACHED_FILTERS:
+            # For the rest of this transaction only (the option is the Connection's, which ends with it).
+            self.conn.execution_options(compiled_cache=None)
         planner = Planner(self.conn, self.workspace_id, per_page)
         compiler = Compiler(self.workspace_id, planner, self.conn.dialect.name)
         if isinstance(root, Group) and root.operator == "OR":
