@@ -37,6 +37,18 @@ class World:
     def parts(self, **body: Any) -> Any:
         return self.api.post(f"/conversations/{self.conversation}/parts", json={"admin_id": self.admin, **body})
 
+    def message(self, open_now: bool) -> Any:
+        return self.api.post(
+            "/messages",
+            json={
+                "message_type": "inapp",
+                "body": "Hello",
+                "from": {"type": "admin", "id": self.admin},
+                "to": {"type": "user", "id": self.contact["id"]},
+                "create_conversation_without_contact_reply": open_now,
+            },
+        )
+
     def reply(self, **body: Any) -> Any:
         return self.api.post(f"/conversations/{self.conversation}/reply", json=body)
 
@@ -54,31 +66,10 @@ OPERATIONS: dict[str, tuple[Callable[[World], Any] | None, Callable[[World], Any
     ),
     "admin message opening a conversation": (
         None,
-        lambda w: w.api.post(
-            "/messages",
-            json={
-                "message_type": "inapp",
-                "body": "Hello",
-                "from": {"type": "admin", "id": w.admin},
-                "to": {"type": "user", "id": w.contact["id"]},
-                "create_conversation_without_contact_reply": True,
-            },
-        ),
+        lambda w: w.message(open_now=True),
         ["conversation.admin.single.created"],
     ),
-    "admin message, not yet a conversation": (
-        None,
-        lambda w: w.api.post(
-            "/messages",
-            json={
-                "message_type": "inapp",
-                "body": "Hello",
-                "from": {"type": "admin", "id": w.admin},
-                "to": {"type": "user", "id": w.contact["id"]},
-            },
-        ),
-        [],
-    ),
+    "admin message, not yet a conversation": (None, lambda w: w.message(open_now=False), []),
     "contact reply": (
         None,
         lambda w: w.reply(type="user", intercom_user_id=w.contact["id"], message_type="comment", body="more"),
