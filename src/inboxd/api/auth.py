@@ -73,18 +73,22 @@ def bearer_token(request: Request) -> str:
     return token
 
 
-async def authenticate(request: Request) -> tuple[WorkspaceRef, str]:
-    """The workspace the request's token opens, and the token's digest (what every later step
-    keys on: the rate limit, the in-transaction check)."""
+def authenticated(request: Request) -> tuple[WorkspaceRef | None, str]:
+    """The request's token checked against what this process knows: its workspace (None when the
+    database must be asked: :func:`authenticate`) and its digest. Most requests end here, without
+    awaiting anything."""
     digest = token_digest(bearer_token(request))
     tokens: TokenCache = request.app.state.tokens
-    workspace = tokens.get(digest)
+    return tokens.get(digest), digest
+
+
+async def authenticate(request: Request, digest: str) -> WorkspaceRef:
+    """The workspace a token this process does not know opens, asked of the database."""
+    workspace = await run_in_threadpool(_lookup_token, request.app.state.engine, digest)
     if workspace is None:
-        workspace = await run_in_threadpool(_lookup_token, request.app.state.engine, digest)
-        if workspace is None:
-            raise _refuse(request, f"unknown token sha256:{digest[:8]}")
-        tokens.put(digest, workspace)
-    return workspace, digest
+        raise _refuse(request, f"unknown token sha256:{digest[:8]}")
+    request.app.state.tokens.put(digest, workspace)
+    return workspace
 
 
 def check_token(request: Request, store: Store, digest: str) -> None:

@@ -141,15 +141,28 @@ class RateLimiter:
         return Verdict(allowed, self.limit, max(0, self.limit - used), start + WINDOW_SECONDS)
 
 
-async def admit(request: Request, digest: str, now: int) -> None:
-    """The request's rate-limit step: count the call against its token's window; over the limit →
-    429. The headers go on the response whatever it is (app.RequestId adds them), except a 401."""
+def admitted(request: Request, digest: str, now: int) -> bool:
+    """The request's rate-limit step, from this process's memory: count the call against its
+    token's window; over the limit → 429. False when the shared count must be asked first
+    (:func:`admit`). The headers go on the response whatever it is (app.RequestId adds them),
+    except a 401."""
     limiter: RateLimiter | None = request.app.state.rate_limiter
     if limiter is None:
-        return
+        return True
     verdict = limiter.check(digest, now)
     if verdict is None:
-        verdict = await run_in_threadpool(limiter.sync, digest, now)
+        return False
+    _apply(request, verdict, now)
+    return True
+
+
+async def admit(request: Request, digest: str, now: int) -> None:
+    """The rate-limit step when the shared count must be asked (a thread: it is a write)."""
+    limiter: RateLimiter = request.app.state.rate_limiter
+    _apply(request, await run_in_threadpool(limiter.sync, digest, now), now)
+
+
+def _apply(request: Request, verdict: Verdict, now: int) -> None:
     request.state.rate_limit_headers = verdict.headers(now)
     if not verdict.allowed:
         raise RateLimited(f"Exceeded rate limit of {verdict.limit} in 10_seconds; the window resets at {verdict.reset}")

@@ -16,7 +16,9 @@ DEFAULT_VERSION = "2.10"
 def check_version(request: Request) -> None:
     """No ``Intercom-Version`` header, or one naming a version of the spec's enum. A header sent
     empty names none: refused like any other value (fuzzing)."""
-    version = request.headers.get("intercom-version")
+    version = next(
+        (value.decode("latin-1") for name, value in request.scope["headers"] if name == b"intercom-version"), None
+    )
     if version is not None and version.strip() not in SUPPORTED_VERSIONS:
         raise VersionInvalid(
             f"Intercom-Version {version.strip()!r} is not supported; use one of "
