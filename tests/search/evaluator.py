@@ -1,6 +1,6 @@
 """A plain-Python evaluation of a parsed search query over conversations as `GET` shows them: the
 oracle the SQL compiler is compared with. It follows the semantics written in the
-docstring of inboxd.search.fields, independently of store/search.py."""
+docstring of inboxd.search.fields, independently of store/search/."""
 
 from __future__ import annotations
 

@@ -212,7 +212,7 @@ def test_sql_agrees_with_the_python_evaluator(api, clock):
         expected = [cid for cid in order if evaluate(tree, docs[[d["id"] for d in docs].index(cid)])]
         with pytest.MonkeyPatch.context() as patch:
             # Both plans must find the same: 0 walks for every related filter and range, a huge
-            # threshold reads every one first (store/search.py, Planner); None lets the data decide.
+            # threshold reads every one first (store/search/planner.py); None lets the data decide.
             if threshold is not None:
                 patch.setattr(Planner, "threshold", threshold)
             found, total = _search_all(api, query, per_page)

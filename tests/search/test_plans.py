@@ -60,7 +60,7 @@ def _values(engine: Engine, ws: int) -> dict[str, Any]:
         contact = conn.execute(
             select(conversation_contacts.c.contact_id).where(conversation_contacts.c.workspace_id == ws).limit(1)
         ).scalar_one()
-        # The least used tag: a selective filter (a frequent tag is rightly walked to, store/search.py).
+        # The least used tag: a selective filter (a frequent tag is rightly walked to, store/search/).
         tag = conn.execute(
             select(conversation_tags.c.tag_id)
             .where(conversation_tags.c.workspace_id == ws)

@@ -52,7 +52,7 @@ def test_a_statement_running_past_the_budget_is_ended_and_the_connection_comes_b
 
 
 def test_rows_fetched_from_the_driver_cursor_are_ended_too(engine: Engine):
-    """store/search.py fetches some rows from the DBAPI cursor, past SQLAlchemy's error wrapping:
+    """store/search/ fetches some rows from the DBAPI cursor, past SQLAlchemy's error wrapping:
     SQLite runs most of such a statement while its rows are fetched."""
     if engine.dialect.name == "postgresql":
         slow = "SELECT pg_sleep(30)"

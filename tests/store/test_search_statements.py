@@ -1,4 +1,4 @@
-"""What a search leaves in the engine's cache of compiled statements (store/search.py,
+"""What a search leaves in the engine's cache of compiled statements (store/search/,
 UNCACHED_FILTERS): nothing for a query of many filters, whose compiled statements hold megabytes
 at the limits of docs/search.md while SQLAlchemy keeps hundreds; a small query's statements are
 kept, as every other statement's."""

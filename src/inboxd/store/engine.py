@@ -392,7 +392,7 @@ def _within_budget(
 
 def _ended_by_budget(exc: BaseException) -> bool:
     """Whether the driver says the statement was ended by :func:`_budgeted`'s means, raised through
-    SQLAlchemy or by the driver itself (rows fetched from the DBAPI cursor: store/search.py)."""
+    SQLAlchemy or by the driver itself (rows fetched from the DBAPI cursor: store/search/)."""
     driver = exc.orig if isinstance(exc, DBAPIError) else exc
     if isinstance(driver, sqlite3.OperationalError):
         return driver.sqlite_errorname == "SQLITE_INTERRUPT"

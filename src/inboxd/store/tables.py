@@ -279,7 +279,7 @@ conversations = Table(
 # integers (truncated toward zero). A created_at range covers whole days plus at most two partial
 # ones; search reads a day's conversations newest-updated first from the index below and merges
 # the days' first pages, or reads a range's days from it with each match's sort key and created_at
-# (store/search.py). No index leads with created_at itself: one index fewer for every write to
+# (store/search/). No index leads with created_at itself: one index fewer for every write to
 # keep (migration 0005).
 DAY_SECONDS = 86400
 CREATED_DAY = conversations.c.created_at.op("/")(literal_column(str(DAY_SECONDS)))
@@ -425,7 +425,7 @@ assignment_rules = Table(
     UniqueConstraint("workspace_id", "position"),
 )
 
-# The search index of `source.body` (store/search.py): one row per distinct token of a
+# The search index of `source.body` (store/search/): one row per distinct token of a
 # conversation's source, tokenised by inboxd.search.tokens. Without a rowid on SQLite, the primary
 # key is the table: "conversations with this token" is one index range.
 MAX_TOKEN_LENGTH = 200  # longer words are indexed by their first 200 characters (btree entry limits)
