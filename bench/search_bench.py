@@ -175,13 +175,14 @@ def database(
     return engine, seconds
 
 
-def wake(engine: Engine) -> int:
-    """Wake every snooze due at NOW, as the server's sweep would at start-up, then re-ANALYZE."""
+def wake(engine: Engine, now: int = NOW) -> int:
+    """Wake every snooze due at ``now``, as the server's sweep would at start-up, then re-ANALYZE
+    the tables it changed (the seed analysed them all)."""
     with transaction(engine, write=False) as conn:
         before = conn.execute(
-            text("SELECT count(*) FROM conversations WHERE state = 'snoozed' AND snoozed_until <= :n"), {"n": NOW}
+            text("SELECT count(*) FROM conversations WHERE state = 'snoozed' AND snoozed_until <= :n"), {"n": now}
         ).scalar_one()
-    sweep(engine, NOW)
+    sweep(engine, now)
     if engine.dialect.name == "sqlite":
         with transaction(engine, write=True) as conn:
             conn.exec_driver_sql("ANALYZE")

@@ -21,7 +21,6 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 from http_bench.paths import ROOT, log
 from inboxd import seed as seeding
 from inboxd.config import load_workspace_file
-from inboxd.operations.snoozes import sweep
 from inboxd.store import migrate
 from inboxd.store.engine import make_engine, transaction
 from inboxd.store.workspaces import apply_workspace_file
@@ -125,13 +124,7 @@ def fill(engine: Engine, size: int, engine_name: str) -> float:
     seconds = time.monotonic() - started
     # The server runs on the wall clock, long after the seed's `now`: every snooze the seed left is
     # due. Wake them all now (as the server's sweep would at start-up), so no measured load meets them.
-    sweep(engine, int(time.time()))
-    if engine.dialect.name == "sqlite":
-        with transaction(engine, write=True) as conn:
-            conn.exec_driver_sql("ANALYZE")
-    else:
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.exec_driver_sql("VACUUM (ANALYZE)")
+    search_bench.wake(engine, int(time.time()))
     log(f"  seeded in {seconds:,.1f} s")
     return seconds
 

@@ -145,7 +145,4 @@ def redact_source(store: Store, now: int, conversation_id: str, source_id: str |
 
 
 def _redacted_conversation(store: Store, conversation_id: str) -> int:
-    number = parse_numeric_id(conversation_id)
-    if number is None or store.conversations.get_row(number) is None:
-        raise rules.redact_not_found()
-    return number
+    return store.conversations.existing(conversation_id, rules.redact_not_found())

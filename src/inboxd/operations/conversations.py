@@ -78,10 +78,7 @@ class Tagging:
 
 def _conversation_for_tags(store: Store, conversation_id: str) -> int:
     # The tag endpoints answer an unknown conversation with this message (spec examples).
-    number = parse_numeric_id(conversation_id)
-    if number is None or store.conversations.get_row(number) is None:
-        raise NotFound("Conversation not found")
-    return number
+    return store.conversations.existing(conversation_id, NotFound("Conversation not found"))
 
 
 def _tag(store: Store, tag_id: str) -> dict[str, Any]:

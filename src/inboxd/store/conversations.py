@@ -327,6 +327,14 @@ class Conversations:
             raise NotFound("Resource Not Found")
         return number
 
+    def existing(self, value: str, missing: NotFound) -> int:
+        """The id of a conversation of the workspace named by ``value`` (a path or body), or
+        ``missing`` raised: endpoints answer an unknown conversation in words of their own."""
+        number = parse_numeric_id(value)
+        if number is None or self.get_row(number) is None:
+            raise missing
+        return number
+
     def require_row(self, conversation_id: int) -> dict[str, Any]:
         row = self.get_row(conversation_id)
         if row is None:
