@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -149,12 +148,7 @@ def endpoint(
             if not write:
                 if costly:
                     return await unit_of_work.costly_read(engine, workspace.id, read, request.app.state.read_timeout)
-                # A SQLite read in WAL mode never waits for a lock and takes microseconds: it runs
-                # on the event loop rather than pay a thread hop (docs/decisions.md, Performance).
-                # PostgreSQL (network round trips) goes to the thread pool.
-                if engine.dialect.name == "sqlite":
-                    return unit_of_work.read(engine, workspace.id, read)
-                return await run_in_threadpool(unit_of_work.read, engine, workspace.id, read)
+                return await unit_of_work.ordinary_read(engine, workspace.id, read)
             answer: Response = await unit_of_work.write(engine, workspace.id, written)
             for work in then:
                 work()

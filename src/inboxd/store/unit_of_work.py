@@ -106,6 +106,15 @@ def read(engine: Engine, workspace_id: int, work: Callable[[Store], T], budget: 
         return work(Store(conn, workspace_id))
 
 
+async def ordinary_read(engine: Engine, workspace_id: int, work: Callable[[Store], T]) -> T:
+    """A read of a request: a SQLite read in WAL mode never waits for a lock and takes
+    microseconds, so it runs on the event loop rather than pay a thread hop (docs/decisions.md,
+    Performance); PostgreSQL's (network round trips) runs in the thread pool."""
+    if engine.dialect.name == "sqlite":
+        return read(engine, workspace_id, work)
+    return await anyio.to_thread.run_sync(read, engine, workspace_id, work)
+
+
 async def costly_read(engine: Engine, workspace_id: int, work: Callable[[Store], T], budget: float | None) -> T:
     """A read whose cost the request decides (a search): in a thread, never on the event loop, one
     at a time per process (:data:`COSTLY_READS`), within ``budget`` seconds."""
