@@ -17,6 +17,7 @@ import contextlib
 import logging
 import queue
 import threading
+import time
 from dataclasses import dataclass
 
 from sqlalchemy import Engine, bindparam, delete, insert, select
@@ -75,9 +76,10 @@ def save(engine: Engine, offers: list[Offer]) -> int:
 class DocumentWriter:
     """One thread per process taking offers off a bounded queue, up to ``batch`` per transaction."""
 
-    def __init__(self, engine: Engine, capacity: int = 10_000, batch: int = 200) -> None:
+    def __init__(self, engine: Engine, capacity: int = 10_000, batch: int = 200, linger: float = 0.05) -> None:
         self.engine = engine
         self.batch = batch
+        self.linger = linger
         self._queue: queue.Queue[Offer | None] = queue.Queue(capacity)
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -94,6 +96,8 @@ class DocumentWriter:
         stop = False
         while not stop:
             taken: list[Offer | None] = [self._queue.get()]
+            if taken[-1] is not None and self._queue.qsize() < self.batch:
+                time.sleep(self.linger)  # gather a batch: a transaction per offer would cost more than its render
             while len(taken) < self.batch and taken[-1] is not None:
                 try:
                     taken.append(self._queue.get_nowait())
