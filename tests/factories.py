@@ -40,11 +40,10 @@ def ticket_type(api: Any, **fields: Any) -> dict[str, Any]:
 def stored_conversation(store: Any, now: int, email: str, body: str = "hello") -> int:
     """A contact-initiated conversation written straight through the store by the operation
     `POST /conversations` runs: for store tests that run their own transactions."""
-    from inboxd.domain.contacts import new_contact
+    from inboxd.operations.contacts import create
     from inboxd.operations.conversations import start_by_contact
 
-    contact = new_contact({"email": email}, now)
-    store.contacts.insert(contact)
+    contact = create(store, now, {"email": email})
     message_id = start_by_contact(store, now, contact["id"], body)
     return int(store.messages.require(message_id)["conversation_id"])
 

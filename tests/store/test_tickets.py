@@ -8,8 +8,8 @@ import threading
 import pytest
 
 from inboxd.domain.errors import NotFound, ParameterInvalid
-from inboxd.domain.ticket_types import new_ticket_type
 from inboxd.domain.tickets import NewTicket
+from inboxd.operations import ticket_types
 from inboxd.store.engine import transaction
 from tests.conftest import ACME_TOKEN, GLOBEX_TOKEN, T0
 from tests.store.test_conversations import _start, _store
@@ -19,7 +19,7 @@ def _conversation_and_type(engine):
     with transaction(engine, write=True) as conn:
         store = _store(conn, ACME_TOKEN)
         conversation_id = _start(store, T0)
-        ticket_type_id = store.ticket_types.create(*new_ticket_type({"name": "Bug"}, T0))
+        ticket_type_id = ticket_types.create(store, T0, {"name": "Bug"})["id"]
     return conversation_id, NewTicket(ticket_type_id, "submitted", {"_default_title_": "T"}, True, T0)
 
 

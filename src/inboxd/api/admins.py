@@ -6,7 +6,6 @@ from starlette.responses import Response
 
 from inboxd.api.http import Call, endpoint, json
 from inboxd.domain.errors import NotFound, ParameterInvalid
-from inboxd.domain.ids import parse_numeric_id
 from inboxd.render import admins as render
 
 
@@ -29,8 +28,4 @@ def list_all(call: Call) -> Response:
 
 @endpoint(write=False)
 def retrieve(call: Call) -> Response:
-    admin_id = parse_numeric_id(call.path["id"])
-    admin = call.store.admins.get(admin_id) if admin_id else None
-    if admin is None:
-        raise NotFound("Admin not found", code="admin_not_found")
-    return json(render.admin(admin))
+    return json(render.admin(call.store.admins.require(call.path["id"], field=None)))

@@ -10,7 +10,7 @@ from inboxd.api import cursors
 from inboxd.api.bodies import parse
 from inboxd.api.http import Call, endpoint, json, per_page
 from inboxd.api.types import Int64, Request, StrictBool, StrictStr
-from inboxd.domain import contacts as domain
+from inboxd.operations import contacts as operations
 from inboxd.render import contacts as render
 
 
@@ -31,15 +31,8 @@ class CreateContact(Request):
 @endpoint(write=True)
 def create(call: Call) -> Response:
     request = parse(CreateContact, call.body)
-    contact = domain.new_contact(request.model_dump(), call.now)
-    contacts = call.store.contacts
-    domain.check_unique(
-        contact,
-        contacts.find(external_id=contact["external_id"]) if contact["external_id"] else None,
-        contacts.find(email=contact["email"]) if contact["email"] else None,
-    )
-    contacts.insert(contact)
-    return json(render.contact(contacts.require(contact["id"]), call.workspace.id_code))
+    contact = operations.create(call.store, call.now, request.model_dump())
+    return json(render.contact(contact, call.workspace.id_code))
 
 
 @endpoint(write=False)

@@ -5,8 +5,6 @@ from __future__ import annotations
 from starlette.responses import Response
 
 from inboxd.api.http import Call, endpoint, json
-from inboxd.domain.errors import NotFound
-from inboxd.domain.ids import parse_numeric_id
 from inboxd.render import teams as render
 
 
@@ -17,8 +15,4 @@ def list_all(call: Call) -> Response:
 
 @endpoint(write=False)
 def retrieve(call: Call) -> Response:
-    team_id = parse_numeric_id(call.path["id"])
-    team = call.store.teams.get(team_id) if team_id else None
-    if team is None:
-        raise NotFound("Team not found", code="team_not_found")
-    return json(render.team(team))
+    return json(render.team(call.store.teams.require(call.path["id"], field=None)))

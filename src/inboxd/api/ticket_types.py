@@ -7,9 +7,8 @@ from starlette.responses import Response
 from inboxd.api.bodies import parse
 from inboxd.api.http import Call, endpoint, json
 from inboxd.api.types import Request, StrictBool, StrictStr
-from inboxd.domain import ticket_types as domain
 from inboxd.domain.errors import NotFound
-from inboxd.domain.ids import parse_numeric_id
+from inboxd.operations import ticket_types as operations
 from inboxd.render import ticket_types as render
 
 
@@ -24,10 +23,7 @@ class CreateTicketType(Request):
 @endpoint(write=True)
 def create(call: Call) -> Response:
     request = parse(CreateTicketType, call.body)
-    row, attributes = domain.new_ticket_type(request.model_dump(), call.now)
-    ticket_types = call.store.ticket_types
-    created = ticket_types.get(ticket_types.create(row, attributes))
-    assert created is not None
+    created = operations.create(call.store, call.now, request.model_dump())
     return json(render.ticket_type(created, call.workspace.id_code))
 
 
@@ -38,8 +34,5 @@ def list_all(call: Call) -> Response:
 
 @endpoint(write=False)
 def retrieve(call: Call) -> Response:
-    ticket_type_id = parse_numeric_id(call.path["id"])
-    found = call.store.ticket_types.get(ticket_type_id) if ticket_type_id else None
-    if found is None:
-        raise NotFound("Resource Not Found")
+    found = call.store.ticket_types.named(call.path["id"], NotFound("Resource Not Found"))
     return json(render.ticket_type(found, call.workspace.id_code))

@@ -1,12 +1,14 @@
-"""Finding the contact a request names: by inboxd's id, by the external id (Intercom's `user_id`)
-or by email, in that order of precedence. Each request says in its own words what it needs when
-it names none (replies, participants and messages differ), so :func:`named` returns None then."""
+"""Contacts: creating one (`POST /contacts`), and finding the contact a request names: by inboxd's
+id, by the external id (Intercom's `user_id`) or by email, in that order of precedence. Each
+request says in its own words what it needs when it names none (replies, participants and
+messages differ), so :func:`named` returns None then."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
+from inboxd.domain import contacts as domain
 from inboxd.domain.errors import NotFound
 from inboxd.store.scope import Store
 
@@ -40,3 +42,17 @@ def require(store: Store, ref: ContactRef) -> dict[str, Any]:
     if found is None:
         raise NotFound("User Not Found")
     return found
+
+
+def create(store: Store, now: int, fields: dict[str, Any]) -> dict[str, Any]:
+    """A new contact from `POST /contacts` fields, unless one with its external id (or a user
+    with its email) exists."""
+    contact = domain.new_contact(fields, now)
+    contacts = store.contacts
+    domain.check_unique(
+        contact,
+        contacts.find(external_id=contact["external_id"]) if contact["external_id"] else None,
+        contacts.find(email=contact["email"]) if contact["email"] else None,
+    )
+    contacts.insert(contact)
+    return contacts.require(contact["id"])

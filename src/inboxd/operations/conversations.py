@@ -11,7 +11,6 @@ from inboxd.domain import contacts as contact_rules
 from inboxd.domain import conversations as domain
 from inboxd.domain.conversations import Actor
 from inboxd.domain.errors import NotFound, ParameterNotFound, UnprocessableEntity
-from inboxd.domain.ids import parse_numeric_id
 from inboxd.operations import contacts
 from inboxd.operations.contacts import ContactRef
 from inboxd.operations.snoozes import current
@@ -82,11 +81,7 @@ def _conversation_for_tags(store: Store, conversation_id: str) -> int:
 
 
 def _tag(store: Store, tag_id: str) -> dict[str, Any]:
-    number = parse_numeric_id(tag_id)
-    tag = store.tags.get(number) if number is not None else None
-    if tag is None:
-        raise NotFound("Tag not found", code="tag_not_found", field="id")
-    return tag
+    return store.tags.named(tag_id, NotFound("Tag not found", code="tag_not_found", field="id"))
 
 
 def tag(store: Store, now: int, conversation_id: str, tag_id: str, admin_id: str) -> Tagging:

@@ -69,7 +69,7 @@ class Admins:
             remembered[key] = found
         return dict(found) if found is not None else None
 
-    def require(self, admin_id: str | int | None, field: str = "admin_id") -> dict[str, Any]:
+    def require(self, admin_id: str | int | None, field: str | None = "admin_id") -> dict[str, Any]:
         """An admin of this workspace named by a request, or Intercom's `admin_not_found`."""
         number = parse_numeric_id(admin_id)
         found = self.get(number) if number is not None else None

@@ -7,6 +7,8 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
+from inboxd.domain.errors import NotFound
+from inboxd.domain.ids import parse_numeric_id
 from inboxd.store.engine import inserted_id, read_many
 from inboxd.store.prepared import Prepared
 from inboxd.store.tables import conversation_documents, conversation_tags, conversations, tags
@@ -31,6 +33,15 @@ class Tags:
             select(tags).where(tags.c.workspace_id == self.workspace_id, tags.c.id == tag_id)
         ).first()
         return row._asdict() if row else None
+
+    def named(self, value: str | int | None, missing: NotFound) -> dict[str, Any]:
+        """The tag of the workspace named by ``value`` (a path or body), or ``missing`` raised:
+        endpoints answer an unknown tag in words of their own."""
+        number = parse_numeric_id(value)
+        found = self.get(number) if number is not None else None
+        if found is None:
+            raise missing
+        return found
 
     def many(self, ids: Iterable[int]) -> dict[int, dict[str, Any]]:
         wanted = sorted(set(ids))

@@ -38,7 +38,8 @@ class Teams:
         ).first()
         return self._with_members([row])[0] if row else None
 
-    def require(self, team_id: str | int | None, field: str = "assignee_id") -> dict[str, Any]:
+    def require(self, team_id: str | int | None, field: str | None = "assignee_id") -> dict[str, Any]:
+        """A team of this workspace named by a path or body, or Intercom's `team_not_found`."""
         number = parse_numeric_id(team_id)
         found = self.get(number) if number is not None else None
         if found is None:

@@ -6,6 +6,8 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select
 
+from inboxd.domain.errors import NotFound
+from inboxd.domain.ids import parse_numeric_id
 from inboxd.store.engine import inserted_id
 from inboxd.store.tables import ticket_type_attributes, ticket_types
 
@@ -55,3 +57,12 @@ class TicketTypes:
             )
         ).first()
         return self._with_attributes([row])[0] if row else None
+
+    def named(self, value: str | int | None, missing: NotFound) -> dict[str, Any]:
+        """The ticket type of the workspace named by ``value`` (a path or body), or ``missing``
+        raised: endpoints answer an unknown ticket type in words of their own."""
+        number = parse_numeric_id(value)
+        found = self.get(number) if number is not None else None
+        if found is None:
+            raise missing
+        return found
