@@ -39,8 +39,8 @@ from inboxd.domain.clock import Clock
 from inboxd.operations.snoozes import SnoozeSweeper
 from inboxd.search.query import DEFAULT_COUNT_LIMIT, DEFAULT_TIMEOUT
 from inboxd.store.cached_reads import CachedReads
+from inboxd.store.checkpoints import Checkpointer
 from inboxd.store.documents import DocumentWriter
-from inboxd.store.engine import Checkpointer
 
 
 def _segment_but(*words: str) -> Convertor[str]:

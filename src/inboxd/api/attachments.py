@@ -19,9 +19,11 @@ from starlette.responses import Response
 from inboxd.domain.attachments import shown_inline
 from inboxd.domain.errors import NotFound
 from inboxd.store.attachments import load_by_token
-from inboxd.store.engine import Database, transaction
+from inboxd.store.engine import Database
 
 # A host name, IPv4 or bracketed IPv6 address, and an optional port: a Host header that is anything
+from inboxd.store.transactions import transaction
+
 # else (a path, a user, spaces) must not end up inside the URLs we hand out.
 _HOST = re.compile(r"(?:[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?")
 _UNSAFE_FILENAME = re.compile(r"[^A-Za-z0-9 !#$&+,.=@^_`{}~()\[\]-]")
