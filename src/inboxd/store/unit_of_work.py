@@ -19,8 +19,8 @@ once that transaction has committed.
 SQLite takes one writer at a time, and what a write pays around its own statements — the write
 gate handed over between processes, `BEGIN IMMEDIATE`, a page cache that another connection's
 commit emptied, the commit appending the same index pages to the WAL again, a snapshot for the
-answer — was most of what a reply cost (bench/BENCHMARKS.md, issue 7). In a batch those are paid
-once for all the writes in it.
+answer — was most of what a reply cost (docs/decisions.md, Performance: "SQLite writes commit in
+groups"). In a batch those are paid once for all the writes in it.
 
 What a caller sees does not change:
 - an answer is sent only after the transaction holding its write committed, so an acknowledged
@@ -37,7 +37,7 @@ What a caller sees does not change:
 Answers that can be drawn together (:attr:`AfterCommit.together`: the conversations of one
 workspace, as GET shows them) are drawn in one go from the snapshot: a statement for their rows, one
 for their contacts, teammates and tags, one for the people they show, where each drawn alone ran
-its own (~40 µs a reply, docs/decisions.md, Performance). A group that fails is drawn answer by
+its own (docs/decisions.md, Performance: "The answers of a write batch"). A group that fails is drawn answer by
 answer, so each answer still gets its own error.
 
 One :class:`WriteQueue` per engine and event loop. Its leader is the coroutine of a queued write:
@@ -287,8 +287,9 @@ class WriteQueue:
         return ran, snapshot[0] if snapshot else None
 
     def _one(self, conn: Connection, write: Write, ran: _Batch) -> tuple[Any, BaseException | None]:
-        """One write in a savepoint (on the DBAPI connection: through SQLAlchemy a statement costs
-        ~40 µs more). A savepoint statement that fails fails the transaction."""
+        """One write in a savepoint (on the DBAPI connection, like store/prepared.py's statements:
+        through SQLAlchemy each would cost more Python than SQLite's work). A savepoint statement
+        that fails fails the transaction."""
         raw = conn.connection.driver_connection
         assert raw is not None
         for attempt in range(RETRIES):

@@ -198,7 +198,8 @@ class CreatedRange:
 
 def first_column(conn: Connection, query: Select[Any]) -> list[Any]:
     """The first column of ``query``'s rows, fetched by the driver in one call: SQLAlchemy's row
-    objects cost about a microsecond each, a third of the time of a 3,000-id read at 1M."""
+    objects were a large share of the time of reading a few thousand ids (docs/decisions.md,
+    Performance, "Small costs")."""
     result = conn.execute(query)
     try:
         return [row[0] for row in result.cursor.fetchall()]
