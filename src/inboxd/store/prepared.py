@@ -8,7 +8,7 @@ path … are `Prepared`"). A :class:`Prepared` statement keeps
 what SQLAlchemy compiled (the SQL text, where each parameter goes, the type processors for
 parameters and results) and does per call only what is left: fill in the parameters, execute on
 the same DBAPI connection, in the same transaction, and turn rows into dicts. The statement is
-still written with Core (tables.py stays the one schema) and means the same on both engines.
+still written with Core (store/tables/ stays the one schema) and means the same on both engines.
 
 Supported: parameters given by name (``bindparam``), expanding ``IN`` lists
 (``bindparam(..., expanding=True)``), ``RETURNING``. An INSERT or UPDATE is compiled for the set
