@@ -1,4 +1,4 @@
-"""Bulk loading for `inboxd seed` (src/inboxd/seed.py generates the rows): plain tuples written
+"""Bulk loading for `inboxd seed` (src/inboxd/seed/ generates the rows): plain tuples written
 with executemany on SQLite and COPY on PostgreSQL, on one connection with settings of its own, and
 the few lookups and inserts the generator needs first (its workspace, admins, tags, id blocks)."""
 
