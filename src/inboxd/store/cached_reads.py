@@ -16,7 +16,7 @@ that failed, every kept connection busy) answers None, and the request goes the 
 The statement runs on the event loop on both engines: SQLite's in microseconds on a connection kept
 per thread; PostgreSQL's on psycopg's AsyncConnection, a few kept per event loop, so the network
 round trip is awaited rather than paid for with a hop to the thread pool and back (measured:
-docs/decisions.md, Performance, "PostgreSQL: the one statement of a cached GET").
+docs/decisions.md, Performance, "PostgreSQL: the one statement").
 """
 
 from __future__ import annotations

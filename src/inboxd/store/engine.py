@@ -40,7 +40,7 @@ def make_engine(url: str, pool_size: int = 8) -> Engine:
     else:
         # JIT off: PostgreSQL compiles any plan estimated above jit_above_cost, which searches that
         # count a few thousand rows reach, and the compiling cost a sizeable share of such a query
-        # (docs/decisions.md, Performance: "PostgreSQL connections run with jit=off").
+        # (docs/decisions.md, Performance: "PostgreSQL connections run with").
         engine = create_engine(
             url,
             pool_size=pool_size,
@@ -100,9 +100,9 @@ def _sqlite_engine(url: str) -> Engine:
             # A write's savepoints (store/unit_of_work.py) keep the pages they change in a
             # sub-journal, which SQLite moves to a temporary file once it passes 64 KiB: every
             # page a write changed then cost a write to that file too (docs/decisions.md,
-            # Performance: "A SQLite write transaction runs with PRAGMA temp_store=MEMORY"). Kept
-            # in memory for the write (reset when it ends, store/transactions.py); reads keep
-            # temporary files, as a search's sort may be large.
+            # Performance: "A SQLite write transaction runs with"). Kept in memory for the write
+            # (reset when it ends, store/transactions.py); reads keep temporary files, as a
+            # search's sort may be large.
             raw.execute("PRAGMA temp_store=MEMORY").close()
             raw.execute("BEGIN IMMEDIATE").close()
         else:
