@@ -52,9 +52,10 @@ from inboxd.search import query as search_query  # noqa: E402
 from inboxd.search.query import DEFAULT_COUNT_LIMIT  # noqa: E402
 from inboxd.seed_words import VOCABULARY  # noqa: E402
 from inboxd.store import migrate  # noqa: E402
-from inboxd.store.engine import make_engine, transaction  # noqa: E402
+from inboxd.store.engine import make_engine  # noqa: E402
 from inboxd.store.scope import Store  # noqa: E402
 from inboxd.store.tables import admins, tags, teams, token_stats, workspaces  # noqa: E402
+from inboxd.store.transactions import transaction  # noqa: E402
 from inboxd.store.workspaces import apply_workspace_file  # noqa: E402
 
 NOW = 1_767_225_600  # 2026-01-01T00:00:00Z: the seeded history ends here, and the app's clock stays here

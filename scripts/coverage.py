@@ -1,5 +1,6 @@
 """Write docs/compatibility.md: every operation of the spec's Conversations section and of the
-supporting resources, and whether inboxd routes it (STYLE.md §10: the spec is data), followed by
+supporting resources, and whether inboxd routes it (the vendored spec is read as data, never
+copied by hand), followed by
 the hand-written notes of docs/compatibility-notes.md (the official SDKs, for one).
 
     .venv/bin/python scripts/coverage.py            # rewrite docs/compatibility.md

@@ -25,8 +25,9 @@ from inboxd.app import create_app
 from inboxd.config import WorkspaceFile
 from inboxd.domain.clock import FrozenClock
 from inboxd.store import migrate
-from inboxd.store.engine import make_engine, transaction
+from inboxd.store.engine import make_engine
 from inboxd.store.tables import metadata
+from inboxd.store.transactions import transaction
 from inboxd.store.workspaces import apply_workspace_file
 from tests import spec
 

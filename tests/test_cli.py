@@ -15,8 +15,9 @@ from click.testing import CliRunner
 from sqlalchemy import inspect, select, text
 
 from inboxd.cli import main
-from inboxd.store.engine import make_engine, transaction
+from inboxd.store.engine import make_engine
 from inboxd.store.tables import admins, teams, workspaces
+from inboxd.store.transactions import transaction
 from inboxd.store.workspaces import workspace_for_token
 
 SERVE_OPTIONS = {

@@ -1,7 +1,7 @@
 """A search however costly keeps no other request waiting, over real HTTP: `inboxd serve` (one
 worker process and two, both engines) answers `/healthz` and `GET /conversations/{id}` in under
 100 ms while searches at the documented limits run one after another, each until its time budget
-ends it with a 504 `request_timeout` (api/http.py, `endpoint(costly=True)`; store/engine.py).
+ends it with a 504 `request_timeout` (api/http.py, `endpoint(costly=True)`; store/budget.py).
 
 Before, a SQLite search ran on the worker's event loop and nothing else was served until it ended:
 every probe below would have waited seconds."""
@@ -23,7 +23,8 @@ from inboxd import seed as seeding
 from inboxd.config import load_workspace_file
 from inboxd.domain.clock import Clock
 from inboxd.store import migrate
-from inboxd.store.engine import make_engine, transaction
+from inboxd.store.engine import make_engine
+from inboxd.store.transactions import transaction
 from inboxd.store.workspaces import apply_workspace_file
 from tests import factories
 from tests.reliability.conftest import database

@@ -14,7 +14,8 @@ from starlette.testclient import TestClient
 from inboxd.app import create_app
 from inboxd.domain.clock import FrozenClock
 from inboxd.store import migrate
-from inboxd.store.engine import make_engine, transaction
+from inboxd.store.engine import make_engine
+from inboxd.store.transactions import transaction
 from inboxd.store.workspaces import apply_workspace_file, demo_workspace
 from tests.conftest import T0
 

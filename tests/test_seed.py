@@ -16,7 +16,7 @@ from inboxd.cli import main
 from inboxd.domain import statistics
 from inboxd.domain.conversations import Actor, Part
 from inboxd.store import migrate
-from inboxd.store.engine import make_engine, transaction
+from inboxd.store.engine import make_engine
 from inboxd.store.search_index import index_terms
 from inboxd.store.tables import (
     admins,
@@ -33,6 +33,7 @@ from inboxd.store.tables import (
     token_stats,
     workspaces,
 )
+from inboxd.store.transactions import transaction
 from inboxd.store.workspaces import apply_workspace_file
 from tests.conftest import T0, WORKSPACES
 

@@ -17,8 +17,8 @@ from inboxd.app import create_app
 from inboxd.cli import main
 from inboxd.config import WorkspaceFile
 from inboxd.domain.clock import FrozenClock
-from inboxd.store.engine import transaction
 from inboxd.store.tables import access_tokens, rate_limits, revoked_tokens
+from inboxd.store.transactions import transaction
 from inboxd.store.workspaces import apply_workspace_file, token_digest
 from tests.conftest import ACME_TOKEN, GLOBEX_TOKEN, T0, WORKSPACES, Api
 

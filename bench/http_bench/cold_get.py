@@ -20,8 +20,8 @@ from sqlalchemy import Engine, delete, update
 from http_bench.loads import LABELS
 from http_bench.runner import Load
 from http_bench.wrk import Script
-from inboxd.store.engine import transaction
 from inboxd.store.tables import conversation_documents, conversations
+from inboxd.store.transactions import transaction
 
 CHUNK = 2_000  # ids per statement: within every engine's limit of bound parameters
 

@@ -22,7 +22,8 @@ from http_bench.paths import ROOT, log
 from inboxd import seed as seeding
 from inboxd.config import load_workspace_file
 from inboxd.store import migrate
-from inboxd.store.engine import make_engine, transaction
+from inboxd.store.engine import make_engine
+from inboxd.store.transactions import transaction
 from inboxd.store.workspaces import apply_workspace_file
 
 NOW: int = search_bench.NOW  # the seeded history ends here (2026-01-01T00:00:00Z)

@@ -109,7 +109,7 @@ def first_views(server: Server, ids: list[str], probe: Engine, clients: int = 8)
     """GET every conversation of ``ids`` once, then wait for their rendered documents to be
     stored (store/documents.py): the GET figures are those of a server whose conversations have
     been viewed since their last change, its steady state. The rate of these first views (each a
-    render) is reported beside them; a Python client is fast enough here (~2 ms a request)."""
+    render) is reported beside them; a Python client keeps up here, each view being a render."""
     started = time.monotonic()
     with concurrent.futures.ThreadPoolExecutor(clients) as pool:
         for _ in pool.map(lambda i: server.get(f"/conversations/{i}"), ids):

@@ -39,8 +39,8 @@ from inboxd.domain.clock import Clock
 from inboxd.operations.snoozes import SnoozeSweeper
 from inboxd.search.query import DEFAULT_COUNT_LIMIT, DEFAULT_TIMEOUT
 from inboxd.store.cached_reads import CachedReads
+from inboxd.store.checkpoints import Checkpointer
 from inboxd.store.documents import DocumentWriter
-from inboxd.store.engine import Checkpointer
 
 
 def _segment_but(*words: str) -> Convertor[str]:
@@ -65,8 +65,8 @@ register_url_convertor("conversation_id", _segment_but("search", "redact"))
 register_url_convertor("admin_id", _segment_but("activity_logs"))
 
 ROUTES = [
-    # The conversation routes first, the hottest at the top: Starlette tries routes in order, ~2 µs
-    # each (GET /conversations/{id} was matched against 20 patterns before its own: ~9 µs).
+    # The conversation routes first, the hottest at the top: Starlette tries routes in order, and
+    # each pattern tried costs (docs/decisions.md, Performance: "Small costs").
     Route("/conversations/{id:conversation_id}", conversations.retrieve, methods=["GET"]),
     Route("/conversations", conversations.list_all, methods=["GET"]),
     Route("/conversations/{id}/reply", conversation_parts.reply, methods=["POST"]),
@@ -196,12 +196,12 @@ def asgi_from_env() -> Any:
         search_timeout=timeout,
     )
     # Everything loaded so far (modules, the schema, compiled statements) lives as long as the
-    # worker: out of the collector's sight, a full collection no longer walks it (replies/s +5 %,
-    # wrk A/B, bench/BENCHMARKS.md).
+    # worker: out of the collector's sight, a full collection no longer walks it (docs/decisions.md,
+    # Performance: "Each worker calls `gc.freeze()`").
     gc.collect()
     gc.freeze()
     # A young collection walks every object still alive since the last one: the 64 requests in
-    # flight hold thousands. Collected every 10,000 new objects instead of 700, a reply spends ~5 %
-    # fewer instructions (callgrind, docs/decisions.md); cycles are still collected.
+    # flight hold thousands. Collected every 10,000 new objects instead of 700, a reply spends fewer
+    # instructions (docs/decisions.md, Performance: "Cheaper Python"); cycles are still collected.
     gc.set_threshold(10_000, 20, 100)
     return app

@@ -13,7 +13,8 @@ from inboxd.config import ConfigError, load_workspace_file
 from inboxd.domain.clock import Clock
 from inboxd.search.query import DEFAULT_COUNT_LIMIT, DEFAULT_TIMEOUT
 from inboxd.store import migrate as migrations
-from inboxd.store.engine import DEFAULT_DATABASE_URL, make_engine, normalise_url, transaction
+from inboxd.store.engine import DEFAULT_DATABASE_URL, make_engine, normalise_url
+from inboxd.store.transactions import transaction
 from inboxd.store.workspaces import apply_workspace_file, demo_workspace, has_any_workspace
 
 database_option = click.option(

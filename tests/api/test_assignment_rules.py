@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import select
 
 from inboxd.config import WorkspaceConfig
-from inboxd.store.engine import transaction
 from inboxd.store.tables import assignment_rules
+from inboxd.store.transactions import transaction
 from inboxd.store.workspaces import apply_workspace
 from tests import factories
 from tests.conftest import T0, WORKSPACES

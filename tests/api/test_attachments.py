@@ -14,8 +14,8 @@ from inboxd.api.attachments import base_url
 from inboxd.domain.attachments import prepare
 from inboxd.render.attachments import part_attachment
 from inboxd.store.attachments import load_by_token
-from inboxd.store.engine import transaction
 from inboxd.store.scope import Store
+from inboxd.store.transactions import transaction
 from inboxd.store.workspaces import workspace_for_token
 from tests.conftest import ACME_TOKEN, GLOBEX_TOKEN, T0
 from tests.domain.test_attachments import b64, png

@@ -12,8 +12,8 @@ from starlette.testclient import TestClient
 from inboxd.app import create_app
 from inboxd.store import access_tokens, documents
 from inboxd.store.cached_reads import CachedReads
-from inboxd.store.engine import transaction
 from inboxd.store.tables import conversation_documents, conversations
+from inboxd.store.transactions import transaction
 from inboxd.store.workspaces import token_digest
 from tests import factories
 from tests.conftest import ACME_TOKEN, T0, Api

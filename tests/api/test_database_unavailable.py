@@ -18,7 +18,8 @@ from starlette.testclient import TestClient
 
 from inboxd.app import create_app
 from inboxd.domain.clock import FrozenClock
-from inboxd.store.engine import database_unavailable, make_engine
+from inboxd.store.database_errors import database_unavailable
+from inboxd.store.engine import make_engine
 from tests import factories
 from tests.api.test_errors import error_of
 from tests.conftest import ACME_TOKEN, Api

@@ -11,8 +11,8 @@ from starlette.testclient import TestClient
 
 from inboxd.app import create_app
 from inboxd.render import conversations as render_module
-from inboxd.store.engine import transaction
 from inboxd.store.tables import conversation_documents
+from inboxd.store.transactions import transaction
 from tests.api.test_events import OPERATIONS, World
 from tests.conftest import ACME_TOKEN, Api
 

@@ -17,8 +17,9 @@ from starlette.testclient import TestClient
 
 from inboxd.app import create_app
 from inboxd.store import migrate
-from inboxd.store.engine import make_engine, transaction
+from inboxd.store.engine import make_engine
 from inboxd.store.tables import contacts
+from inboxd.store.transactions import transaction
 from tests.conftest import ACME_TOKEN, Api
 from tests.server import Server
 

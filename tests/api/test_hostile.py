@@ -16,8 +16,8 @@ from sqlalchemy import select
 
 from inboxd.app import ROUTES
 from inboxd.domain.limits import MAX_TIMESTAMP
-from inboxd.store.engine import transaction
 from inboxd.store.tables import conversation_parts, messages
+from inboxd.store.transactions import transaction
 from tests import factories
 from tests.conftest import T0
 

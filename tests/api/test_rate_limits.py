@@ -19,9 +19,10 @@ from inboxd.api.rate_limits import BATCH, RateLimiter, per_window
 from inboxd.app import create_app
 from inboxd.domain.clock import FrozenClock
 from inboxd.store import migrate
-from inboxd.store.engine import make_engine, transaction
+from inboxd.store.engine import make_engine
 from inboxd.store.rate_limits import add_calls
 from inboxd.store.tables import rate_limits
+from inboxd.store.transactions import transaction
 from inboxd.store.workspaces import token_digest
 from tests.conftest import ACME_TOKEN, GLOBEX_TOKEN, Api
 from tests.server import Server

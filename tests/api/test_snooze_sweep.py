@@ -7,9 +7,9 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from inboxd.operations import snoozes
-from inboxd.store.engine import transaction
 from inboxd.store.scope import Store
 from inboxd.store.tables import conversation_parts, conversations
+from inboxd.store.transactions import transaction
 from inboxd.store.workspaces import workspace_for_token
 from tests import factories
 from tests.conftest import ACME_TOKEN, T0

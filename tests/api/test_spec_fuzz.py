@@ -39,7 +39,8 @@ from starlette.testclient import TestClient
 
 from inboxd.app import ROUTES, create_app
 from inboxd.store import migrate
-from inboxd.store.engine import make_engine, transaction
+from inboxd.store.engine import make_engine
+from inboxd.store.transactions import transaction
 from inboxd.store.workspaces import apply_workspace_file
 from tests import spec
 from tests.conftest import ACME_TOKEN, T0, WORKSPACES, _Postgres

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from sqlalchemy import insert, select, update
 
-from inboxd.store.engine import transaction
 from inboxd.store.tables import ticket_type_attributes, ticket_types, tickets
+from inboxd.store.transactions import transaction
 from tests import factories
 from tests.conftest import T0
 

@@ -312,7 +312,7 @@ class NotSent(Exception):
     """The connection could not be made: the request never reached a server."""
 
 
-_TLS = ssl.create_default_context()  # shared: building one per client costs ~45 ms of CPU
+_TLS = ssl.create_default_context()  # shared: building one (loading the CA store) per client is costly CPU
 
 
 def client(base: str, token: str = TOKEN) -> httpx2.Client:

@@ -27,9 +27,10 @@ from inboxd import seed as seeding
 from inboxd.search.query import DEFAULT_COUNT_LIMIT, parse
 from inboxd.seed_words import VOCABULARY
 from inboxd.store import migrate
-from inboxd.store.engine import make_engine, transaction
+from inboxd.store.engine import make_engine
 from inboxd.store.search import Search
 from inboxd.store.tables import conversation_contacts, conversation_tags, token_stats, workspaces
+from inboxd.store.transactions import transaction
 from inboxd.store.workspaces import apply_workspace_file
 from tests.conftest import T0, WORKSPACES, _Postgres
 

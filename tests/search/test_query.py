@@ -227,7 +227,7 @@ def test_list_size_guards():
 # -- errors name the path --------------------------------------------------------------------------
 
 
-def test_the_messages_of_the_brief():
+def test_the_refusals_docs_search_md_shows():
     assert (
         refused(one("created_at", ">", "foobar")).message == "created_at needs a UNIX timestamp (integer), got 'foobar'"
     )

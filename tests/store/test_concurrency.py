@@ -8,8 +8,8 @@ import threading
 from inboxd.domain import conversations as domain
 from inboxd.domain.conversations import Actor
 from inboxd.operations.snoozes import sweep
-from inboxd.store.engine import transaction
 from inboxd.store.scope import Store
+from inboxd.store.transactions import transaction
 from inboxd.store.workspaces import workspace_for_token
 from tests import factories
 from tests.conftest import ACME_TOKEN, T0

@@ -8,9 +8,10 @@ from sqlalchemy import func, select
 
 from inboxd.domain import conversations as domain
 from inboxd.domain.conversations import Actor
-from inboxd.store.engine import make_engine, transaction
+from inboxd.store.engine import make_engine
 from inboxd.store.scope import Store
 from inboxd.store.tables import conversation_contacts, conversations
+from inboxd.store.transactions import transaction
 from inboxd.store.workspaces import workspace_for_token
 from tests import factories
 from tests.conftest import ACME_TOKEN, GLOBEX_TOKEN, T0

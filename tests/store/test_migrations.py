@@ -1,4 +1,4 @@
-"""The migrations build exactly the schema store/tables.py declares, on both engines."""
+"""The migrations build exactly the schema store/tables/ declares, on both engines."""
 
 from __future__ import annotations
 
@@ -11,9 +11,10 @@ from sqlalchemy import inspect, select
 
 from inboxd.store import migrate
 from inboxd.store.cached_reads import CachedReads
-from inboxd.store.engine import make_engine, transaction
+from inboxd.store.engine import make_engine
 from inboxd.store.scope import Store
 from inboxd.store.tables import conversation_days, conversations, metadata, workspaces
+from inboxd.store.transactions import transaction, writing_connection
 from inboxd.store.workspaces import apply_workspace_file
 from tests.conftest import T0, WORKSPACES
 from tests.factories import stored_conversation
@@ -146,8 +147,6 @@ def test_upgrading_an_analyzed_sqlite_database_keeps_the_list_on_its_index(tmp_p
 def _downgrade(engine, revision):
     """Take the database back to ``revision`` in one write transaction (the test upgrades again)."""
     config = migrate.alembic_config(engine)
-    with engine.connect() as conn:
-        conn.info["write"] = True
-        with conn.begin():
-            config.attributes["connection"] = conn
-            command.downgrade(config, revision)
+    with engine.connect() as conn, writing_connection(conn), conn.begin():
+        config.attributes["connection"] = conn
+        command.downgrade(config, revision)

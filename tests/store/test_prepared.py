@@ -7,10 +7,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import bindparam, func, insert, select, update
 
-from inboxd.store.engine import transaction
 from inboxd.store.prepared import Prepared
 from inboxd.store.scope import Store
 from inboxd.store.tables import conversation_parts, conversations
+from inboxd.store.transactions import transaction
 from inboxd.store.workspaces import workspace_for_token
 from tests import factories
 from tests.conftest import ACME_TOKEN, T0

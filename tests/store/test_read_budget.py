@@ -1,5 +1,5 @@
-"""A read transaction with a time budget (store/engine.py, `transaction(budget=…)`): a statement
-still running when the time is up is ended, Python's time between statements counts too, and the
+"""A read transaction with a time budget (store/budget.py, `transaction(budget=…)`): a statement still
+running when the time is up is ended, Python's time between statements counts too, and the
 connection goes back to the pool as it came: the next transaction on it runs without a budget."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import Connection, Engine
 
 from inboxd.domain.errors import RequestTimeout
-from inboxd.store.engine import transaction
+from inboxd.store.transactions import transaction
 from tests.conftest import _Postgres
 
 BUDGET = 0.1

@@ -8,9 +8,9 @@ from __future__ import annotations
 from sqlalchemy import Engine
 
 from inboxd.search import query as search_query
-from inboxd.store.engine import transaction
 from inboxd.store.scope import Store
 from inboxd.store.search import UNCACHED_FILTERS
+from inboxd.store.transactions import transaction
 
 OPEN = {"field": "state", "operator": "=", "value": "open"}
 

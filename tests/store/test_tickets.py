@@ -10,7 +10,7 @@ import pytest
 from inboxd.domain.errors import NotFound, ParameterInvalid
 from inboxd.domain.tickets import NewTicket
 from inboxd.operations import ticket_types
-from inboxd.store.engine import transaction
+from inboxd.store.transactions import transaction
 from tests.conftest import ACME_TOKEN, GLOBEX_TOKEN, T0
 from tests.store.test_conversations import _start, _store
 

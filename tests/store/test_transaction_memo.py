@@ -1,12 +1,13 @@
-"""What a transaction remembers of its own reads (store/engine.py, memo): a batch of writes asks
+"""What a transaction remembers of its own reads (store/memo.py): a batch of writes asks
 once whether its token is live and who its admin is, and never carries that into the next
 transaction, where the answer may have changed."""
 
 from __future__ import annotations
 
 from inboxd.store import access_tokens
-from inboxd.store.engine import memo, transaction
+from inboxd.store.memo import memo
 from inboxd.store.scope import Store
+from inboxd.store.transactions import transaction
 from inboxd.store.workspaces import token_digest, workspace_for_digest
 from tests.conftest import ACME_TOKEN, T0
 

@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import Connection, Engine, select
 
 from inboxd.config import ConfigError, WorkspaceFile
-from inboxd.store.engine import transaction
 from inboxd.store.tables import access_tokens, admins, team_members, teams, workspaces
+from inboxd.store.transactions import transaction
 from inboxd.store.workspaces import (
     apply_workspace_file,
     demo_workspace,

@@ -1,4 +1,4 @@
-"""The SQLite write gate (store/engine.py, WriteGate): one writer at a time across threads, event
+"""The SQLite write gate (store/write_gate.py, WriteGate): one writer at a time across threads, event
 loops and processes; an event loop never blocks waiting for it; a writer that gives up while
 waiting (its client went away) leaves the gate free for the next one."""
 
@@ -10,7 +10,10 @@ import time
 
 import pytest
 
-from inboxd.store.engine import Checkpointer, WriteGate, make_engine, transaction
+from inboxd.store.checkpoints import Checkpointer
+from inboxd.store.engine import make_engine
+from inboxd.store.transactions import transaction
+from inboxd.store.write_gate import WriteGate
 
 
 def _inside(gate_count: list[int], seen: list[int]) -> None:
@@ -177,21 +180,31 @@ async def _enter(gate: WriteGate) -> None:
 
 
 def test_the_checkpointer_copies_the_wal_back_outside_the_writers(tmp_path):
-    engine = make_engine(f"sqlite:///{tmp_path}/db.sqlite3")
+    """What a checkpoint does, seen from outside: the rows reach the database file itself, not only
+    its WAL, though no writer took the WAL past wal_autocheckpoint and nobody else checkpointed."""
+    database = tmp_path / "db.sqlite3"
+    engine = make_engine(f"sqlite:///{database}")
     with transaction(engine, write=True) as conn:
         conn.exec_driver_sql("CREATE TABLE scratch (body BLOB)")
-    checkpointer = Checkpointer(engine, interval=0.01)
-    try:
-        for _ in range(100):  # ~100 × 3 pages: far below wal_autocheckpoint, so no writer copies
+
+    def write(rows: int) -> None:
+        for _ in range(rows):  # ~3 pages each: far below wal_autocheckpoint, so no writer copies
             with transaction(engine, write=True) as conn:
                 conn.exec_driver_sql("INSERT INTO scratch VALUES (?)", (b"x" * 8000,))
+
+    write(50)
+    time.sleep(0.05)
+    assert database.stat().st_size < 50 * 8000  # without the thread the rows stay in the WAL
+    checkpointer = Checkpointer(engine, interval=0.01)
+    try:
+        write(50)
         deadline = time.monotonic() + 5
-        while checkpointer.checkpoints == 0 and time.monotonic() < deadline:
+        while database.stat().st_size < 100 * 8000 and time.monotonic() < deadline:
             time.sleep(0.01)
         time.sleep(0.05)  # one more round after the last write
     finally:
         checkpointer.close()
-    assert checkpointer.checkpoints > 0
+    assert database.stat().st_size >= 100 * 8000
     with engine.connect() as conn:
         busy, frames, copied = conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)").one()
         assert (busy, frames) == (0, copied)  # nothing left that the thread had not copied

@@ -19,9 +19,11 @@ from starlette.responses import Response
 from inboxd.domain.attachments import shown_inline
 from inboxd.domain.errors import NotFound
 from inboxd.store.attachments import load_by_token
-from inboxd.store.engine import Database, transaction
+from inboxd.store.engine import Database
 
 # A host name, IPv4 or bracketed IPv6 address, and an optional port: a Host header that is anything
+from inboxd.store.transactions import transaction
+
 # else (a path, a user, spaces) must not end up inside the URLs we hand out.
 _HOST = re.compile(r"(?:[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?")
 _UNSAFE_FILENAME = re.compile(r"[^A-Za-z0-9 !#$&+,.=@^_`{}~()\[\]-]")
@@ -45,7 +47,8 @@ def base_url(request: Request) -> str:
     public = getattr(request.app.state, "public_url", None)
     if isinstance(public, str) and public:
         return public.rstrip("/")
-    # The scope's scheme, not request.url (which parses the whole URL: ~40 µs on every GET).
+    # The scope's scheme, not request.url, which parses the whole URL on every GET for one word
+    # of it (docs/decisions.md, Performance: "Small costs").
     scheme = "https" if request.scope.get("scheme") in ("https", "wss") else "http"
     host = request.headers.get("host", "")
     if not _HOST.fullmatch(host):

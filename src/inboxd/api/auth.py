@@ -17,8 +17,9 @@ from starlette.requests import Request
 
 from inboxd.domain.errors import Unauthorized
 from inboxd.store import access_tokens
-from inboxd.store.engine import Database, transaction
+from inboxd.store.engine import Database
 from inboxd.store.scope import Store
+from inboxd.store.transactions import transaction
 from inboxd.store.workspaces import WorkspaceRef, token_digest, workspace_for_digest
 
 TOKEN_TTL = 5.0  # seconds the gate remembers a token (TokenCache); revocation does not wait for it

@@ -16,7 +16,7 @@ import orjson
 from inboxd.domain.errors import ParameterInvalid
 from inboxd.render.pages import Page
 
-# Every integer of a sort key is a BigInteger column (store/tables.py): a wider one cannot be bound
+# Every integer of a sort key is a BigInteger column (store/tables/): a wider one cannot be bound
 # (SQLite raises OverflowError, PostgreSQL "bigint out of range"), so no cursor of ours holds one;
 # nor a string with a NUL character, which PostgreSQL text cannot hold.
 _KEY_MIN, _KEY_MAX = -(2**63), 2**63 - 1

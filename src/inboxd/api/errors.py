@@ -14,7 +14,7 @@ from starlette.responses import Response
 from starlette.routing import Match
 
 from inboxd.domain.errors import IntercomError
-from inboxd.store.engine import DATABASE_ERRORS, database_unavailable
+from inboxd.store.database_errors import DATABASE_ERRORS, database_unavailable
 
 log = logging.getLogger("inboxd")
 

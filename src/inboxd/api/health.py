@@ -18,7 +18,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from inboxd.store import migrate
-from inboxd.store.engine import Database, transaction
+from inboxd.store.engine import Database
+from inboxd.store.transactions import transaction
 
 READY_TIMEOUT = 5.0  # seconds: a database that takes longer is not ready
 log = logging.getLogger("inboxd")

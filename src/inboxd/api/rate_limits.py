@@ -28,7 +28,8 @@ from starlette.requests import Request
 
 from inboxd.domain.errors import RateLimited
 from inboxd.store import rate_limits
-from inboxd.store.engine import Database, transaction
+from inboxd.store.engine import Database
+from inboxd.store.transactions import transaction
 
 WINDOW_SECONDS = 10
 WINDOWS_PER_MINUTE = 60 // WINDOW_SECONDS

@@ -1,5 +1,5 @@
 """Rendered conversation documents, kept per worker process and keyed by the conversation's
-`version` (store/tables.py), which every write transaction touching the conversation bumps.
+`version` (store/tables/conversation.py), which every write transaction touching the conversation bumps.
 
 `GET /conversations/{id}` then costs one indexed read of the version instead of the ten queries
 and the rendering of a conversation with its parts (docs/decisions.md, Performance). A stale entry

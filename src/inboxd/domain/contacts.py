@@ -12,7 +12,7 @@ from inboxd.domain.limits import check_lengths, check_timestamp
 
 ROLES = ("user", "lead")
 
-# The widths of the contacts columns (store/tables.py).
+# The widths of the contacts columns (store/tables/workspace.py).
 MAX_LENGTHS = {"external_id": 255, "email": 255, "phone": 64, "name": 255}
 
 

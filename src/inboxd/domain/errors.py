@@ -69,7 +69,7 @@ class RateLimited(IntercomError):
 
 
 class RequestTimeout(IntercomError):
-    """A read that ran past its time budget and was ended (store/engine.py, `transaction`). A 504:
+    """A read that ran past its time budget and was ended (store/budget.py). A 504:
     what Intercom's own gateway answers a request that runs too long (docs/decisions.md)."""
 
     status = 504

@@ -9,8 +9,8 @@ listed (``on*`` handlers, ``style``, ``class``), and URLs whose scheme is not ht
 (``javascript:``, ``data:``). Links get ``rel="noopener noreferrer nofollow"``. Text is re-serialised,
 so a bare ``&`` or ``<`` in plain text comes back escaped (``&amp;``, ``&lt;``): the body is HTML.
 
-Cleaning is idempotent (a cleaned body cleans to itself) and costs about 15 µs for a typical
-message; the 4 MiB request limit bounds the worst case to a few hundred milliseconds.
+Cleaning is idempotent (a cleaned body cleans to itself); what it costs, typically and at the
+4 MiB request limit that bounds the worst case, is in docs/security.md.
 """
 
 from __future__ import annotations

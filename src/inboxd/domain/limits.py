@@ -1,5 +1,5 @@
 """Column widths as request limits. PostgreSQL refuses a string longer than its column where SQLite
-would keep it, so the domain checks the widths of store/tables.py itself and both engines answer
+would keep it, so the domain checks the widths of store/tables/ itself and both engines answer
 alike: a 400 naming the field, never a database error."""
 
 from __future__ import annotations

@@ -16,7 +16,6 @@ from inboxd.domain.html import sanitise_required
 # `inapp`, and the spec's own request example sends `conversation`. All three are an in-app message,
 # answered as `inapp` (the `message` schema's enum).
 MESSAGE_TYPES = {"in_app": "inapp", "inapp": "inapp", "conversation": "inapp", "email": "email"}
-TEMPLATES = ("plain", "personal")
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from inboxd.domain.limits import check_lengths
 CATEGORIES = ("Customer", "Back-office", "Tracker")
 DEFAULT_ICON = "\U0001f39f\ufe0f"  # the spec's default, 🎟️
 
-# The widths of the ticket_types columns (store/tables.py).
+# The widths of the ticket_types columns (store/tables/workspace.py).
 MAX_LENGTHS = {"name": 255, "icon": 64}
 
 

@@ -10,8 +10,8 @@ T = TypeVar("T")
 def evolve(value: T, **changes: Any) -> T:
     """``dataclasses.replace`` for the domain's frozen dataclasses, none of which has an
     ``__init__`` that computes anything or a ``__post_init__``: the fields copied, ``changes``
-    set over them. replace() calls ``fields()`` and ``__init__`` each time: ~3 µs where this is
-    ~0.5 µs, and a reply makes four (docs/decisions.md, Performance). An unknown field name is
+    set over them. replace() calls ``fields()`` and ``__init__`` each time, several times the cost
+    of this, and a reply makes four (docs/decisions.md, Performance: "Small costs"). An unknown field name is
     refused as replace() refuses it."""
     known = value.__dataclass_fields__  # type: ignore[attr-defined]
     for name in changes:

@@ -20,8 +20,9 @@ from inboxd.domain import conversations as domain
 from inboxd.domain.clock import Clock
 from inboxd.domain.conversations import Actor, Conversation
 from inboxd.domain.events import Event
-from inboxd.store.engine import Database, transaction
+from inboxd.store.engine import Database
 from inboxd.store.scope import Store
+from inboxd.store.transactions import transaction
 from inboxd.store.workspaces import workspace_ids
 
 BATCH = 100  # conversations woken in one transaction: bounds how long other writers wait

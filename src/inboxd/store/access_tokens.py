@@ -13,7 +13,7 @@ import secrets
 from sqlalchemy import Connection, bindparam, delete, insert, select
 
 from inboxd.store import rate_limits
-from inboxd.store.engine import memo
+from inboxd.store.memo import memo
 from inboxd.store.prepared import Prepared
 from inboxd.store.tables import access_tokens, revoked_tokens, workspaces
 from inboxd.store.workspaces import WorkspaceRef, token_digest

@@ -9,7 +9,7 @@ from sqlalchemy import Connection, bindparam, select
 
 from inboxd.domain.errors import NotFound
 from inboxd.domain.ids import parse_numeric_id
-from inboxd.store.engine import memo, read_many
+from inboxd.store.memo import memo, read_many
 from inboxd.store.prepared import Prepared
 from inboxd.store.tables import admins, team_members
 

@@ -1,4 +1,4 @@
-"""Bulk loading for `inboxd seed` (src/inboxd/seed.py generates the rows): plain tuples written
+"""Bulk loading for `inboxd seed` (src/inboxd/seed/ generates the rows): plain tuples written
 with executemany on SQLite and COPY on PostgreSQL, on one connection with settings of its own, and
 the few lookups and inserts the generator needs first (its workspace, admins, tags, id blocks)."""
 
@@ -15,6 +15,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from inboxd.domain import statistics
 from inboxd.store.search_index import count_created, created_day
 from inboxd.store.tables import admins, conversations, tags, team_members, teams, token_stats, workspaces
+from inboxd.store.transactions import writing_connection
 
 # Column orders of the rows chunks carry (tuples: cheap to pickle and to bind).
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -50,11 +51,10 @@ CONTACT_COLUMNS = (
 def loading(engine: Engine) -> Iterator[Connection]:
     """The loading connection, its settings on while the block runs; what it left uncommitted is
     committed at the end. Afterwards the tables' statistics are brought up to date."""
-    with engine.connect() as conn:
+    with engine.connect() as conn, writing_connection(conn):  # each transaction a write
         sqlite_db = conn.dialect.name == "sqlite"
         _session(conn, loading=True)
         try:
-            conn.info["write"] = True
             yield conn
             conn.commit()
         finally:

@@ -3,8 +3,9 @@
 ``GET /conversations/{id}`` answered from the render cache (api/render_cache.py) needs three facts
 about the moment of the request: the token is still the workspace's, no snoozed conversation of
 the workspace is due to wake, and the conversation's ``version``. Through SQLAlchemy that is a
-transaction and three statements, ~250 µs of Python on this machine for ~15 µs of SQLite work
-(bench/BENCHMARKS.md, the profile of issue 7). Here it is one statement on a DBAPI connection kept
+transaction and three statements, many times more Python than SQLite's own work (docs/decisions.md,
+Performance: "Small costs", and "A cached `GET /conversations/{id}` … one DBAPI statement"). Here
+it is one statement on a DBAPI connection kept
 for the purpose: one round trip, and one snapshot (a single statement sees one state of the
 database on both engines).
 
@@ -14,8 +15,8 @@ that failed, every kept connection busy) answers None, and the request goes the 
 
 The statement runs on the event loop on both engines: SQLite's in microseconds on a connection kept
 per thread; PostgreSQL's on psycopg's AsyncConnection, a few kept per event loop, so the network
-round trip is awaited rather than paid for with a hop to the thread pool and back (GET 4.5k → 6.0k
-rps at c=64, docs/decisions.md, Performance).
+round trip is awaited rather than paid for with a hop to the thread pool and back (measured:
+docs/decisions.md, Performance, "PostgreSQL: the one statement").
 """
 
 from __future__ import annotations
@@ -193,7 +194,7 @@ class CachedReads:
         """SQLite's ``PRAGMA data_version`` on this thread's connection: it changes whenever any
         other connection (of any process) has committed since. Equal to the value a page was read
         at, and before the workspace's next snooze runs out, the page's facts still hold: the
-        statement (~25 µs of SQLite for a 20-row page) is not run again."""
+        statement is not run again (docs/decisions.md, Performance: "A list page remembers")."""
         rows = self._run("PRAGMA data_version", ())
         return int(rows[0][0]) if rows else None
 

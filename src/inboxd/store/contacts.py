@@ -10,7 +10,7 @@ from sqlalchemy import Connection, bindparam, func, insert, select, update
 from inboxd.domain.errors import NotFound
 from inboxd.domain.ids import is_contact_id
 from inboxd.store import keyset
-from inboxd.store.engine import read_many
+from inboxd.store.memo import read_many
 from inboxd.store.prepared import Prepared
 from inboxd.store.tables import contacts
 

@@ -62,7 +62,7 @@ COUNT_ONE_MORE = (
     .values(conversation_count=workspaces.c.conversation_count + 1)
 )
 
-# A bumped version makes the stored document stale: it goes in the same transaction (tables.py).
+# A bumped version makes the stored document stale: it goes in the same transaction (store/tables/conversation.py).
 DROP_DOCUMENT = Prepared(
     delete(conversation_documents).where(conversation_documents.c.conversation_id == bindparam("conversation"))
 )

@@ -53,6 +53,7 @@ from inboxd.store.tables import (
     conversation_tags,
     conversations,
 )
+from inboxd.store.transactions import writing
 
 
 class Conversations:
@@ -278,8 +279,12 @@ class Conversations:
     # -- reads ----------------------------------------------------------------------------------
 
     def get_row(self, conversation_id: int) -> dict[str, Any] | None:
-        write = bool(self.conn.info.get("write"))
-        return (ROW_LOCKED if write else ROW).first(self.conn, {"ws": self.workspace_id, "id": conversation_id})
+        """The conversation's row. Inside a write transaction it is read to be changed, and locked
+        (FOR UPDATE on PostgreSQL, whose writes run READ COMMITTED: a concurrent write to it waits
+        for this one to commit instead of both changing the state read before either did); a read
+        locks nothing (store/transactions.py, ``writing``)."""
+        statement = ROW_LOCKED if writing(self.conn) else ROW
+        return statement.first(self.conn, {"ws": self.workspace_id, "id": conversation_id})
 
     def rows(self, conversation_ids: Sequence[int]) -> list[dict[str, Any]]:
         """For reads: the rows of these conversations in one statement, in the order asked; an id

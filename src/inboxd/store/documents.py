@@ -22,8 +22,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine, bindparam, delete, insert, select
 
-from inboxd.store.engine import transaction
 from inboxd.store.tables import conversation_documents, conversations
+from inboxd.store.transactions import transaction
 
 log = logging.getLogger("inboxd.documents")
 

@@ -9,6 +9,8 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, text
 
+from inboxd.store.transactions import writing_connection
+
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
@@ -24,11 +26,9 @@ def alembic_config(engine: Engine) -> Config:
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the database to ``revision``; safe to run any number of times."""
     config = alembic_config(engine)
-    with engine.connect() as conn:
-        conn.info["write"] = True
-        with conn.begin():
-            config.attributes["connection"] = conn
-            command.upgrade(config, revision)
+    with engine.connect() as conn, writing_connection(conn), conn.begin():
+        config.attributes["connection"] = conn
+        command.upgrade(config, revision)
 
 
 @functools.cache

@@ -1,13 +1,14 @@
 """Core statements compiled once per dialect and run on the DBAPI cursor of the request's connection.
 
-SQLAlchemy's ``Connection.execute`` costs 40-60 µs of Python per statement on this machine even for
-a statement built once (an execution context, cache-key lookup, result metadata, Row objects), and
-a reply or a close runs a dozen statements while it holds SQLite's write lock, which every other
-writer waits for (bench/BENCHMARKS.md, the profile of issue 7). A :class:`Prepared` statement keeps
+SQLAlchemy's ``Connection.execute`` costs more Python per statement than SQLite takes to run it,
+even for a statement built once (an execution context, cache-key lookup, result metadata, Row
+objects), and a reply or a close runs a dozen statements while it holds SQLite's write lock, which
+every other writer waits for (the figures: docs/decisions.md, Performance, "Statements on the write
+path … are `Prepared`"). A :class:`Prepared` statement keeps
 what SQLAlchemy compiled (the SQL text, where each parameter goes, the type processors for
 parameters and results) and does per call only what is left: fill in the parameters, execute on
 the same DBAPI connection, in the same transaction, and turn rows into dicts. The statement is
-still written with Core (tables.py stays the one schema) and means the same on both engines.
+still written with Core (store/tables/ stays the one schema) and means the same on both engines.
 
 Supported: parameters given by name (``bindparam``), expanding ``IN`` lists
 (``bindparam(..., expanding=True)``), ``RETURNING``. An INSERT or UPDATE is compiled for the set

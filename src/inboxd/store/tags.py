@@ -9,7 +9,8 @@ from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
 from inboxd.domain.errors import NotFound
 from inboxd.domain.ids import parse_numeric_id
-from inboxd.store.engine import inserted_id, read_many
+from inboxd.store.engine import inserted_id
+from inboxd.store.memo import read_many
 from inboxd.store.prepared import Prepared
 from inboxd.store.tables import conversation_documents, conversation_tags, conversations, tags
 

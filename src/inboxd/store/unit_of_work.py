@@ -3,7 +3,7 @@ and what is drawn after the commit, for both engines. api/http.py asks it to :fu
 :func:`write` with a function of a workspace's :class:`~inboxd.store.scope.Store`; nothing above
 the store sees a connection.
 
-- A read is one read transaction (store/engine.py ``transaction``), which writes nothing.
+- A read is one read transaction (store/transactions.py ``transaction``), which writes nothing.
 - A write on PostgreSQL (or an in-memory SQLite database) runs in a worker thread, in a transaction
   of its own, run again up to :data:`RETRIES` times after a database error: two requests racing to
   insert the same unique row, or a deadlock, rolled the loser back, so running it again is safe.
@@ -19,8 +19,8 @@ once that transaction has committed.
 SQLite takes one writer at a time, and what a write pays around its own statements — the write
 gate handed over between processes, `BEGIN IMMEDIATE`, a page cache that another connection's
 commit emptied, the commit appending the same index pages to the WAL again, a snapshot for the
-answer — was most of what a reply cost (bench/BENCHMARKS.md, issue 7). In a batch those are paid
-once for all the writes in it.
+answer — was most of what a reply cost (docs/decisions.md, Performance: "SQLite writes commit in
+groups"). In a batch those are paid once for all the writes in it.
 
 What a caller sees does not change:
 - an answer is sent only after the transaction holding its write committed, so an acknowledged
@@ -37,7 +37,7 @@ What a caller sees does not change:
 Answers that can be drawn together (:attr:`AfterCommit.together`: the conversations of one
 workspace, as GET shows them) are drawn in one go from the snapshot: a statement for their rows, one
 for their contacts, teammates and tags, one for the people they show, where each drawn alone ran
-its own (~40 µs a reply, docs/decisions.md, Performance). A group that fails is drawn answer by
+its own (docs/decisions.md, Performance: "The answers of a write batch"). A group that fails is drawn answer by
 answer, so each answer still gets its own error.
 
 One :class:`WriteQueue` per engine and event loop. Its leader is the coroutine of a queued write:
@@ -62,8 +62,9 @@ import anyio
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from inboxd.store.engine import WriteGate, transaction, write_gate
 from inboxd.store.scope import Store
+from inboxd.store.transactions import close_snapshot, transaction
+from inboxd.store.write_gate import WriteGate, write_gate
 
 MAX_BATCH = 32  # writes in one transaction: bounds how long the other processes wait for the gate
 RETRIES = 3  # attempts of one write after database errors, on every path
@@ -101,7 +102,7 @@ WriteOutcome = tuple[Any, frozenset[int] | None]
 
 def read(engine: Engine, workspace_id: int, work: Callable[[Store], T], budget: float | None = None) -> T:
     """``work`` in one read transaction of the workspace, ended past ``budget`` seconds
-    (store/engine.py ``transaction``)."""
+    (store/transactions.py ``transaction``)."""
     with transaction(engine, write=False, budget=budget) as conn:
         return work(Store(conn, workspace_id))
 
@@ -235,7 +236,6 @@ class WriteQueue:
         self.max_batch = max_batch
         self.pending: collections.deque[Write] = collections.deque()
         self.leader: Write | None = None
-        self.transactions = 0  # committed or failed transactions, for tests
 
     async def submit(self, run: Callable[[Connection], WriteOutcome]) -> Any:
         """Queue a write and wait until it has run and committed: its answer, or its error raised."""
@@ -270,7 +270,6 @@ class WriteQueue:
         """``batch`` in one transaction. What it did not run goes back to the front of the queue."""
         ran = _Batch()
         snapshot: list[Connection] = []
-        self.transactions += 1
         try:
             with transaction(self.engine, write=True, gate_held=True, snapshot=snapshot) as conn:
                 for write in batch:
@@ -288,8 +287,9 @@ class WriteQueue:
         return ran, snapshot[0] if snapshot else None
 
     def _one(self, conn: Connection, write: Write, ran: _Batch) -> tuple[Any, BaseException | None]:
-        """One write in a savepoint (on the DBAPI connection: through SQLAlchemy a statement costs
-        ~40 µs more). A savepoint statement that fails fails the transaction."""
+        """One write in a savepoint (on the DBAPI connection, like store/prepared.py's statements:
+        through SQLAlchemy each would cost more Python than SQLite's work). A savepoint statement
+        that fails fails the transaction."""
         raw = conn.connection.driver_connection
         assert raw is not None
         for attempt in range(RETRIES):
@@ -314,7 +314,6 @@ class WriteQueue:
         """Each write of a failed batch in a transaction of its own (the gate is still held)."""
         for write in batch:
             for attempt in range(RETRIES):
-                self.transactions += 1
                 snapshot: list[Connection] = []
                 try:
                     with transaction(self.engine, write=True, gate_held=True, snapshot=snapshot) as conn:
@@ -346,12 +345,7 @@ class WriteQueue:
                 write.finish(answer, error)
         finally:
             if snapshot is not None:
-                try:
-                    snapshot.commit()
-                finally:
-                    snapshot.info.pop("write", None)
-                    snapshot.info.pop("memo", None)
-                    snapshot.close()
+                close_snapshot(snapshot)
 
 
 def _draw_together(ran: _Batch, snapshot: Connection) -> dict[int, Any]:

@@ -38,8 +38,9 @@ class Planner:
     MERGE_DAYS = 400
     # What reading one day's first page costs beyond its rows, in index entries (the seek).
     MERGE_SEEK = 4
-    # What looking a conversation up by id costs, in index entries read in order (a seek in the
-    # wide table against a step along an index: ~2 µs against ~0.15 µs on SQLite at 1M).
+    # What looking a conversation up by id costs, in index entries read in order: a seek in the
+    # wide table against a step along an index (measured: docs/decisions.md, Performance, "Small
+    # costs").
     ROW_COST = 10
 
     def __init__(self, conn: Connection, workspace_id: int, per_page: int) -> None:

@@ -78,9 +78,9 @@ class Search:
         if self.dialect == "postgresql":
             # psycopg prepares a statement run five times; PostgreSQL then tries five custom plans
             # and switches to a generic one when its estimate is no worse. For a search's bound
-            # arrays and ranges the generic plan can be ruinous (frequent word AND 30 days at 1M:
-            # 11 ms for ten runs, 330 ms from the eleventh on). Plans made for the values, in
-            # this transaction only.
+            # arrays and ranges the generic plan can be ruinous, many times slower from the
+            # eleventh run on (docs/decisions.md, Performance: "A PostgreSQL search runs with").
+            # Plans made for the values, in this transaction only.
             self.conn.exec_driver_sql("SET LOCAL plan_cache_mode = force_custom_plan")
         if _filters(root) > UNCACHED_FILTERS:
             # For the rest of this transaction only (the option is the Connection's, which ends with it).

@@ -139,7 +139,7 @@ class SourceAuthor(ColumnElement[str]):
     """:func:`_author_attribute` as a query names it: a query may name the author thousands of times
     (15 × 15 × 15 filters, docs/search.md), and building and compiling its two subqueries again for
     each filter was most of the Python work of such a query, work no budget can stop midway
-    (store/engine.py). Compiled once per enclosing SELECT of a statement, the text then repeated."""
+    (store/budget.py). Compiled once per enclosing SELECT of a statement, the text then repeated."""
 
     __visit_name__ = "inboxd_source_author"
     inherit_cache = True
@@ -198,7 +198,8 @@ class CreatedRange:
 
 def first_column(conn: Connection, query: Select[Any]) -> list[Any]:
     """The first column of ``query``'s rows, fetched by the driver in one call: SQLAlchemy's row
-    objects cost about a microsecond each, a third of the time of a 3,000-id read at 1M."""
+    objects were a large share of the time of reading a few thousand ids (docs/decisions.md,
+    Performance, "Small costs")."""
     result = conn.execute(query)
     try:
         return [row[0] for row in result.cursor.fetchall()]

@@ -57,9 +57,9 @@ def upgrade() -> None:
 def refresh_sqlite_statistics() -> None:
     """A SQLite database that was ever ANALYZEd (`inboxd seed` does) keeps statistics for the old
     indexes only, and the planner takes an index without statistics for a very selective one: it
-    then listed `GET /conversations` from the new day index and sorted every conversation (124
-    requests/s instead of ~9,000 at 100k, bench/BENCHMARKS.md). Fresh statistics for the changed
-    tables (~1 s at 1M conversations); a database without statistics keeps using none."""
+    then listed `GET /conversations` from the new day index and sorted every conversation, a
+    fraction of the rate (docs/decisions.md, Performance: "Migration 0004 re-analyzes"). Fresh
+    statistics for the changed tables; a database without statistics keeps using none."""
     bind = op.get_bind()
     if bind.dialect.name != "sqlite":
         return  # PostgreSQL's autovacuum analyzes the new indexes; its planner does not trust absent stats

@@ -2,8 +2,8 @@
 range is read from the day index of 0004, which holds the same keys (searches say which days)
 
 Every reply, close or open moves a conversation's updated_at, and so its entry in each index that
-holds updated_at: six of them, ~30 µs of SQLite's work apiece while the write lock is held
-(bench/BENCHMARKS.md, issue 7).
+holds updated_at: six of them, each SQLite's work while the write lock is held (measured:
+docs/decisions.md, Performance, "Migration 0005").
 
 Revision ID: 0005_drop_created_at_index
 Revises: 0004_conversation_days
