@@ -18,7 +18,7 @@ from sqlalchemy import (
     update,
 )
 
-from inboxd.domain.conversations import Change, Conversation, Source
+from inboxd.domain.conversations import Change, Conversation, FirstContactReply, Source, first_contact_reply
 from inboxd.domain.errors import NotFound
 from inboxd.domain.events import Event
 from inboxd.domain.ids import parse_numeric_id
@@ -83,9 +83,7 @@ class Conversations:
             source_url=source.url,
             source_attachments=list(source.attachments),
             source_redacted=False,
-            first_contact_reply_at=conversation.created_at if source.author.type != "admin" else None,
-            first_contact_reply_type="conversation" if source.author.type != "admin" else None,
-            first_contact_reply_url=source.url if source.author.type != "admin" else None,
+            **_first_contact_reply_values(first_contact_reply(None, conversation, source)),
         )
         conversation_id = inserted_id(self.conn.execute(insert(conversations).values(**values)))
         self.conn.execute(COUNT_ONE_MORE, {"ws": self.workspace_id})
@@ -109,8 +107,9 @@ class Conversations:
             self._pending.discard(before.id)
         elif changed:
             SET_STATE.run(self.conn, {"ws": self.workspace_id, "conversation": before.id, **changed})
-        if before.stats.first_contact_reply_at is None and change.conversation.stats.first_contact_reply_at:
-            self._set_first_contact_reply(before.id, change)
+        first = first_contact_reply(before, change.conversation)
+        if first is not None:
+            self._set_first_contact_reply(before.id, first)
         ids = [
             int(INSERT_PART.inserted(self.conn, {"workspace_id": self.workspace_id, **part_values(before.id, part)}))
             for part in change.parts
@@ -120,14 +119,11 @@ class Conversations:
         self.events.extend(Event(topic, before.id, change.conversation.updated_at) for topic in change.events)
         return ids
 
-    def _set_first_contact_reply(self, conversation_id: int, change: Change) -> None:
+    def _set_first_contact_reply(self, conversation_id: int, first: FirstContactReply) -> None:
         self.conn.execute(
             update(conversations)
             .where(conversations.c.workspace_id == self.workspace_id, conversations.c.id == conversation_id)
-            .values(
-                first_contact_reply_at=change.conversation.stats.first_contact_reply_at,
-                first_contact_reply_type="conversation",
-            )
+            .values(**_first_contact_reply_values(first))
         )
 
     def _next_position(self, table: Any, conversation_id: int) -> int:
@@ -388,3 +384,13 @@ class Conversations:
         total = len(parts) if len(parts) < MAX_RENDERED_PARTS else int(PART_COUNT.scalar(self.conn, params))
         parts.reverse()
         return parts, total
+
+
+def _first_contact_reply_values(first: FirstContactReply | None) -> dict[str, Any]:
+    """The columns of the first contact reply the domain recorded (domain/conversations.py), all
+    NULL while there is none."""
+    return {
+        "first_contact_reply_at": first.created_at if first is not None else None,
+        "first_contact_reply_type": first.type if first is not None else None,
+        "first_contact_reply_url": first.url if first is not None else None,
+    }
