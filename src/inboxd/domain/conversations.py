@@ -65,7 +65,12 @@ class Conversation:
 
     @property
     def open(self) -> bool:
-        return self.state != "closed"
+        return is_open(self.state)
+
+
+def is_open(state: str) -> bool:
+    """Open is every state but closed: a snoozed conversation is open too (Intercom's `open`)."""
+    return state != "closed"
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, delete, insert, select, update
 
-from inboxd.store.engine import inserted_id, read_many
-from inboxd.store.prepared import Prepared
+from inboxd.store.engine import inserted_id
 from inboxd.store.tables import conversation_documents, conversation_tags, conversations, tags
-
-_MANY = Prepared(
-    select(tags).where(tags.c.workspace_id == bindparam("ws"), tags.c.id.in_(bindparam("ids", expanding=True)))
-)  # prepared (store/prepared.py): every rendered conversation runs it
 
 
 class Tags:
@@ -31,16 +25,6 @@ class Tags:
             select(tags).where(tags.c.workspace_id == self.workspace_id, tags.c.id == tag_id)
         ).first()
         return row._asdict() if row else None
-
-    def many(self, ids: Iterable[int]) -> dict[int, dict[str, Any]]:
-        wanted = sorted(set(ids))
-        if not wanted:
-            return {}
-
-        def fetch(missing: list[int]) -> dict[int, dict[str, Any]]:
-            return {row["id"]: row for row in _MANY.rows(self.conn, {"ws": self.workspace_id, "ids": missing})}
-
-        return read_many(self.conn, ("tag", self.workspace_id), wanted, fetch)
 
     def by_name(self, name: str) -> dict[str, Any] | None:
         row = self.conn.execute(
