@@ -1,6 +1,6 @@
 """The statements of store/conversations.py, built once with bind parameters and prepared
-(store/prepared.py): every write runs a dozen of them while it holds SQLite's write lock, every
-rendered conversation ten more."""
+(store/prepared.py): every write runs a dozen of them while it holds SQLite's write lock, and
+every rendered conversation three more (SHOWN, RELATED, RECENT_PARTS)."""
 
 from __future__ import annotations
 
@@ -47,7 +47,7 @@ REDACTED_BODY = ""
 MAX_RENDERED_PARTS = 500  # Intercom returns the 500 most recent parts (spec, retrieveConversation).
 
 # Hot statements, built once with bind parameters and prepared (store/prepared.py): every write
-# runs a dozen of them while it holds SQLite's write lock, every rendered conversation ten more.
+# runs a dozen of them while it holds SQLite's write lock.
 ANY_DUE = Prepared(
     select(conversations.c.id)
     .where(
