@@ -67,3 +67,20 @@ def test_titles_have_a_limit():
     conversation, _ = started()
     with pytest.raises(ParameterInvalid):
         domain.update_attributes(conversation, OPERATOR, T, title="x" * 256)
+
+
+def test_the_first_contact_reply_is_the_source_of_a_conversation_a_contact_starts():
+    conversation, source = started()
+    first = domain.first_contact_reply(None, conversation, source)
+    assert first == domain.FirstContactReply(created_at=T, type="conversation", url=None)
+    # Recorded once: a later reply of the contact is not the first one.
+    later = domain.reply_as_contact(conversation, CONTACT, "again", (), T + 60).conversation
+    assert domain.first_contact_reply(conversation, later) is None
+
+
+def test_an_admin_started_conversation_has_its_first_contact_reply_when_the_contact_writes():
+    admin = Actor("admin", "7")
+    conversation, source = domain.start_by_admin(admin, "inapp", "", "<p>Hello</p>", T)
+    assert domain.first_contact_reply(None, conversation, source) is None
+    answered = domain.reply_as_contact(conversation, CONTACT, "thanks", (), T + 60).conversation
+    assert domain.first_contact_reply(conversation, answered) == domain.FirstContactReply(T + 60, "conversation", None)

@@ -65,7 +65,7 @@ def test_concurrent_replies_are_all_kept_and_counted(engine):
         parts, total = store.conversations.recent_parts(conversation_id)
     assert total == WRITERS
     assert after.stats.count_conversation_parts == WRITERS
-    assert sorted(p["body"] for p in parts) == sorted(f"r{i}" for i in range(WRITERS))
+    assert sorted(p.body for p in parts) == sorted(f"r{i}" for i in range(WRITERS))
 
 
 def test_a_due_snooze_wakes_once_however_many_requests_race(engine):
@@ -81,7 +81,7 @@ def test_a_due_snooze_wakes_once_however_many_requests_race(engine):
     _race(wake, 8)
     with transaction(engine, write=False) as conn:
         parts, _ = _scope(conn).conversations.recent_parts(conversation_id)
-    assert [p["part_type"] for p in parts] == ["snoozed", "timer_unsnooze"]
+    assert [p.part_type for p in parts] == ["snoozed", "timer_unsnooze"]
 
 
 def test_a_read_sees_one_snapshot_while_a_write_commits(engine):

@@ -63,7 +63,7 @@ def test_apply_writes_state_and_parts_together(engine):
         parts, total = store.conversations.recent_parts(conversation_id)
     assert after.title == "Hello" and after.custom_attributes == {"x": 1}
     assert after.stats.count_conversation_parts == 2
-    assert total == 2 and [p["id"] for p in parts] == part_ids
+    assert total == 2 and [p.id for p in parts] == part_ids
 
 
 def test_workspace_scope_is_structural(engine):
@@ -74,7 +74,7 @@ def test_workspace_scope_is_structural(engine):
         assert globex.conversations.get(conversation_id) is None
         assert globex.conversations.count() == 0
         assert globex.conversations.page(10, None) == []
-        assert globex.conversations.related([conversation_id])[conversation_id]["contacts"] == []
+        assert globex.conversations.related([conversation_id])[conversation_id].contacts == []
 
 
 def test_only_the_500_most_recent_parts_are_loaded(engine):
@@ -89,4 +89,4 @@ def test_only_the_500_most_recent_parts_are_loaded(engine):
         loaded, total = _store(conn, ACME_TOKEN).conversations.recent_parts(conversation_id)
     assert total == 503
     assert len(loaded) == 500
-    assert loaded[0]["body"] == "note 3" and loaded[-1]["body"] == "note 502"
+    assert loaded[0].body == "note 3" and loaded[-1].body == "note 502"

@@ -9,7 +9,9 @@ import pytest
 
 from inboxd.domain.errors import NotFound, ParameterInvalid
 from inboxd.domain.tickets import NewTicket
+from inboxd.domain.views import TicketLink
 from inboxd.operations import ticket_types
+from inboxd.store import views
 from inboxd.store.transactions import transaction
 from tests.conftest import ACME_TOKEN, GLOBEX_TOKEN, T0
 from tests.store.test_conversations import _start, _store
@@ -36,10 +38,9 @@ def test_a_ticket_links_its_conversation(engine):
             "submitted",
             {"_default_title_": "T"},
         )
-        assert store.tickets.for_conversations([conversation_id, 999]) == {
-            conversation_id: {"id": ticket_id, "category": "Customer", "ticket_state": "submitted"}
-        }
-        assert store.tickets.for_conversations([]) == {}
+        # As the conversation shows it (store/views.py): its ticket, its type's category and its state.
+        [shown] = views.conversation_views(store, views.read(store, [conversation_id, 999]))
+        assert shown.ticket == TicketLink(ticket_id, "Customer", "submitted")
 
 
 def test_a_conversation_gets_one_ticket(engine):
@@ -82,6 +83,6 @@ def test_another_workspaces_ticket_is_not_found(engine):
         globex = _store(conn, GLOBEX_TOKEN)
         with pytest.raises(NotFound):
             globex.tickets.require(ticket_id)
-        assert globex.tickets.for_conversations([conversation_id]) == {}
+        assert views.read(globex, [conversation_id]) == []
         with pytest.raises(ParameterInvalid):  # not Globex's conversation: nothing to claim
             globex.tickets.create(conversation_id, new)

@@ -4,6 +4,7 @@ transaction, where the answer may have changed."""
 
 from __future__ import annotations
 
+from inboxd.domain.contacts import new_contact
 from inboxd.store import access_tokens
 from inboxd.store.memo import memo
 from inboxd.store.scope import Store
@@ -47,17 +48,20 @@ def test_a_remembered_admin_is_a_copy_each_time(engine):
         assert store.admins.get(999_999) is None
 
 
-def test_a_read_transaction_reads_each_admin_once_and_a_write_every_time(engine):
+def test_a_read_transaction_reads_each_contact_once_and_a_write_every_time(engine):
+    with transaction(engine, write=True) as conn:
+        contact = new_contact({"email": "memo@example.test"}, T0)
+        Store(conn, 1).contacts.insert(contact)
+    first = contact["id"]
     with transaction(engine, write=False) as conn:
         store = Store(conn, 1)
-        first = store.admins.list()[0]["id"]
-        assert set(store.admins.identities([first, 999_999])) == {first}
+        assert set(store.contacts.many([first, "nobody"])) == {first}
         remembered = memo(conn)
         assert remembered is not None
-        assert remembered[(("admin identity", 1), first)]["id"] == first
-        assert remembered[(("admin identity", 1), 999_999)] is None  # known to be absent
-        assert set(store.admins.identities([first])) == {first}
+        assert remembered[(("contact", 1), first)]["id"] == first
+        assert remembered[(("contact", 1), "nobody")] is None  # known to be absent
+        assert set(store.contacts.many([first])) == {first}
     with transaction(engine, write=True) as conn:
         store = Store(conn, 1)
-        store.admins.identities([first])
-        assert not any(isinstance(key, tuple) and key[0] == ("admin identity", 1) for key in memo(conn) or {})
+        store.contacts.many([first])
+        assert not any(isinstance(key, tuple) and key[0] == ("contact", 1) for key in memo(conn) or {})

@@ -24,11 +24,11 @@ from inboxd.render import conversations as render
 from inboxd.render import tags as render_tags
 from inboxd.render.pages import Page
 from inboxd.search import query as search_query
+from inboxd.store import views
 from inboxd.store.cached_reads import CachedReads
 from inboxd.store.documents import DocumentWriter, Offer
 from inboxd.store.scope import Store
 from inboxd.store.unit_of_work import AfterCommit
-from inboxd.store.views import conversation_views
 from inboxd.store.workspaces import WorkspaceRef
 
 
@@ -61,24 +61,23 @@ def _plaintext(call: Call) -> bool:
     return call.query("display_as") == "plaintext"
 
 
-def render_conversation(call: Call, conversation_id: int) -> tuple[bytes, int]:
+def render_conversation(call: Call, read: views.Read) -> tuple[bytes, int]:
     """The conversation as `GET /conversations/{id}` shows it, encoded, and the version it shows."""
-    row = call.store.conversations.require_row(conversation_id)
-    [view] = conversation_views(call.store, [row], with_parts=True)
+    [view] = views.conversation_views(call.store, [read], with_parts=True)
     document = render.conversation(view, plaintext=_plaintext(call), base_url=base_url(call.request))
-    return orjson.dumps(document), int(row["version"])
+    return orjson.dumps(document), view.version
 
 
 def _render_conversations(
     store: Store, conversation_ids: list[int], plaintext: bool, base: str
 ) -> list[tuple[bytes, int]]:
     """Several conversations as GET shows each, read together (the answers of a batch of writes)."""
-    rows = store.conversations.rows(conversation_ids)
-    if len(rows) != len(conversation_ids):
+    found = views.read(store, conversation_ids)
+    if len(found) != len(conversation_ids):
         raise NotFound("Resource Not Found")
     return [
-        (orjson.dumps(render.conversation(view, plaintext=plaintext, base_url=base)), int(view.row["version"]))
-        for view in conversation_views(store, rows, with_parts=True)
+        (orjson.dumps(render.conversation(view, plaintext=plaintext, base_url=base)), view.version)
+        for view in views.conversation_views(store, found, with_parts=True)
     ]
 
 
@@ -180,13 +179,13 @@ def _list_items(call: Call, rows: list[dict[str, Any]]) -> list[orjson.Fragment]
     for row in rows:
         document = cache.get(_list_item_key(call.workspace.id, row["id"], base), row["version"])
         if document is None:
-            missing.append(row)
+            missing.append(row["id"])
         else:
             found[row["id"]] = document
-    for view in conversation_views(call.store, missing) if missing else []:
+    for view in views.conversation_views(call.store, views.read(call.store, missing)) if missing else []:
         document = orjson.dumps(render.conversation(view, base_url=base))
-        cache.put(_list_item_key(call.workspace.id, view.row["id"], base), view.row["version"], document)
-        found[view.row["id"]] = document
+        cache.put(_list_item_key(call.workspace.id, view.id, base), view.version, document)
+        found[view.id] = document
     return [orjson.Fragment(found[row["id"]]) for row in rows]
 
 
@@ -235,7 +234,7 @@ def conversation_answer(call: Call, conversation_id: int) -> AfterCommit:
     request, workspace_id, plaintext, base = call.request, call.workspace.id, _plaintext(call), base_url(call.request)
 
     def draw(after: Call) -> Response:
-        document, version = render_conversation(after, conversation_id)
+        document, version = render_conversation(after, views.read_one(after.store, conversation_id))
         after.then.append(
             lambda: keep_document(request, workspace_id, conversation_id, version, plaintext, document, share=False)
         )
@@ -255,14 +254,14 @@ def conversation_answer(call: Call, conversation_id: int) -> AfterCommit:
 
 @endpoint(write=False, shortcut=cached_retrieve)
 def retrieve(call: Call) -> Response:
-    conversations = call.store.conversations
-    conversation_id = conversations.parse_id(call.path["id"])
-    version = conversations.version(conversation_id)
+    conversation_id = call.store.conversations.parse_id(call.path["id"])
+    # The row is read once: its version finds a document rendered already, else it is drawn from.
+    read = views.read_one(call.store, conversation_id)
     cache: RenderCache = call.request.app.state.render_cache
     key = _document_key(call.workspace.id, conversation_id, _plaintext(call), base_url(call.request))
-    document = cache.get(key, version)
+    document = cache.get(key, read.version)
     if document is None:
-        document, version = render_conversation(call, conversation_id)
+        document, version = render_conversation(call, read)
         keep_document(call.request, call.workspace.id, conversation_id, version, _plaintext(call), document)
     return Response(document, media_type="application/json")
 

@@ -12,7 +12,7 @@ from inboxd.api.http import Call, endpoint, json
 from inboxd.api.types import IdStr, Request
 from inboxd.operations import tickets
 from inboxd.render import tickets as render
-from inboxd.store.views import conversation_views
+from inboxd.store.views import conversation_view
 
 
 class ConvertToTicket(Request):
@@ -22,8 +22,7 @@ class ConvertToTicket(Request):
 
 def render_ticket(call: Call, row: dict[str, Any]) -> dict[str, Any]:
     """The ticket as `GET /tickets/{id}` shows it, with its conversation's contacts and parts."""
-    conversation = call.store.conversations.require_row(row["conversation_id"])
-    [view] = conversation_views(call.store, [conversation], with_parts=True)
+    view = conversation_view(call.store, row["conversation_id"])
     ticket_type = call.store.ticket_types.get(row["ticket_type_id"])
     assert ticket_type is not None  # ticket types are never deleted
     return render.ticket(row, ticket_type, view, call.workspace.id_code, base_url(call.request))

@@ -65,7 +65,22 @@ class Conversation:
 
     @property
     def open(self) -> bool:
-        return self.state != "closed"
+        return is_open(self.state)
+
+
+def is_open(state: str) -> bool:
+    """Open is every state but closed: a snoozed conversation is open too (Intercom's `open`)."""
+    return state != "closed"
+
+
+@dataclass(frozen=True, slots=True)
+class FirstContactReply:
+    """The contact's first message of a conversation (Intercom's `first_contact_reply`): when it
+    was written, what it was written in, and the URL it was written at."""
+
+    created_at: int
+    type: str
+    url: str | None
 
 
 @dataclass(frozen=True)
@@ -92,6 +107,20 @@ class Change:
     def caused(self, *topics: str) -> Change:
         self.events.extend(topics)
         return self
+
+
+def first_contact_reply(
+    before: Conversation | None, after: Conversation, source: Source | None = None
+) -> FirstContactReply | None:
+    """The first contact reply that going from ``before`` to ``after`` records, if it records one
+    (None: there is none yet, or there was one already). It is the moment the statistics first hold
+    a contact reply (domain/statistics.py): a conversation a contact starts has it at once, its
+    source (``before`` None, ``source`` given), with the source's URL; a conversation an admin
+    starts has it when the contact first writes, in the conversation, at no URL of its own."""
+    at = after.stats.first_contact_reply_at
+    if at is None or (before is not None and before.stats.first_contact_reply_at is not None):
+        return None
+    return FirstContactReply(created_at=at, type="conversation", url=source.url if source is not None else None)
 
 
 # state × action → new state. Closing a closed conversation or opening an open one is no

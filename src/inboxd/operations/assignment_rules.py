@@ -13,13 +13,13 @@ from inboxd.store.scope import Store
 def _facts(store: Store, conversation_id: int) -> domain.Facts:
     row = store.conversations.require_row(conversation_id)
     related = store.conversations.related([conversation_id])[conversation_id]
-    contacts = store.contacts.many(related["contacts"])
-    tags = store.tags.many(tag["tag_id"] for tag in related["tags"])
+    ids = [contact.id for contact in related.contacts]
+    contacts = store.contacts.many(ids)
     return domain.Facts(
         # Rules read what the contact sees, not the markup: "<b>refund</b>" contains "refund".
         body=html_to_text(row["source_body"] or ""),
-        contacts=tuple((contacts[i]["role"], contacts[i]["email"]) for i in related["contacts"] if i in contacts),
-        tags=tuple(tag["name"] for tag in tags.values()),
+        contacts=tuple((contacts[i]["role"], contacts[i]["email"]) for i in ids if i in contacts),
+        tags=tuple(tag.name for tag in related.tags),
     )
 
 

@@ -121,11 +121,11 @@ def _customer(store: Store, now: int, customer: ContactRef) -> dict[str, Any]:
     return store.contacts.require(lead["id"])
 
 
-def participants(store: Store, conversation_id: int) -> list[dict[str, Any]]:
-    """The conversation's contacts, in the order they joined."""
+def participants(store: Store, conversation_id: int) -> list[Actor]:
+    """The conversation's contacts, in the order they joined, each as the kind of contact it is."""
     ids = store.conversations.contact_ids(conversation_id)
     found = store.contacts.many(ids)
-    return [found[i] for i in ids if i in found]
+    return [Actor(found[i]["role"], i) for i in ids if i in found]
 
 
 def attach_contact(store: Store, now: int, conversation_id: str, admin_id: str, customer: ContactRef) -> int:

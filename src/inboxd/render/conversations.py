@@ -11,7 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 from inboxd.domain import statistics
-from inboxd.domain.views import ConversationView
+from inboxd.domain.conversations import Actor
+from inboxd.domain.statistics import Statistics
+from inboxd.domain.views import ConversationShown, Participant, PartShown, Person, TicketLink
 from inboxd.render.attachments import attachments as render_attachments
 from inboxd.render.pages import Page, pages_object
 from inboxd.render.plaintext import to_plaintext
@@ -21,114 +23,117 @@ def _body(text: str | None, plaintext: bool) -> str | None:
     return to_plaintext(text) if plaintext else text
 
 
-def _statistics(row: dict[str, Any]) -> dict[str, Any]:
+def _statistics(figures: Statistics) -> dict[str, Any]:
     out: dict[str, Any] = {"type": "conversation_statistics"}
     for name in statistics.NAMES:
-        value = row[f"stat_{name}"]
+        value = getattr(figures, name)
         if value is not None:
             out[name] = value
     return out
 
 
-def _ticket_reference(ticket: dict[str, Any] | None) -> dict[str, Any] | None:
+def author(person: Person) -> dict[str, Any]:
+    """An author on the wire. A rule of the wire, not the domain's: the email is always a string,
+    empty when the person has none or is not found (the spec's `email` is not nullable)."""
+    return {"type": person.kind, "id": person.id, "name": person.name, "email": person.email or ""}
+
+
+def _ticket_reference(ticket: TicketLink | None) -> dict[str, Any] | None:
     """A converted conversation names its ticket; the 2.10 schema does not describe the field, so
     this is the `linked_object` shape plus `ticket_id` (docs/decisions.md, Tickets)."""
     if ticket is None:
         return None
-    return {"type": "ticket", "id": str(ticket["id"]), "ticket_id": str(ticket["id"]), "category": ticket["category"]}
+    return {"type": "ticket", "id": str(ticket.id), "ticket_id": str(ticket.id), "category": ticket.category}
 
 
-def _linked_objects(ticket: dict[str, Any] | None) -> dict[str, Any]:
-    data = [{"type": "ticket", "id": str(ticket["id"]), "category": ticket["category"]}] if ticket else []
+def _linked_objects(ticket: TicketLink | None) -> dict[str, Any]:
+    data = [{"type": "ticket", "id": str(ticket.id), "category": ticket.category}] if ticket else []
     return {"type": "list", "data": data, "total_count": len(data), "has_more": False}
 
 
-def part(row: dict[str, Any], plaintext: bool = False, base_url: str = "") -> dict[str, Any]:
-    assigned = (
-        {"type": row["assigned_to_type"], "id": row["assigned_to_id"]} if row["assigned_to_type"] is not None else None
-    )
+def part(shown: PartShown, plaintext: bool = False, base_url: str = "") -> dict[str, Any]:
+    assigned = shown.assigned_to
     return {
         "type": "conversation_part",
-        "id": str(row["id"]),
-        "part_type": row["part_type"],
-        "body": _body(row["body"], plaintext),
-        "created_at": row["created_at"],
-        "updated_at": row["updated_at"],
-        "notified_at": row["notified_at"],
-        "assigned_to": assigned,
-        "author": row["author"],  # drawn in the wire's shape (store/views.py, _person)
-        "attachments": render_attachments(row["attachments"], base_url),
-        "external_id": row["external_id"],
-        "redacted": row["redacted"],
+        "id": str(shown.id),
+        "part_type": shown.part_type,
+        "body": _body(shown.body, plaintext),
+        "created_at": shown.created_at,
+        "updated_at": shown.updated_at,
+        "notified_at": shown.notified_at,
+        "assigned_to": {"type": assigned.type, "id": assigned.id} if assigned is not None else None,
+        "author": author(shown.author),
+        "attachments": render_attachments(shown.attachments, base_url),
+        "external_id": shown.external_id,
+        "redacted": shown.redacted,
     }
 
 
-def conversation(view: ConversationView, plaintext: bool = False, base_url: str = "") -> dict[str, Any]:
-    row = view.row
-    first_contact_reply = (
-        {
-            "created_at": row["first_contact_reply_at"],
-            "type": row["first_contact_reply_type"],
-            "url": row["first_contact_reply_url"],
-        }
-        if row["first_contact_reply_at"] is not None
-        else None
-    )
+def contacts(participants: list[Participant]) -> dict[str, Any]:
+    """A conversation's (or its ticket's) `contact.list`."""
+    return {
+        "type": "contact.list",
+        "contacts": [{"type": "contact", "id": p.id, "external_id": p.external_id} for p in participants],
+    }
+
+
+def conversation(view: ConversationShown, plaintext: bool = False, base_url: str = "") -> dict[str, Any]:
+    first = view.first_contact_reply
+    source = view.source
     doc: dict[str, Any] = {
         "type": "conversation",
-        "id": str(row["id"]),
-        "created_at": row["created_at"],
-        "updated_at": row["updated_at"],
-        "waiting_since": row["waiting_since"],
-        "snoozed_until": row["snoozed_until"],
+        "id": str(view.id),
+        "created_at": view.created_at,
+        "updated_at": view.updated_at,
+        "waiting_since": view.waiting_since,
+        "snoozed_until": view.snoozed_until,
         "source": {
-            "type": row["source_type"],
-            "id": str(row["source_id"]),
-            "delivered_as": row["source_delivered_as"],
-            "subject": row["source_subject"],
-            "body": _body(row["source_body"], plaintext),
-            "author": view.source_author,
-            "attachments": render_attachments(row["source_attachments"], base_url),
-            "url": row["source_url"],
-            "redacted": row["source_redacted"],
+            "type": source.type,
+            "id": str(source.id),
+            "delivered_as": source.delivered_as,
+            "subject": source.subject,
+            "body": _body(source.body, plaintext),
+            "author": author(source.author),
+            "attachments": render_attachments(source.attachments, base_url),
+            "url": source.url,
+            "redacted": source.redacted,
         },
-        "contacts": {
-            "type": "contact.list",
-            "contacts": [{"type": "contact", **contact} for contact in view.contacts],
-        },
-        "first_contact_reply": first_contact_reply,
-        "admin_assignee_id": row["admin_assignee_id"],
-        "team_assignee_id": row["team_assignee_id"],
-        "open": row["state"] != "closed",
-        "state": row["state"],
-        "read": row["read"],
+        "contacts": contacts(view.contacts),
+        "first_contact_reply": (
+            {"created_at": first.created_at, "type": first.type, "url": first.url} if first is not None else None
+        ),
+        "admin_assignee_id": view.admin_assignee_id,
+        "team_assignee_id": view.team_assignee_id,
+        "open": view.open,
+        "state": view.state,
+        "read": view.read,
         "tags": {
             "type": "tag.list",
             "tags": [
                 {
                     "type": "tag",
-                    "id": str(tag["tag_id"]),
-                    "name": tag["name"],
-                    "applied_at": tag["applied_at"],
+                    "id": str(tag.id),
+                    "name": tag.name,
+                    "applied_at": tag.applied_at,
                     "applied_by": (
-                        {"type": "admin", "id": str(tag["applied_by_admin_id"])}
-                        if tag["applied_by_admin_id"] is not None
+                        {"type": "admin", "id": str(tag.applied_by_admin_id)}
+                        if tag.applied_by_admin_id is not None
                         else None
                     ),
                 }
                 for tag in view.tags
             ],
         },
-        "priority": row["priority"],
-        "sla_applied": row["sla_applied"],
-        "statistics": _statistics(row),
-        "conversation_rating": row["conversation_rating"],
+        "priority": view.priority,
+        "sla_applied": view.sla_applied,
+        "statistics": _statistics(view.statistics),
+        "conversation_rating": view.conversation_rating,
         "teammates": {
             "type": "admin.list",
             "teammates": [{"type": "admin", "id": str(admin_id)} for admin_id in view.teammates],
         },
-        "title": row["title"],
-        "custom_attributes": row["custom_attributes"],
+        "title": view.title,
+        "custom_attributes": view.custom_attributes,
         "topics": {},
         "ticket": _ticket_reference(view.ticket),
         "linked_objects": _linked_objects(view.ticket),
@@ -169,6 +174,7 @@ def message(row: dict[str, Any]) -> dict[str, Any]:
     return doc
 
 
-def customers(contacts: list[dict[str, Any]]) -> dict[str, Any]:
-    """The answer of adding or removing a participant: the conversation's contacts."""
-    return {"customers": [{"type": contact["role"], "id": contact["id"]} for contact in contacts]}
+def customers(people: list[Actor]) -> dict[str, Any]:
+    """The answer of adding or removing a participant: the conversation's contacts, each as the
+    kind of contact it is (user, lead)."""
+    return {"customers": [{"type": person.type, "id": person.id} for person in people]}

@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from inboxd.domain.tickets import STATES
-from inboxd.domain.views import ConversationView
+from inboxd.domain.views import ConversationShown, PartShown
+from inboxd.render.conversations import contacts as render_contacts
 from inboxd.render.conversations import part as conversation_part
 from inboxd.render.ticket_types import ticket_type as render_ticket_type
 
@@ -18,13 +19,13 @@ from inboxd.render.ticket_types import ticket_type as render_ticket_type
 _AUTHOR_TYPES = frozenset({"admin", "bot", "team", "user"})
 
 
-def ticket_part(row: dict[str, Any], base_url: str = "") -> dict[str, Any]:
+def ticket_part(shown: PartShown, base_url: str = "") -> dict[str, Any]:
     """A conversation part as a ticket shows it: the same fields, less `notified_at`."""
-    doc = conversation_part(row, base_url=base_url)
+    doc = conversation_part(shown, base_url=base_url)
     doc["type"] = "ticket_part"
     del doc["notified_at"]
     if doc["author"]["type"] not in _AUTHOR_TYPES:
-        doc["author"] = {**doc["author"], "type": "user"}  # the view's author dict is not ours to change
+        doc["author"]["type"] = "user"  # drawn for this part alone (render/conversations.py, author)
     return doc
 
 
@@ -36,11 +37,10 @@ def _assignee(value: int | None) -> str:
 def ticket(
     row: dict[str, Any],
     ticket_type: dict[str, Any],
-    view: ConversationView,
+    conversation: ConversationShown,
     workspace_code: str,
     base_url: str = "",
 ) -> dict[str, Any]:
-    conversation = view.row
     label = STATES[row["ticket_state"]]
     doc: dict[str, Any] = {
         "type": "ticket",
@@ -51,26 +51,23 @@ def ticket(
         "ticket_state_internal_label": label,
         "ticket_state_external_label": label,
         "ticket_type": render_ticket_type(ticket_type, workspace_code),
-        "contacts": {
-            "type": "contact.list",
-            "contacts": [{"type": "contact", **contact} for contact in view.contacts],
-        },
-        "admin_assignee_id": _assignee(conversation["admin_assignee_id"]),
-        "team_assignee_id": _assignee(conversation["team_assignee_id"]),
+        "contacts": render_contacts(conversation.contacts),
+        "admin_assignee_id": _assignee(conversation.admin_assignee_id),
+        "team_assignee_id": _assignee(conversation.team_assignee_id),
         # The conversation's times: the spec's example ticket is as old as its conversation's first
         # part, and it moves with every part (docs/decisions.md, Tickets).
-        "created_at": conversation["created_at"],
-        "updated_at": max(conversation["updated_at"], row["updated_at"]),
+        "created_at": conversation.created_at,
+        "updated_at": max(conversation.updated_at, row["updated_at"]),
         "ticket_parts": {
             "type": "ticket_part.list",
-            "ticket_parts": [ticket_part(p, base_url) for p in view.parts or []],
-            "total_count": view.parts_total,
+            "ticket_parts": [ticket_part(p, base_url) for p in conversation.parts or []],
+            "total_count": conversation.parts_total,
         },
-        "open": conversation["state"] != "closed",
+        "open": conversation.open,
     }
     # A non-nullable integer in the spec: left out while the conversation is not snoozed.
-    if conversation["snoozed_until"] is not None:
-        doc["snoozed_until"] = conversation["snoozed_until"]
+    if conversation.snoozed_until is not None:
+        doc["snoozed_until"] = conversation.snoozed_until
     doc["linked_objects"] = {"type": "list", "data": [], "total_count": 0, "has_more": False}
     doc["category"] = ticket_type["category"]
     doc["is_shared"] = row["is_shared"]

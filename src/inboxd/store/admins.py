@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, select
 
 from inboxd.domain.errors import NotFound
 from inboxd.domain.ids import parse_numeric_id
-from inboxd.store.memo import memo, read_many
+from inboxd.store.memo import memo
 from inboxd.store.prepared import Prepared
 from inboxd.store.tables import admins, team_members
 
@@ -27,11 +26,6 @@ _GET = Prepared(
     )
 )
 _OPERATOR = Prepared(select(admins.c.id).where(admins.c.workspace_id == bindparam("ws"), admins.c.kind == "bot"))
-_IDENTITIES = Prepared(
-    select(admins.c.id, admins.c.kind, admins.c.name, admins.c.email).where(
-        admins.c.workspace_id == bindparam("ws"), admins.c.id.in_(bindparam("ids", expanding=True))
-    )
-)
 
 
 class Admins:
@@ -89,14 +83,3 @@ class Admins:
 
     def operator_id(self) -> int:
         return int(_OPERATOR.scalar(self.conn, {"ws": self.workspace_id}))
-
-    def identities(self, ids: Iterable[int]) -> dict[int, dict[str, Any]]:
-        """id → {kind, name, email} for authors of parts (admins and the Operator bot)."""
-        wanted = sorted(set(ids))
-        if not wanted:
-            return {}
-
-        def fetch(missing: list[int]) -> dict[int, dict[str, Any]]:
-            return {row["id"]: row for row in _IDENTITIES.rows(self.conn, {"ws": self.workspace_id, "ids": missing})}
-
-        return read_many(self.conn, ("admin identity", self.workspace_id), wanted, fetch)

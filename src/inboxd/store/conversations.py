@@ -18,12 +18,14 @@ from sqlalchemy import (
     update,
 )
 
-from inboxd.domain.conversations import Change, Conversation, Source
+from inboxd.domain.conversations import Change, Conversation, FirstContactReply, Source, first_contact_reply
 from inboxd.domain.errors import NotFound
 from inboxd.domain.events import Event
 from inboxd.domain.ids import parse_numeric_id
+from inboxd.domain.views import PartShown
 from inboxd.store import keyset
-from inboxd.store.conversation_rows import part_values, state_values, to_domain
+from inboxd.store.conversation_rows import People, Related, part_values, parts_shown, state_values, to_domain
+from inboxd.store.conversation_rows import related as related_of
 from inboxd.store.conversation_statements import (
     ADD_TEAMMATE,
     ANY_DUE,
@@ -40,10 +42,9 @@ from inboxd.store.conversation_statements import (
     RELATED,
     ROW,
     ROW_LOCKED,
-    ROWS,
     SET_STATE,
+    SHOWN,
     UPDATE_STATE,
-    VERSION,
 )
 from inboxd.store.engine import inserted_id
 from inboxd.store.search_index import SearchIndex, count_created, created_day
@@ -84,9 +85,7 @@ class Conversations:
             source_url=source.url,
             source_attachments=list(source.attachments),
             source_redacted=False,
-            first_contact_reply_at=conversation.created_at if source.author.type != "admin" else None,
-            first_contact_reply_type="conversation" if source.author.type != "admin" else None,
-            first_contact_reply_url=source.url if source.author.type != "admin" else None,
+            **_first_contact_reply_values(first_contact_reply(None, conversation, source)),
         )
         conversation_id = inserted_id(self.conn.execute(insert(conversations).values(**values)))
         self.conn.execute(COUNT_ONE_MORE, {"ws": self.workspace_id})
@@ -110,8 +109,9 @@ class Conversations:
             self._pending.discard(before.id)
         elif changed:
             SET_STATE.run(self.conn, {"ws": self.workspace_id, "conversation": before.id, **changed})
-        if before.stats.first_contact_reply_at is None and change.conversation.stats.first_contact_reply_at:
-            self._set_first_contact_reply(before.id, change)
+        first = first_contact_reply(before, change.conversation)
+        if first is not None:
+            self._set_first_contact_reply(before.id, first)
         ids = [
             int(INSERT_PART.inserted(self.conn, {"workspace_id": self.workspace_id, **part_values(before.id, part)}))
             for part in change.parts
@@ -121,14 +121,11 @@ class Conversations:
         self.events.extend(Event(topic, before.id, change.conversation.updated_at) for topic in change.events)
         return ids
 
-    def _set_first_contact_reply(self, conversation_id: int, change: Change) -> None:
+    def _set_first_contact_reply(self, conversation_id: int, first: FirstContactReply) -> None:
         self.conn.execute(
             update(conversations)
             .where(conversations.c.workspace_id == self.workspace_id, conversations.c.id == conversation_id)
-            .values(
-                first_contact_reply_at=change.conversation.stats.first_contact_reply_at,
-                first_contact_reply_type="conversation",
-            )
+            .values(**_first_contact_reply_values(first))
         )
 
     def _next_position(self, table: Any, conversation_id: int) -> int:
@@ -286,14 +283,6 @@ class Conversations:
         statement = ROW_LOCKED if writing(self.conn) else ROW
         return statement.first(self.conn, {"ws": self.workspace_id, "id": conversation_id})
 
-    def rows(self, conversation_ids: Sequence[int]) -> list[dict[str, Any]]:
-        """For reads: the rows of these conversations in one statement, in the order asked; an id
-        of no conversation of the workspace is left out. Unlike :meth:`get_row` it never marks a
-        conversation as about to change."""
-        rows = ROWS.rows(self.conn, {"ws": self.workspace_id, "ids": list(conversation_ids)})
-        found = {row["id"]: row for row in rows}
-        return [found[i] for i in conversation_ids if i in found]
-
     def changed(self, conversation_id: int) -> None:
         """Mark the conversation changed by this write: every method that changes a conversation or
         what it shows (parts, tags, contacts, ticket) calls this, and nothing else does (a read
@@ -312,13 +301,6 @@ class Conversations:
         for conversation_id in sorted(self._pending):
             BUMP.run(self.conn, {"ws": self.workspace_id, "conversation": conversation_id})
         self._pending.clear()
-
-    def version(self, conversation_id: int) -> int:
-        """The conversation's render version (one primary-key read), or Intercom's 404."""
-        found = VERSION.scalar(self.conn, {"ws": self.workspace_id, "id": conversation_id})
-        if found is None:
-            raise NotFound("Resource Not Found")
-        return int(found)
 
     def get(self, conversation_id: int) -> Conversation | None:
         row = self.get_row(conversation_id)
@@ -362,34 +344,35 @@ class Conversations:
         )
         return [row._asdict() for row in rows]
 
-    def related(self, ids: Sequence[int]) -> dict[int, dict[str, list[Any]]]:
-        """Contacts, teammates and tags of each conversation, each in the order they joined."""
-        out: dict[int, dict[str, list[Any]]] = {i: {"contacts": [], "teammates": [], "tags": []} for i in ids}
-        if not ids:
-            return out
-        for row in RELATED.rows(self.conn, {"ws": self.workspace_id, "ids": list(ids)}):
-            related = out[row["conversation_id"]]
-            if row["kind"] == 0:
-                related["contacts"].append(row["contact_id"])
-            elif row["kind"] == 1:
-                related["teammates"].append(row["admin_id"])
-            else:
-                related["tags"].append(
-                    {
-                        "workspace_id": self.workspace_id,
-                        "conversation_id": row["conversation_id"],
-                        "tag_id": row["tag_id"],
-                        "applied_at": row["applied_at"],
-                        "applied_by_admin_id": row["applied_by_admin_id"],
-                    }
-                )
-        return out
+    def shown_rows(self, conversation_ids: Sequence[int]) -> list[dict[str, Any]]:
+        """For reads: the rows of these conversations in one statement, each with its source's
+        author and its ticket (SHOWN), in the order asked; an id of no conversation of the workspace
+        is left out. Unlike :meth:`get_row` it never marks a conversation as about to change."""
+        rows = SHOWN.rows(self.conn, {"ws": self.workspace_id, "ids": list(conversation_ids)})
+        found = {row["id"]: row for row in rows}
+        return [found[i] for i in conversation_ids if i in found]
 
-    def recent_parts(self, conversation_id: int) -> tuple[list[dict[str, Any]], int]:
-        """The 500 most recent parts, oldest first, and how many parts there are in all."""
+    def related(self, ids: Sequence[int]) -> dict[int, Related]:
+        """Contacts, teammates and tags of each conversation, each in the order they joined."""
+        if not ids:
+            return {}
+        return related_of(RELATED.values(self.conn, {"ws": self.workspace_id, "ids": list(ids)}), ids)
+
+    def recent_parts(self, conversation_id: int, people: People | None = None) -> tuple[list[PartShown], int]:
+        """The 500 most recent parts, oldest first, with their authors (one :class:`Person` per
+        author, kept in ``people`` across calls), and how many parts there are in all."""
         params = {"ws": self.workspace_id, "id": conversation_id}
-        parts = RECENT_PARTS.rows(self.conn, params)
+        rows = RECENT_PARTS.values(self.conn, params)
         # Fewer than the limit: these are all of them (same snapshot), no count needed.
-        total = len(parts) if len(parts) < MAX_RENDERED_PARTS else int(PART_COUNT.scalar(self.conn, params))
-        parts.reverse()
-        return parts, total
+        total = len(rows) if len(rows) < MAX_RENDERED_PARTS else int(PART_COUNT.scalar(self.conn, params))
+        return parts_shown(rows, {} if people is None else people), total
+
+
+def _first_contact_reply_values(first: FirstContactReply | None) -> dict[str, Any]:
+    """The columns of the first contact reply the domain recorded (domain/conversations.py), all
+    NULL while there is none."""
+    return {
+        "first_contact_reply_at": first.created_at if first is not None else None,
+        "first_contact_reply_type": first.type if first is not None else None,
+        "first_contact_reply_url": first.url if first is not None else None,
+    }

@@ -18,7 +18,7 @@ of columns it is given (one form per set); columns with a Python-side default mu
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection
@@ -37,7 +37,18 @@ Processor = Callable[[Any], Any]
 class _Form:
     """One statement compiled for one dialect (and one set of DML columns)."""
 
-    __slots__ = ("_sized", "binds", "defaults", "expanding", "keys", "names", "positional", "results", "sql")
+    __slots__ = (
+        "_sized",
+        "binds",
+        "defaults",
+        "expanding",
+        "keys",
+        "names",
+        "positional",
+        "processed_at",
+        "results",
+        "sql",
+    )
 
     def __init__(self, statement: ClauseElement, dialect: Dialect, columns: frozenset[str] | None) -> None:
         compiled = statement.compile(dialect=dialect, column_keys=sorted(columns) if columns is not None else None)
@@ -63,6 +74,9 @@ class _Form:
         processors = [entry.type._cached_result_processor(dialect, None) for entry in entries]
         self.results: tuple[tuple[str, Processor], ...] = tuple(
             (key, p) for key, p in zip(self.keys, processors, strict=True) if p is not None
+        )
+        self.processed_at: tuple[tuple[int, Processor], ...] = tuple(
+            (i, p) for i, p in enumerate(processors) if p is not None
         )
         self._sized: dict[tuple[int, ...], tuple[str, tuple[str, ...]]] = {}
 
@@ -133,9 +147,10 @@ class _Form:
 class Prepared:
     """A Core statement run without SQLAlchemy's per-statement cost (see the module's text).
 
-    ``rows`` / ``first`` / ``scalar`` answer plain dicts and values, processed by the column types
-    as SQLAlchemy would (JSON parsed, SQLite's 0/1 made booleans); ``run`` answers the row count;
-    ``inserted`` runs an INSERT … RETURNING and answers the first column of its row."""
+    ``rows`` / ``first`` / ``scalar`` answer plain dicts and values (``values``: each row a
+    sequence), processed by the column types as SQLAlchemy would (JSON parsed, SQLite's 0/1 made
+    booleans); ``run`` answers the row count; ``inserted`` runs an INSERT … RETURNING and answers
+    the first column of its row."""
 
     __slots__ = ("_dml", "_forms", "statement")
 
@@ -174,6 +189,21 @@ class Prepared:
     def rows(self, conn: Connection, params: Mapping[str, Any]) -> list[dict[str, Any]]:
         form, fetched = self._fetched(conn, params)
         return [_row(form, row) for row in fetched]
+
+    def values(self, conn: Connection, params: Mapping[str, Any]) -> list[Sequence[Any]]:
+        """The rows as sequences in the statement's column order, processed as :meth:`rows`
+        processes them: for a caller that unpacks each row at once (no dict to take apart)."""
+        form, fetched = self._fetched(conn, params)
+        at = form.processed_at
+        if not at:
+            return fetched
+        out: list[Sequence[Any]] = []
+        for row in fetched:
+            values = list(row)
+            for i, process in at:
+                values[i] = process(values[i])
+            out.append(values)
+        return out
 
     def first(self, conn: Connection, params: Mapping[str, Any]) -> dict[str, Any] | None:
         form, fetched = self._fetched(conn, params)

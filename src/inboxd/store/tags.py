@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, delete, insert, select, update
 
 from inboxd.domain.errors import NotFound
 from inboxd.domain.ids import parse_numeric_id
 from inboxd.store.engine import inserted_id
-from inboxd.store.memo import read_many
-from inboxd.store.prepared import Prepared
 from inboxd.store.tables import conversation_documents, conversation_tags, conversations, tags
-
-_MANY = Prepared(
-    select(tags).where(tags.c.workspace_id == bindparam("ws"), tags.c.id.in_(bindparam("ids", expanding=True)))
-)  # prepared (store/prepared.py): every rendered conversation runs it
 
 
 class Tags:
@@ -43,16 +36,6 @@ class Tags:
         if found is None:
             raise missing
         return found
-
-    def many(self, ids: Iterable[int]) -> dict[int, dict[str, Any]]:
-        wanted = sorted(set(ids))
-        if not wanted:
-            return {}
-
-        def fetch(missing: list[int]) -> dict[int, dict[str, Any]]:
-            return {row["id"]: row for row in _MANY.rows(self.conn, {"ws": self.workspace_id, "ids": missing})}
-
-        return read_many(self.conn, ("tag", self.workspace_id), wanted, fetch)
 
     def by_name(self, name: str) -> dict[str, Any] | None:
         row = self.conn.execute(

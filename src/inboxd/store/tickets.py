@@ -3,7 +3,6 @@ conversation's ``ticket_id`` points at the ticket."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
@@ -13,7 +12,7 @@ from inboxd.domain.errors import NotFound
 from inboxd.domain.ids import parse_numeric_id
 from inboxd.domain.tickets import NewTicket
 from inboxd.store.engine import inserted_id
-from inboxd.store.tables import conversations, ticket_types, tickets
+from inboxd.store.tables import conversations, tickets
 
 # conversations.ticket_id while the conversion that claimed it is still running (never committed).
 _CLAIMED = 0
@@ -73,19 +72,3 @@ class Tickets:
         if found is None:
             raise NotFound("Ticket not found", code="ticket_not_found")
         return found
-
-    def for_conversations(self, conversation_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
-        """The ticket of each conversation that has one, as a conversation shows it: id, category
-        (its type's) and state. One query for a whole page."""
-        wanted = sorted(set(conversation_ids))
-        if not wanted:
-            return {}
-        rows = self.conn.execute(
-            select(tickets.c.id, tickets.c.conversation_id, tickets.c.ticket_state, ticket_types.c.category)
-            .join(ticket_types, ticket_types.c.id == tickets.c.ticket_type_id)
-            .where(tickets.c.workspace_id == self.workspace_id, tickets.c.conversation_id.in_(wanted))
-        )
-        return {
-            row.conversation_id: {"id": row.id, "category": row.category, "ticket_state": row.ticket_state}
-            for row in rows
-        }
