@@ -55,6 +55,34 @@ def test_reads_never_wake_a_due_snooze(api, engine, clock):
     assert shown["conversation_parts"]["conversation_parts"][-1]["part_type"] == "timer_unsnooze"
 
 
+def test_every_reader_sees_a_snooze_that_ran_out_as_open_before_the_sweep_writes_it(api, engine, clock):
+    ada = api.get("/me").json()
+    conversation = factories.conversation(api)
+    path = f"/conversations/{conversation['id']}"
+    _snooze(api, ada["id"], conversation["id"], NOW + 60)
+    before = api.get(path).json()  # rendered and kept while still snoozed
+    assert before["state"] == "snoozed" and api.get("/conversations").json()["conversations"][0]["state"] == "snoozed"
+    _let_time_pass(clock, 3600)
+    search = {"query": {"field": "id", "operator": "=", "value": conversation["id"]}}
+    shown = [
+        api.get(path).json(),
+        api.get(path).json(),  # twice: the first one was kept nowhere
+        api.get("/conversations").json()["conversations"][0],
+        api.post("/conversations/search", json=search).json()["conversations"][0],
+    ]
+    for seen in shown:
+        assert (seen["state"], seen["open"], seen["snoozed_until"]) == ("open", True, None)
+        assert seen["updated_at"] == NOW + 60  # when it ran out, as the wake will record it
+    assert _states(engine) == {"snoozed": 1}, "a read wrote"
+    assert [p["part_type"] for p in shown[0]["conversation_parts"]["conversation_parts"]][-1] == "snoozed"
+    assert snoozes.sweep(engine, clock.now()) == 1
+    woken = api.get(path).json()
+    assert woken["conversation_parts"]["conversation_parts"][-1]["part_type"] == "timer_unsnooze"
+    assert {k: woken[k] for k in ("state", "updated_at", "snoozed_until", "statistics", "waiting_since")} == {
+        k: shown[0][k] for k in ("state", "updated_at", "snoozed_until", "statistics", "waiting_since")
+    }
+
+
 def test_a_write_wakes_the_conversation_it_changes_and_no_other(api, engine, clock):
     ada = api.get("/me").json()
     first, second = factories.conversation(api), factories.conversation(api)
@@ -67,7 +95,7 @@ def test_a_write_wakes_the_conversation_it_changes_and_no_other(api, engine, clo
     assert kinds == ["snoozed", "timer_unsnooze", "comment"]
     assert replied["conversation_parts"]["conversation_parts"][1]["created_at"] == NOW + 60
     assert replied["state"] == "open"
-    assert api.get(f"/conversations/{second['id']}").json()["state"] == "snoozed"  # the sweep's, not the write's
+    assert _states(engine) == {"open": 1, "snoozed": 1}  # the other one is the sweep's to wake
 
 
 def test_the_sweep_works_in_batches_oldest_first(api, engine, clock):
@@ -80,8 +108,9 @@ def test_the_sweep_works_in_batches_oldest_first(api, engine, clock):
         acme = workspace_for_token(conn, ACME_TOKEN)
         assert acme is not None
         assert snoozes.wake_due(Store(conn, acme.id), clock.now(), limit=2) == 2
-    woken = [api.get(f"/conversations/{i}").json()["state"] for i in ids]
-    assert woken == ["snoozed", "snoozed", "snoozed", "open", "open"]
+    with transaction(engine, write=False) as conn:
+        stored = dict(conn.execute(select(conversations.c.id, conversations.c.state)).all())
+    assert [stored[int(i)] for i in ids] == ["snoozed", "snoozed", "snoozed", "open", "open"]
     assert snoozes.sweep(engine, clock.now(), batch=2) == 3
     assert _states(engine) == {"open": 5}
 

@@ -84,3 +84,14 @@ def test_an_admin_started_conversation_has_its_first_contact_reply_when_the_cont
     assert domain.first_contact_reply(None, conversation, source) is None
     answered = domain.reply_as_contact(conversation, CONTACT, "thanks", (), T + 60).conversation
     assert domain.first_contact_reply(conversation, answered) == domain.FirstContactReply(T + 60, "conversation", None)
+
+
+def test_a_reader_sees_a_snooze_that_ran_out_as_open_as_the_wake_will_record_it():
+    conversation, _ = started()
+    admin = Actor("admin", "7")
+    snoozed = domain.snooze(conversation, admin, T + 100, T + 10).conversation
+    assert domain.as_of(snoozed, T + 99, OPERATOR) == snoozed
+    seen = domain.as_of(snoozed, T + 500, OPERATOR)
+    assert seen.state == "open" and seen.snoozed_until is None
+    assert seen.updated_at == T + 100  # the moment it ran out, however late anyone looks
+    assert seen == domain.wake(snoozed, OPERATOR).conversation

@@ -39,7 +39,7 @@ def test_a_ticket_links_its_conversation(engine):
             {"_default_title_": "T"},
         )
         # As the conversation shows it (store/views.py): its ticket, its type's category and its state.
-        [shown] = views.conversation_views(store, views.read(store, [conversation_id, 999]))
+        [shown] = views.conversation_views(store, views.read(store, [conversation_id, 999]), T0)
         assert shown.ticket == TicketLink(ticket_id, "Customer", "submitted")
 
 

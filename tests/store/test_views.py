@@ -23,7 +23,7 @@ def _parts_by(engine, *authors: Actor) -> tuple[int, list[Person]]:
         notes = [domain.Part("note", who, T0 + i, body=f"note {i}") for i, who in enumerate(authors)]
         store.conversations.apply(before, domain.Change(before, notes))
     with transaction(engine, write=False) as conn:
-        view = views.conversation_view(_store(conn, ACME_TOKEN), conversation_id)
+        view = views.conversation_view(_store(conn, ACME_TOKEN), conversation_id, T0)
     assert view.parts is not None
     return conversation_id, [part.author for part in view.parts]
 
@@ -53,7 +53,7 @@ def test_a_contact_shows_as_the_role_it_has_now_and_is_one_person_in_every_part(
         [contact_id] = store.conversations.contact_ids(conversation_id)
         store.contacts.update(contact_id, {"role": "lead"})
     with transaction(engine, write=False) as conn:
-        view = views.conversation_view(_store(conn, ACME_TOKEN), conversation_id)
+        view = views.conversation_view(_store(conn, ACME_TOKEN), conversation_id, T0)
     assert (view.source.author.recorded_as, view.source.author.kind) == ("user", "lead")
     _, (first, second) = _parts_by(engine, Actor("user", contact_id), Actor("user", contact_id))
     assert first is second

@@ -63,13 +63,13 @@ def _plaintext(call: Call) -> bool:
 
 def render_conversation(call: Call, read: views.Read) -> tuple[bytes, int]:
     """The conversation as `GET /conversations/{id}` shows it, encoded, and the version it shows."""
-    [view] = views.conversation_views(call.store, [read], with_parts=True)
+    [view] = views.conversation_views(call.store, [read], call.now, with_parts=True)
     document = render.conversation(view, plaintext=_plaintext(call), base_url=base_url(call.request))
     return orjson.dumps(document), view.version
 
 
 def _render_conversations(
-    store: Store, conversation_ids: list[int], plaintext: bool, base: str
+    store: Store, conversation_ids: list[int], now: int, plaintext: bool, base: str
 ) -> list[tuple[bytes, int]]:
     """Several conversations as GET shows each, read together (the answers of a batch of writes)."""
     found = views.read(store, conversation_ids)
@@ -77,7 +77,7 @@ def _render_conversations(
         raise NotFound("Resource Not Found")
     return [
         (orjson.dumps(render.conversation(view, plaintext=plaintext, base_url=base)), view.version)
-        for view in views.conversation_views(store, found, with_parts=True)
+        for view in views.conversation_views(store, found, now, with_parts=True)
     ]
 
 
@@ -178,13 +178,15 @@ def _list_items(call: Call, rows: list[dict[str, Any]]) -> list[orjson.Fragment]
     missing = []
     for row in rows:
         document = cache.get(_list_item_key(call.workspace.id, row["id"], base), row["version"])
-        if document is None:
+        if document is None or domain.snooze_ran_out(row["state"], row["snoozed_until"], call.now):
             missing.append(row["id"])
         else:
             found[row["id"]] = document
-    for view in views.conversation_views(call.store, views.read(call.store, missing)) if missing else []:
+    read = views.read(call.store, missing) if missing else []
+    for shown, view in zip(read, views.conversation_views(call.store, read, call.now), strict=True):
         document = orjson.dumps(render.conversation(view, base_url=base))
-        cache.put(_list_item_key(call.workspace.id, view.id, base), view.version, document)
+        if shown.as_stored(call.now):
+            cache.put(_list_item_key(call.workspace.id, view.id, base), view.version, document)
         found[view.id] = document
     return [orjson.Fragment(found[row["id"]]) for row in rows]
 
@@ -232,6 +234,7 @@ def conversation_answer(call: Call, conversation_id: int) -> AfterCommit:
     exactly what the write left, so rendering does not hold the database's one write lock; and
     with the batch's other answers of the workspace, in one go."""
     request, workspace_id, plaintext, base = call.request, call.workspace.id, _plaintext(call), base_url(call.request)
+    now = call.now
 
     def draw(after: Call) -> Response:
         document, version = render_conversation(after, views.read_one(after.store, conversation_id))
@@ -242,7 +245,7 @@ def conversation_answer(call: Call, conversation_id: int) -> AfterCommit:
 
     def draw_all(snapshot: Store, conversation_ids: list[int]) -> list[Response]:
         # Drawn together only from a batch's snapshot, after its commit: kept at once.
-        drawn = _render_conversations(snapshot, conversation_ids, plaintext, base)
+        drawn = _render_conversations(snapshot, conversation_ids, now, plaintext, base)
         for shown, (document, version) in zip(conversation_ids, drawn, strict=True):
             keep_document(request, workspace_id, shown, version, plaintext, document, share=False)
         return [Response(document, media_type="application/json") for document, _ in drawn]
@@ -257,6 +260,8 @@ def retrieve(call: Call) -> Response:
     conversation_id = call.store.conversations.parse_id(call.path["id"])
     # The row is read once: its version finds a document rendered already, else it is drawn from.
     read = views.read_one(call.store, conversation_id)
+    if not read.as_stored(call.now):  # a snooze that ran out: shown woken, and kept nowhere
+        return Response(render_conversation(call, read)[0], media_type="application/json")
     cache: RenderCache = call.request.app.state.render_cache
     key = _document_key(call.workspace.id, conversation_id, _plaintext(call), base_url(call.request))
     document = cache.get(key, read.version)

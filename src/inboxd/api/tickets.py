@@ -22,7 +22,7 @@ class ConvertToTicket(Request):
 
 def render_ticket(call: Call, row: dict[str, Any]) -> dict[str, Any]:
     """The ticket as `GET /tickets/{id}` shows it, with its conversation's contacts and parts."""
-    view = conversation_view(call.store, row["conversation_id"])
+    view = conversation_view(call.store, row["conversation_id"], call.now)
     ticket_type = call.store.ticket_types.get(row["ticket_type_id"])
     assert ticket_type is not None  # ticket types are never deleted
     return render.ticket(row, ticket_type, view, call.workspace.id_code, base_url(call.request))

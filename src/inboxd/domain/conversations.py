@@ -316,9 +316,12 @@ def assign(conversation: Conversation, admin: Actor, assignee: Actor, body: str 
 
 def snooze_due(conversation: Conversation, now: int) -> bool:
     """Whether the conversation's snooze has run out by ``now`` (and :func:`wake` would open it)."""
-    return (
-        conversation.state == "snoozed" and conversation.snoozed_until is not None and conversation.snoozed_until <= now
-    )
+    return snooze_ran_out(conversation.state, conversation.snoozed_until, now)
+
+
+def snooze_ran_out(state: str, snoozed_until: int | None, now: int) -> bool:
+    """:func:`snooze_due` of a conversation known by its state and ``snoozed_until`` alone."""
+    return state == "snoozed" and snoozed_until is not None and snoozed_until <= now
 
 
 def wake(conversation: Conversation, operator: Actor) -> Change:
@@ -329,6 +332,15 @@ def wake(conversation: Conversation, operator: Actor) -> Change:
     at = conversation.snoozed_until
     part = Part("timer_unsnooze", operator, at)
     return advance(conversation, [part], at, state="open", snoozed_until=None).caused("conversation.admin.unsnoozed")
+
+
+def as_of(conversation: Conversation, now: int, operator: Actor) -> Conversation:
+    """The conversation as a reader sees it at ``now``: a snooze that has run out reads as open,
+    exactly as :func:`wake` will record it. Reads never write; the sweep (operations/snoozes.py)
+    writes the wake, and its `timer_unsnooze` part, within a second."""
+    if not snooze_due(conversation, now):
+        return conversation
+    return wake(conversation, operator).conversation
 
 
 # -- participants -------------------------------------------------------------------------------

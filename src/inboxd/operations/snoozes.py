@@ -7,7 +7,8 @@ each batch a short write transaction of its own, so no request waits behind a ba
 restart, thousands may be due at once). A write that changes a conversation whose snooze has run
 out and not been swept yet wakes that one conversation first, in its own transaction
 (:func:`current`), so the domain's rules always see the true state. Reads never write: until the
-sweep reaches it (within a second) a due conversation reads as stored (docs/decisions.md).
+sweep reaches it (within a second) a due conversation is shown as the wake will record it
+(store/views.py; docs/decisions.md).
 """
 
 from __future__ import annotations

@@ -1,7 +1,12 @@
 """What render/ draws conversations from: domain/views.py's read models, built from rows that
 never leave the store, in a fixed number of statements per page: the conversations with their
 sources' authors and tickets (SHOWN), what they relate to (RELATED), and, when shown, each one's
-recent parts with their authors (RECENT_PARTS; store/conversation_statements.py)."""
+recent parts with their authors (RECENT_PARTS; store/conversation_statements.py).
+
+A conversation is shown as it is at the moment of the read: one whose snooze has run out reads as
+open (domain/conversations.py ``as_of``) though the sweep (operations/snoozes.py) has not recorded
+the wake yet; reads never write. No document of its version shows that, so :meth:`Read.as_stored`
+tells the caches (api/conversations.py) not to serve or keep one."""
 
 from __future__ import annotations
 
@@ -9,9 +14,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from inboxd.domain import conversations as domain
+from inboxd.domain.conversations import Actor
 from inboxd.domain.errors import NotFound
 from inboxd.domain.views import ConversationShown
-from inboxd.store.conversation_rows import People, shown
+from inboxd.store.conversation_rows import People, shown, to_domain
 from inboxd.store.scope import Store
 
 
@@ -24,6 +31,11 @@ class Read:
     id: int
     version: int
     _row: dict[str, Any]
+
+    def as_stored(self, now: int) -> bool:
+        """Whether the conversation at ``now`` is what its version recorded, so that a document
+        of that version shows it: False once its snooze has run out, until the wake is written."""
+        return not domain.snooze_ran_out(self._row["state"], self._row["snoozed_until"], now)
 
 
 def read(store: Store, conversation_ids: Sequence[int]) -> list[Read]:
@@ -41,23 +53,42 @@ def read_one(store: Store, conversation_id: int) -> Read:
 
 
 def conversation_views(
-    store: Store, conversations: Sequence[Read], with_parts: bool = False
+    store: Store, conversations: Sequence[Read], now: int, with_parts: bool = False
 ) -> list[ConversationShown]:
-    """The read models of conversations read by :func:`read`, with their parts when
-    ``with_parts`` (GET /conversations/{id}), without them for a list page."""
+    """The read models of conversations read by :func:`read`, as they are at ``now``, with their
+    parts when ``with_parts`` (GET /conversations/{id}), without them for a list page."""
     related = store.conversations.related([c.id for c in conversations])
     people: People = {}
     views = []
     for conversation in conversations:
         if with_parts:
             parts, total = store.conversations.recent_parts(conversation.id, people)
-            views.append(shown(conversation._row, related[conversation.id], people, parts, total))
+            view = shown(conversation._row, related[conversation.id], people, parts, total)
         else:
-            views.append(shown(conversation._row, related[conversation.id], people))
+            view = shown(conversation._row, related[conversation.id], people)
+        views.append(view if conversation.as_stored(now) else _woken(store, view, conversation, now))
     return views
 
 
-def conversation_view(store: Store, conversation_id: int) -> ConversationShown:
-    """One conversation with its parts, as GET /conversations/{id} and a ticket show it."""
-    [view] = conversation_views(store, [read_one(store, conversation_id)], with_parts=True)
+def _woken(store: Store, view: ConversationShown, conversation: Read, now: int) -> ConversationShown:
+    """The view of a conversation whose snooze has run out, as the wake will record it. Its
+    `timer_unsnooze` part is not among the parts until the sweep writes it (it has no id before)."""
+    seen = domain.as_of(to_domain(conversation._row), now, Actor("bot", str(store.admins.operator_id())))
+    return view._replace(
+        updated_at=seen.updated_at,
+        waiting_since=seen.waiting_since,
+        snoozed_until=seen.snoozed_until,
+        state=seen.state,
+        read=seen.read,
+        admin_assignee_id=seen.admin_assignee_id,
+        team_assignee_id=seen.team_assignee_id,
+        priority=seen.priority,
+        statistics=seen.stats,
+    )
+
+
+def conversation_view(store: Store, conversation_id: int, now: int) -> ConversationShown:
+    """One conversation with its parts as it is at ``now``, as GET /conversations/{id} and a
+    ticket show it."""
+    [view] = conversation_views(store, [read_one(store, conversation_id)], now, with_parts=True)
     return view
