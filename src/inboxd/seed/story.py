@@ -230,11 +230,13 @@ def _conversation_row(
 ) -> tuple[Any, ...]:
     stats = c.stats.as_dict()
     figures = tuple(json.dumps(list(v)) if k == "reply_durations" else v for k, v in stats.items())
+    first = domain.first_contact_reply(None, c, source)  # a contact starts every seeded conversation
+    assert first is not None
     return (
         *(conversation_id, workspace_id, c.created_at, c.updated_at, c.title, c.state, c.read, c.priority),
         *(c.waiting_since, c.snoozed_until, c.admin_assignee_id, c.team_assignee_id, message_id, source.type),
         *(source.delivered_as, source.subject, source.body, source.author.type, source.author.id),
-        *(None, "[]", False, c.created_at, "conversation", None, json.dumps(c.custom_attributes)),
+        *(source.url, "[]", False, first.created_at, first.type, first.url, json.dumps(c.custom_attributes)),
         *figures,
     )
 
