@@ -10,7 +10,7 @@ from inboxd.api.bodies import parse
 from inboxd.api.conversations import conversation_answer
 from inboxd.api.http import Answer, Call, endpoint
 from inboxd.api.types import IdStr, Int64, Request, StrictStr
-from inboxd.domain import conversations as domain
+from inboxd.domain.attachments import MAX_ATTACHMENT_URLS
 from inboxd.domain.errors import ParameterInvalid, ParameterNotFound
 from inboxd.operations import conversation_parts as parts
 from inboxd.operations.contacts import ContactRef
@@ -24,7 +24,7 @@ def _not_blank(value: str) -> str:
 
 class _Reply(Request):
     body: StrictStr
-    attachment_urls: list[StrictStr] = Field(default_factory=list, max_length=domain.MAX_ATTACHMENT_URLS)
+    attachment_urls: list[StrictStr] = Field(default_factory=list, max_length=MAX_ATTACHMENT_URLS)
     attachment_files: list[dict[str, Any]] = Field(default_factory=list, max_length=10)
 
     _body = field_validator("body")(_not_blank)

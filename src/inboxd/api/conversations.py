@@ -16,6 +16,7 @@ from inboxd.api.http import Answer, Call, after_commit, endpoint, json, per_page
 from inboxd.api.render_cache import RenderCache
 from inboxd.api.types import IdStr, Request, StrictBool, StrictStr
 from inboxd.domain import conversations as domain
+from inboxd.domain.attachments import MAX_ATTACHMENT_URLS
 from inboxd.domain.errors import IntercomError, NotFound
 from inboxd.domain.ids import parse_numeric_id
 from inboxd.operations import conversations as operations
@@ -41,7 +42,7 @@ class CreateConversation(Request):
     from_: From = Field(alias="from")
     body: StrictStr
     subject: StrictStr | None = None
-    attachment_urls: list[StrictStr] = Field(default_factory=list, max_length=domain.MAX_ATTACHMENT_URLS)
+    attachment_urls: list[StrictStr] = Field(default_factory=list, max_length=MAX_ATTACHMENT_URLS)
 
     @field_validator("body")
     @classmethod

@@ -1,5 +1,6 @@
-"""Attachment files sent with a reply (`attachment_files`, spec schema `conversation_attachment_files`):
-checked and decoded here, before anything is stored.
+"""Attachments: given by URL (`attachment_urls`, named after the URL's last path segment), or as
+files sent with a reply (`attachment_files`, spec schema `conversation_attachment_files`), checked
+and decoded here, before anything is stored.
 
 Each file is ``{content_type, data, name}`` with ``data`` in base64. The spec allows ten per request
 (`maxItems: 10`); the size limit is ours (docs/decisions.md, "Attachments").
@@ -10,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import io
+import mimetypes
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +19,8 @@ from typing import Any
 import imagesize  # type: ignore[import-untyped]  # ships no py.typed marker
 
 from inboxd.domain.errors import ParameterInvalid, ParameterNotFound
+
+MAX_ATTACHMENT_URLS = 10
 
 MAX_FILES = 10
 # 3 MiB decoded is 4 MiB of base64, the whole request body limit (api/http.py MAX_BODY_BYTES): in
@@ -154,3 +158,19 @@ def _dimensions(content_type: str, data: bytes) -> tuple[int | None, int | None]
     if width <= 0 or height <= 0:
         return None, None
     return width, height
+
+
+def url_attachments(urls: list[str]) -> tuple[dict[str, Any], ...]:
+    if len(urls) > MAX_ATTACHMENT_URLS:
+        raise ParameterInvalid(
+            f"attachment_urls has {len(urls)} items; at most {MAX_ATTACHMENT_URLS} are allowed",
+            field="attachment_urls",
+        )
+    return tuple(url_attachment(url) for url in urls)
+
+
+def url_attachment(url: str) -> dict[str, Any]:
+    """An attachment given by URL: Intercom names it after the last path segment."""
+    name = url.rstrip("/").rsplit("/", 1)[-1].split("?", 1)[0] or url
+    guessed, _ = mimetypes.guess_type(name)
+    return {"type": "upload", "name": name, "url": url, "content_type": guessed or "application/octet-stream"}

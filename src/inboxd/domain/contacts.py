@@ -6,7 +6,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from inboxd.domain import ids
-from inboxd.domain.conversations import validate_custom_attribute
+from inboxd.domain.custom_attributes import validate_custom_attribute
 from inboxd.domain.errors import Conflict, ParameterInvalid
 from inboxd.domain.limits import check_lengths, check_timestamp
 

@@ -10,19 +10,18 @@ the table for a state leaves the state as it is.
 
 from __future__ import annotations
 
-import mimetypes
 from dataclasses import dataclass, field
 from typing import Any
 
 from inboxd.domain import statistics
+from inboxd.domain.attachments import url_attachments
+from inboxd.domain.custom_attributes import validate_custom_attribute
 from inboxd.domain.errors import ParameterInvalid
 from inboxd.domain.html import sanitise, sanitise_required
 from inboxd.domain.limits import check_timestamp
 from inboxd.domain.values import evolve
 
-MAX_ATTACHMENT_URLS = 10
 MAX_TITLE_LENGTH = 255
-MAX_CUSTOM_ATTRIBUTE_NAME = 190
 CONTACT_TYPES = statistics.CONTACT_TYPES
 
 
@@ -218,22 +217,6 @@ def start_by_admin(admin: Actor, message_type: str, subject: str, body: str, now
     return _new(now, statistics.Statistics(), waiting_since=None), source
 
 
-def url_attachments(urls: list[str]) -> tuple[dict[str, Any], ...]:
-    if len(urls) > MAX_ATTACHMENT_URLS:
-        raise ParameterInvalid(
-            f"attachment_urls has {len(urls)} items; at most {MAX_ATTACHMENT_URLS} are allowed",
-            field="attachment_urls",
-        )
-    return tuple(url_attachment(url) for url in urls)
-
-
-def url_attachment(url: str) -> dict[str, Any]:
-    """An attachment given by URL: Intercom names it after the last path segment."""
-    name = url.rstrip("/").rsplit("/", 1)[-1].split("?", 1)[0] or url
-    guessed, _ = mimetypes.guess_type(name)
-    return {"type": "upload", "name": name, "url": url, "content_type": guessed or "application/octet-stream"}
-
-
 # -- replies ------------------------------------------------------------------------------------
 
 
@@ -398,21 +381,3 @@ def update_attributes(
 
 
 _MISSING = object()
-
-
-def validate_custom_attribute(name: str, value: Any) -> None:
-    """Custom attributes hold strings, numbers, booleans or null (to clear), nothing nested."""
-    if not name or len(name) > MAX_CUSTOM_ATTRIBUTE_NAME:
-        raise ParameterInvalid(
-            f"custom attribute names must have 1 to {MAX_CUSTOM_ATTRIBUTE_NAME} characters",
-            field="custom_attributes",
-        )
-    if value is None or isinstance(value, (str, bool, int, float)):
-        if isinstance(value, float) and value != value:  # NaN cannot round-trip through JSON
-            raise ParameterInvalid(f"custom_attributes.{name} is not a number", field=f"custom_attributes.{name}")
-        return
-    kind = "an object" if isinstance(value, dict) else "a list" if isinstance(value, list) else type(value).__name__
-    raise ParameterInvalid(
-        f"custom_attributes.{name} is {kind}; a custom attribute must be a string, number, boolean or null",
-        field=f"custom_attributes.{name}",
-    )

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from inboxd.domain.conversations import Actor, Change, Conversation, Part, advance, url_attachment
+from inboxd.domain.attachments import url_attachment
+from inboxd.domain.conversations import Actor, Change, Conversation, Part, advance
 from inboxd.domain.errors import ParameterInvalid, ParameterNotFound
 from inboxd.domain.limits import MAX_TIMESTAMP
 

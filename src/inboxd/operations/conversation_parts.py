@@ -26,7 +26,7 @@ def attachments(
     write's transaction."""
     saved = (store.attachments.save(new, now) for new in attachment_rules.prepare(list(files))) if files else ()
     stored = tuple({key: row[key] for key in attachment_rules.STORED_KEYS} for row in saved)
-    return domain.url_attachments(list(urls)) + stored
+    return attachment_rules.url_attachments(list(urls)) + stored
 
 
 def _admin(store: Store, admin_id: str) -> Actor:
