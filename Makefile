@@ -19,8 +19,11 @@ serve: $(STAMP)  ## start inboxd on http://127.0.0.1:8000 over ./data/inboxd.sql
 migrate: $(STAMP)
 	$(BIN)/inboxd migrate
 
-test: $(STAMP)  ## the whole suite; PostgreSQL half runs when INBOXD_TEST_POSTGRES_URL is set
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+# pytest-xdist's workers: one per core ("auto"); PYTEST_WORKERS=0 runs the suite in one process.
+PYTEST_WORKERS ?= auto
+
+test: $(STAMP)  ## the whole suite, on every core; PostgreSQL half runs when INBOXD_TEST_POSTGRES_URL is set
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 fuzz: $(STAMP)  ## the spec fuzzed at length (FUZZ_EXAMPLES, FUZZ_SEED); the result goes to docs/fuzzing.md
 	$(BIN)/python scripts/fuzz.py
