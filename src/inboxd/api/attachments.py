@@ -36,6 +36,9 @@ _CACHE_CONTROL = "private, max-age=31536000, immutable"
 _CSP = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
 
 
+_SCOPE_KEY = "inboxd.base_url"
+
+
 def base_url(request: Request) -> str:
     """``scheme://host[:port]`` that this request reached, for the URLs of attachments.
 
@@ -44,16 +47,23 @@ def base_url(request: Request) -> str:
     the proxy passes the Host header on and the scheme comes from the ASGI scope, which granian's
     trusted-proxy wrapper (``granian.utils.proxies``) sets from ``X-Forwarded-Proto`` for the
     proxies it is told to trust. An app given ``state.public_url`` uses that instead."""
+    # Asked by the cache's key and by the render of one request alike: found once, kept in its scope.
+    known: str | None = request.scope.get(_SCOPE_KEY)
+    if known is not None:
+        return known
     public = getattr(request.app.state, "public_url", None)
     if isinstance(public, str) and public:
-        return public.rstrip("/")
-    # The scope's scheme, not request.url, which parses the whole URL on every GET for one word
-    # of it (docs/decisions.md, Performance: "Small costs").
-    scheme = "https" if request.scope.get("scheme") in ("https", "wss") else "http"
-    host = request.headers.get("host", "")
-    if not _HOST.fullmatch(host):
-        host = _server_host(request, scheme)
-    return f"{scheme}://{host}"
+        found = public.rstrip("/")
+    else:
+        # The scope's scheme, not request.url, which parses the whole URL on every GET for one word
+        # of it (docs/decisions.md, Performance: "Small costs").
+        scheme = "https" if request.scope.get("scheme") in ("https", "wss") else "http"
+        host = request.headers.get("host", "")
+        if not _HOST.fullmatch(host):
+            host = _server_host(request, scheme)
+        found = f"{scheme}://{host}"
+    request.scope[_SCOPE_KEY] = found
+    return found
 
 
 def _server_host(request: Request, scheme: str) -> str:

@@ -264,11 +264,13 @@ def retrieve(call: Call) -> Response:
     if not read.as_stored(call.now):  # a snooze that ran out: shown woken, and kept nowhere
         return Response(render_conversation(call, read)[0], media_type="application/json")
     cache: RenderCache = call.request.app.state.render_cache
-    key = _document_key(call.workspace.id, conversation_id, _plaintext(call), base_url(call.request))
-    document = cache.get(key, read.version)
+    plaintext = _plaintext(call)
+    document = cache.get(
+        _document_key(call.workspace.id, conversation_id, plaintext, base_url(call.request)), read.version
+    )
     if document is None:
         document, version = render_conversation(call, read)
-        keep_document(call.request, call.workspace.id, conversation_id, version, _plaintext(call), document)
+        keep_document(call.request, call.workspace.id, conversation_id, version, plaintext, document)
     return Response(document, media_type="application/json")
 
 

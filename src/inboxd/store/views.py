@@ -18,7 +18,7 @@ from inboxd.domain import conversations as domain
 from inboxd.domain.conversations import Actor
 from inboxd.domain.errors import NotFound
 from inboxd.domain.views import ConversationShown
-from inboxd.store.conversation_rows import People, shown, to_domain
+from inboxd.store.conversation_rows import STATE_COLUMNS, People, shown, to_domain
 from inboxd.store.scope import Store
 
 
@@ -74,17 +74,8 @@ def _woken(store: Store, view: ConversationShown, conversation: Read, now: int) 
     """The view of a conversation whose snooze has run out, as the wake will record it. Its
     `timer_unsnooze` part is not among the parts until the sweep writes it (it has no id before)."""
     seen = domain.as_of(to_domain(conversation._row), now, Actor("bot", str(store.admins.operator_id())))
-    return view._replace(
-        updated_at=seen.updated_at,
-        waiting_since=seen.waiting_since,
-        snoozed_until=seen.snoozed_until,
-        state=seen.state,
-        read=seen.read,
-        admin_assignee_id=seen.admin_assignee_id,
-        team_assignee_id=seen.team_assignee_id,
-        priority=seen.priority,
-        statistics=seen.stats,
-    )
+    # Every column of a conversation's state, as the wake leaves it: the same list the store writes.
+    return view._replace(statistics=seen.stats, **{name: getattr(seen, name) for name in STATE_COLUMNS})
 
 
 def conversation_view(store: Store, conversation_id: int, now: int) -> ConversationShown:
