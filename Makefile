@@ -22,8 +22,11 @@ migrate: $(STAMP)
 # pytest-xdist's workers: one per core ("auto"); PYTEST_WORKERS=0 runs the suite in one process.
 PYTEST_WORKERS ?= auto
 
+# Tests marked `alone` assert how fast a server answers under load: they run after the others, one
+# at a time (exit code 5 there only means PYTEST_ARGS selected none of them).
 test: $(STAMP)  ## the whole suite, on every core; PostgreSQL half runs when INBOXD_TEST_POSTGRES_URL is set
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) -m "not alone" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m alone $(PYTEST_ARGS) || [ $$? -eq 5 ]
 
 fuzz: $(STAMP)  ## the spec fuzzed at length (FUZZ_EXAMPLES, FUZZ_SEED); the result goes to docs/fuzzing.md
 	$(BIN)/python scripts/fuzz.py

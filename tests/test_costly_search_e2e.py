@@ -30,6 +30,9 @@ from tests import factories
 from tests.reliability.conftest import database
 from tests.server import Server
 
+# Its probes must answer in 100 ms: make test runs it with no other test beside it (Makefile).
+pytestmark = pytest.mark.alone
+
 TOKEN = "costly-search-token"
 WORKSPACE_FILE = f"""
 [[workspaces]]
