@@ -1,5 +1,6 @@
-"""The official spec as a test oracle: every JSON body the HTTP tests receive is validated against
-the response schema that intercom-2.10.yaml gives for that operation and status."""
+"""The official descriptions as a test oracle: every JSON body the HTTP tests receive is validated
+against the response schema that the description of the version it was answered in (spec/
+intercom-<shape>.yaml; 2.10 unless a test asks for another) gives for that operation and status."""
 
 from __future__ import annotations
 
@@ -13,17 +14,26 @@ from openapi_schema_validator import OAS30Validator
 from referencing import Registry
 from referencing.jsonschema import DRAFT4
 
-SPEC_URI = "urn:intercom-2.10"
+DEFAULT = "2.10"
+
+
+def _uri(shape: str) -> str:
+    return f"urn:intercom-{shape}"
 
 
 @functools.cache
-def spec() -> dict[str, Any]:
-    text = resources.files("inboxd").joinpath("spec/intercom-2.10.yaml").read_text(encoding="utf-8")
-    data: dict[str, Any] = yaml.safe_load(text)
-    # The shipped spec has one dangling $ref: give it a permissive
+def spec(shape: str = DEFAULT) -> dict[str, Any]:
+    """The description of ``shape`` (a name of domain/versions.py SHAPES, or "preview")."""
+    text = resources.files("inboxd").joinpath(f"spec/intercom-{shape}.yaml").read_text(encoding="utf-8")
+    data: dict[str, Any] = yaml.load(text, Loader=_Loader)
+    # Some descriptions have a dangling $ref (2.10's custom_attributes): give it a permissive
     # target so that tools can resolve the document at all.
     data["components"]["schemas"].setdefault("custom_attributes", {"type": "object"})
     return _honour_nullable_refs(data)
+
+
+# The C loader when PyYAML has it: the newest descriptions are over 1 MB each.
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def _honour_nullable_refs(node: Any) -> Any:
@@ -43,14 +53,14 @@ def _honour_nullable_refs(node: Any) -> Any:
 
 
 @functools.cache
-def _registry() -> Registry:
-    return Registry().with_resource(SPEC_URI, DRAFT4.create_resource(spec()))
+def _registry(shape: str) -> Registry:
+    return Registry().with_resource(_uri(shape), DRAFT4.create_resource(spec(shape)))
 
 
 @functools.cache
-def _routes() -> list[tuple[re.Pattern[str], str]]:
+def _routes(shape: str = DEFAULT) -> list[tuple[re.Pattern[str], str]]:
     out = []
-    for template in spec()["paths"]:
+    for template in spec(shape)["paths"]:
         pattern = re.sub(r"\{[^}]+\}", r"[^/]+", template)
         out.append((re.compile(f"^{pattern}$"), template))
     # Literal segments win over parameters: /conversations/search before /conversations/{id}.
@@ -58,41 +68,42 @@ def _routes() -> list[tuple[re.Pattern[str], str]]:
     return out
 
 
-def operation(method: str, path: str) -> dict[str, Any] | None:
+def operation(method: str, path: str, shape: str = DEFAULT) -> dict[str, Any] | None:
     path = path.split("?", 1)[0]
-    for pattern, template in _routes():
+    for pattern, template in _routes(shape):
         if pattern.match(path):
-            return spec()["paths"][template].get(method.lower())
+            return spec(shape)["paths"][template].get(method.lower())
     return None
 
 
-def _validator(ref: str) -> OAS30Validator:
-    return OAS30Validator({"$ref": f"{SPEC_URI}{ref}"}, registry=_registry())
+@functools.cache
+def _validator(shape: str, ref: str) -> OAS30Validator:
+    return OAS30Validator({"$ref": f"{_uri(shape)}{ref}"}, registry=_registry(shape))
 
 
-def response_schema_ref(method: str, path: str, status: int) -> str:
+def response_schema_ref(method: str, path: str, status: int, shape: str = DEFAULT) -> str:
     """The JSON pointer of the schema the spec documents for this response; errors always use
     `error` even when the spec did not list that status for the operation."""
-    op = operation(method, path)
+    op = operation(method, path, shape)
     if op is None:
-        raise AssertionError(f"{method} {path} is not an operation of intercom-2.10.yaml")
+        raise AssertionError(f"{method} {path} is not an operation of intercom-{shape}.yaml")
     documented = op.get("responses", {}).get(str(status))
     if documented is not None:
         schema = documented["content"]["application/json"]["schema"]
         if "$ref" in schema:
             return str(schema["$ref"])
         # Inline schemas (e.g. allOf) are addressed by their position in the document.
-        template = next(t for p, t in _routes() if p.match(path.split("?", 1)[0]))
+        template = next(t for p, t in _routes(shape) if p.match(path.split("?", 1)[0]))
         escaped = template.replace("~", "~0").replace("/", "~1")
         return f"#/paths/{escaped}/{method.lower()}/responses/{status}/content/application~1json/schema"
     if status >= 400:
         return "#/components/schemas/error"
-    raise AssertionError(f"intercom-2.10.yaml documents no {status} response for {method} {path}")
+    raise AssertionError(f"intercom-{shape}.yaml documents no {status} response for {method} {path}")
 
 
-def validate(method: str, path: str, status: int, body: Any) -> None:
-    ref = response_schema_ref(method, path, status)
-    errors = sorted(_validator(ref).iter_errors(body), key=lambda e: list(e.absolute_path))
+def validate(method: str, path: str, status: int, body: Any, shape: str = DEFAULT) -> None:
+    ref = response_schema_ref(method, path, status, shape)
+    errors = sorted(_validator(shape, ref).iter_errors(body), key=lambda e: list(e.absolute_path))
     if errors:
         details = "\n".join(f"  at {'/'.join(map(str, e.absolute_path)) or '(root)'}: {e.message}" for e in errors[:10])
-        raise AssertionError(f"{method} {path} → {status} does not match {ref}:\n{details}")
+        raise AssertionError(f"{method} {path} → {status} does not match intercom-{shape}.yaml {ref}:\n{details}")

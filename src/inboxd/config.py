@@ -13,6 +13,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from inboxd.domain import versions
+
 
 class ConfigError(Exception):
     """The workspace file cannot be used; the message says where and why."""
@@ -101,6 +103,16 @@ class WorkspaceConfig(_Strict):
     teams: list[TeamConfig] = Field(default_factory=list)
     # In order: the first rule that matches a conversation assigns it.
     assignment_rules: list[AssignmentRuleConfig] = Field(default_factory=list)
+    # The Intercom version a request without an Intercom-Version header is answered in
+    # (Intercom: the app's default version, chosen in its Developer Hub).
+    default_version: str = versions.DEFAULT
+
+    @field_validator("default_version")
+    @classmethod
+    def _known_version(cls, value: str) -> str:
+        if versions.version_named(value) is None:
+            raise ValueError(f"default_version must be one of {', '.join(versions.ACCEPTED)}")
+        return value
 
     @field_validator("access_tokens")
     @classmethod

@@ -286,9 +286,9 @@ def test_an_offer_for_an_older_version_is_not_kept(api, client, engine):
                 conversations.c.id == int(conversation["id"])
             )
         ).one()
-    stale = documents.Offer(row.workspace_id, int(conversation["id"]), row.version - 1, b"{}")
+    stale = documents.Offer(row.workspace_id, int(conversation["id"]), "2.10", row.version - 1, b"{}")
     assert documents.save(engine, [stale]) == 0
-    fresh = documents.Offer(row.workspace_id, int(conversation["id"]), row.version, b"{}")
+    fresh = documents.Offer(row.workspace_id, int(conversation["id"]), "2.10", row.version, b"{}")
     assert documents.save(engine, [fresh]) == 1
     assert _stored(engine, conversation["id"]).document == b"{}"
 
@@ -336,7 +336,7 @@ def test_more_concurrent_reads_than_kept_connections_all_answer(api, engine):
 
     async def many() -> list[object]:
         calls = [
-            hot.conversation_version(token_digest(ACME_TOKEN), row.workspace_id, int(conversation["id"]), NOW)
+            hot.conversation_version(token_digest(ACME_TOKEN), row.workspace_id, int(conversation["id"]), "2.10", NOW)
             for _ in range(6)
         ]
         return list(await asyncio.gather(*calls))

@@ -23,9 +23,9 @@ def list_all(call: Call) -> Response:
     # not a boolean is refused like any malformed parameter.
     if call.query("display_avatar") not in (None, "true", "false"):
         raise ParameterInvalid("display_avatar must be a boolean", field="display_avatar")
-    return json(render.admin_list(call.store.admins.list()))
+    return json(render.admin_list(call.store.admins.list(), call.version))
 
 
 @endpoint(write=False)
 def retrieve(call: Call) -> Response:
-    return json(render.admin(call.store.admins.require(call.path["id"], field=None)))
+    return json(render.admin(call.store.admins.require(call.path["id"], field=None), call.version))

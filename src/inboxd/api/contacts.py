@@ -32,12 +32,12 @@ class CreateContact(Request):
 def create(call: Call) -> Response:
     request = parse(CreateContact, call.body)
     contact = operations.create(call.store, call.now, request.model_dump())
-    return json(render.contact(contact, call.workspace.id_code))
+    return json(render.contact(contact, call.workspace.id_code, call.version))
 
 
 @endpoint(write=False)
 def retrieve(call: Call) -> Response:
-    return json(render.contact(call.store.contacts.require(call.path["id"]), call.workspace.id_code))
+    return json(render.contact(call.store.contacts.require(call.path["id"]), call.workspace.id_code, call.version))
 
 
 @endpoint(write=False)
@@ -50,4 +50,4 @@ def list_all(call: Call) -> Response:
         contacts.page,
         lambda row: [row["created_at"], row["id"]],
     )
-    return json(render.contact_list(page, call.workspace.id_code, contacts.count()))
+    return json(render.contact_list(page, call.workspace.id_code, contacts.count(), call.version))

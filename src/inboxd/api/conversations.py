@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import orjson
@@ -19,6 +20,8 @@ from inboxd.domain import conversations as domain
 from inboxd.domain.attachments import MAX_ATTACHMENT_URLS
 from inboxd.domain.errors import IntercomError, NotFound
 from inboxd.domain.ids import parse_numeric_id
+from inboxd.domain.versions import Version
+from inboxd.domain.views import ConversationShown
 from inboxd.operations import conversations as operations
 from inboxd.operations.contacts import ContactRef
 from inboxd.render import conversations as render
@@ -58,28 +61,43 @@ class UpdateConversation(Request):
     custom_attributes: dict[str, Any] | None = None
 
 
-def _plaintext(call: Call) -> bool:
-    return call.query("display_as") == "plaintext"
+@dataclass(frozen=True, slots=True)
+class Drawing:
+    """How a request has conversations drawn: in its version's shape, as HTML or plain text, with
+    file URLs on the origin it reached. Every key a drawn document is kept under holds it."""
+
+    version: Version
+    plaintext: bool
+    base: str
+
+    def key(self, workspace_id: int, conversation_id: int) -> tuple[int, int, str, bool, str]:
+        """Where GET /conversations/{id}'s document is kept in the render cache."""
+        return (workspace_id, conversation_id, self.version.shape, self.plaintext, self.base)
+
+    def draw(self, view: ConversationShown) -> bytes:
+        return orjson.dumps(render.conversation(view, self.version, plaintext=self.plaintext, base_url=self.base))
+
+
+def _drawing(request: HttpRequest, version: Version, as_listed: bool = False) -> Drawing:
+    """A list's items are drawn as HTML whatever ``display_as`` says (``as_listed``)."""
+    plaintext = not as_listed and request.query_params.get("display_as") == "plaintext"
+    return Drawing(version, plaintext, base_url(request))
 
 
 def render_conversation(call: Call, read: views.Read) -> tuple[bytes, int]:
     """The conversation as `GET /conversations/{id}` shows it, encoded, and the version it shows."""
     [view] = views.conversation_views(call.store, [read], call.now, with_parts=True)
-    document = render.conversation(view, plaintext=_plaintext(call), base_url=base_url(call.request))
-    return orjson.dumps(document), view.version
+    return _drawing(call.request, call.version).draw(view), view.version
 
 
 def _render_conversations(
-    store: Store, conversation_ids: list[int], now: int, plaintext: bool, base: str
+    store: Store, conversation_ids: list[int], now: int, drawing: Drawing
 ) -> list[tuple[bytes, int]]:
     """Several conversations as GET shows each, read together (the answers of a batch of writes)."""
     found = views.read(store, conversation_ids)
     if len(found) != len(conversation_ids):
         raise NotFound("Resource Not Found")
-    return [
-        (orjson.dumps(render.conversation(view, plaintext=plaintext, base_url=base)), view.version)
-        for view in views.conversation_views(store, found, now, with_parts=True)
-    ]
+    return [(drawing.draw(view), view.version) for view in views.conversation_views(store, found, now, with_parts=True)]
 
 
 def keep_document(
@@ -87,7 +105,7 @@ def keep_document(
     workspace_id: int,
     conversation_id: int,
     version: int,
-    plaintext: bool,
+    drawing: Drawing,
     document: bytes,
     share: bool = True,
 ) -> None:
@@ -98,10 +116,10 @@ def keep_document(
     two (docs/decisions.md). A document with file URLs depends on the host the request reached: it
     stays in this process."""
     cache: RenderCache = request.app.state.render_cache
-    cache.put(_document_key(workspace_id, conversation_id, plaintext, base_url(request)), version, document)
-    if share and not plaintext and b"/attachments/" not in document:
+    cache.put(drawing.key(workspace_id, conversation_id), version, document)
+    if share and not drawing.plaintext and b"/attachments/" not in document:
         writer: DocumentWriter = request.app.state.document_writer
-        writer.offer(Offer(workspace_id, conversation_id, version, document))
+        writer.offer(Offer(workspace_id, conversation_id, drawing.version.shape, version, document))
 
 
 @endpoint(write=True)
@@ -113,16 +131,13 @@ def create(call: Call) -> Response:
     return json(render.message(call.store.messages.require(message_id)))
 
 
-def _document_key(workspace_id: int, conversation_id: int, plaintext: bool, base: str) -> tuple[int, int, bool, str]:
-    """Where GET /conversations/{id}'s document is kept in the render cache."""
-    return (workspace_id, conversation_id, plaintext, base)
+def _list_item_key(workspace_id: int, conversation_id: int, drawing: Drawing) -> tuple[int, int, str, str, str]:
+    return (workspace_id, conversation_id, "list item", drawing.version.shape, drawing.base)
 
 
-def _list_item_key(workspace_id: int, conversation_id: int, base: str) -> tuple[int, int, str, str]:
-    return (workspace_id, conversation_id, "list item", base)
-
-
-async def cached_list(request: HttpRequest, workspace: WorkspaceRef, digest: str, now: int) -> Response | None:
+async def cached_list(
+    request: HttpRequest, workspace: WorkspaceRef, digest: str, version: Version, now: int
+) -> Response | None:
     """A page of `GET /conversations` assembled from cached list items, when one statement gives
     the page's keys and versions and every item of that version is cached (store/cached_reads.py); else
     None, and :func:`list_all` renders (and caches) the page."""
@@ -138,15 +153,15 @@ async def cached_list(request: HttpRequest, workspace: WorkspaceRef, digest: str
         return None
     total, rows = found
     cache: RenderCache = request.app.state.render_cache
-    base = base_url(request)
+    drawing = _drawing(request, version, as_listed=True)
     # The whole page, valid while the count and every row's (id, version, updated_at) are the same.
-    page_key = (workspace.id, "list page", limit, cursor or "", base)
+    page_key = (workspace.id, "list page", limit, cursor or "", version.shape, drawing.base)
     drawn_from = (total, tuple(rows))
     page = cache.get(page_key, drawn_from)
     if page is None:
         items = []
-        for conversation_id, version, _ in rows[:limit]:
-            document = cache.get(_list_item_key(workspace.id, conversation_id, base), version)
+        for conversation_id, conversation_version, _ in rows[:limit]:
+            document = cache.get(_list_item_key(workspace.id, conversation_id, drawing), conversation_version)
             if document is None:
                 return None
             items.append(orjson.Fragment(document))
@@ -173,21 +188,21 @@ def list_all(call: Call) -> Response:
 def _list_items(call: Call, rows: list[dict[str, Any]]) -> list[orjson.Fragment]:
     """The conversations of a list or search page as encoded documents: from the cache when it
     holds the row's version, else rendered (in one batch of queries) and cached."""
-    base = base_url(call.request)
+    drawing = _drawing(call.request, call.version, as_listed=True)
     cache: RenderCache = call.request.app.state.render_cache
     found: dict[int, bytes] = {}
     missing = []
     for row in rows:
-        document = cache.get(_list_item_key(call.workspace.id, row["id"], base), row["version"])
+        document = cache.get(_list_item_key(call.workspace.id, row["id"], drawing), row["version"])
         if document is None or domain.snooze_ran_out(row["state"], row["snoozed_until"], call.now):
             missing.append(row["id"])
         else:
             found[row["id"]] = document
     read = views.read(call.store, missing) if missing else []
     for shown, view in zip(read, views.conversation_views(call.store, read, call.now), strict=True):
-        document = orjson.dumps(render.conversation(view, base_url=base))
+        document = drawing.draw(view)
         if shown.as_stored(call.now):
-            cache.put(_list_item_key(call.workspace.id, view.id, base), view.version, document)
+            cache.put(_list_item_key(call.workspace.id, view.id, drawing), view.version, document)
         found[view.id] = document
     return [orjson.Fragment(found[row["id"]]) for row in rows]
 
@@ -210,22 +225,24 @@ def search(call: Call) -> Response:
     return json(render.conversation_list_of(_list_items(call, page.rows), page, total))
 
 
-async def cached_retrieve(request: HttpRequest, workspace: WorkspaceRef, digest: str, now: int) -> Response | None:
+async def cached_retrieve(
+    request: HttpRequest, workspace: WorkspaceRef, digest: str, version: Version, now: int
+) -> Response | None:
     """The rendered document of the conversation's current version, when the cache holds it and
     one statement says nothing stands in the way (store/cached_reads.py); else None: :func:`retrieve` runs."""
     conversation_id = parse_numeric_id(request.path_params["id"])
     if conversation_id is None:
         return None
     reads: CachedReads = request.app.state.cached_reads
-    found = await reads.conversation_version(digest, workspace.id, conversation_id, now)
+    found = await reads.conversation_version(digest, workspace.id, conversation_id, version.shape, now)
     if found is None:
         return None
-    version, stored = found
-    plaintext = request.query_params.get("display_as") == "plaintext"
-    if stored is not None and not plaintext:
+    conversation_version, stored = found
+    drawing = _drawing(request, version)
+    if stored is not None and not drawing.plaintext:
         return Response(stored, media_type="application/json")
     cache: RenderCache = request.app.state.render_cache
-    document = cache.get(_document_key(workspace.id, conversation_id, plaintext, base_url(request)), version)
+    document = cache.get(drawing.key(workspace.id, conversation_id), conversation_version)
     return None if document is None else Response(document, media_type="application/json")
 
 
@@ -234,26 +251,28 @@ def conversation_answer(call: Call, conversation_id: int) -> AfterCommit:
     once the write is done (store/unit_of_work.py): on SQLite after the commit, from a snapshot of
     exactly what the write left, so rendering does not hold the database's one write lock; and
     with the batch's other answers of the workspace, in one go."""
-    request, workspace_id, plaintext, base = call.request, call.workspace.id, _plaintext(call), base_url(call.request)
-    now = call.now
+    request, workspace_id, drawing, now = (
+        call.request,
+        call.workspace.id,
+        _drawing(call.request, call.version),
+        call.now,
+    )
 
     def draw(after: Call) -> Response:
         document, version = render_conversation(after, views.read_one(after.store, conversation_id))
         after.then.append(
-            lambda: keep_document(request, workspace_id, conversation_id, version, plaintext, document, share=False)
+            lambda: keep_document(request, workspace_id, conversation_id, version, drawing, document, share=False)
         )
         return Response(document, media_type="application/json")
 
     def draw_all(snapshot: Store, conversation_ids: list[int]) -> list[Response]:
         # Drawn together only from a batch's snapshot, after its commit: kept at once.
-        drawn = _render_conversations(snapshot, conversation_ids, now, plaintext, base)
+        drawn = _render_conversations(snapshot, conversation_ids, now, drawing)
         for shown, (document, version) in zip(conversation_ids, drawn, strict=True):
-            keep_document(request, workspace_id, shown, version, plaintext, document, share=False)
+            keep_document(request, workspace_id, shown, version, drawing, document, share=False)
         return [Response(document, media_type="application/json") for document, _ in drawn]
 
-    return after_commit(
-        call, draw, conversation_id, together=(("conversation", workspace_id, plaintext, base), draw_all)
-    )
+    return after_commit(call, draw, conversation_id, together=(("conversation", workspace_id, drawing), draw_all))
 
 
 @endpoint(write=False, shortcut=cached_retrieve)
@@ -264,13 +283,11 @@ def retrieve(call: Call) -> Response:
     if not read.as_stored(call.now):  # a snooze that ran out: shown woken, and kept nowhere
         return Response(render_conversation(call, read)[0], media_type="application/json")
     cache: RenderCache = call.request.app.state.render_cache
-    plaintext = _plaintext(call)
-    document = cache.get(
-        _document_key(call.workspace.id, conversation_id, plaintext, base_url(call.request)), read.version
-    )
+    drawing = _drawing(call.request, call.version)
+    document = cache.get(drawing.key(call.workspace.id, conversation_id), read.version)
     if document is None:
         document, version = render_conversation(call, read)
-        keep_document(call.request, call.workspace.id, conversation_id, version, plaintext, document)
+        keep_document(call.request, call.workspace.id, conversation_id, version, drawing, document)
     return Response(document, media_type="application/json")
 
 

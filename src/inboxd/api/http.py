@@ -24,9 +24,10 @@ from starlette.responses import Response
 from inboxd.api.auth import authenticate, authenticated, check_token
 from inboxd.api.bodies import parse_per_page, read_body
 from inboxd.api.rate_limits import admit, admitted
-from inboxd.api.versions import check_version
+from inboxd.api.versions import version_of
 from inboxd.domain.clock import Clock
 from inboxd.domain.events import Event
+from inboxd.domain.versions import Version
 from inboxd.store import unit_of_work
 from inboxd.store.engine import Database
 from inboxd.store.scope import Store
@@ -43,6 +44,7 @@ class Call:
     request: Request
     store: Store
     workspace: WorkspaceRef
+    version: Version  # what the answer is drawn as (render/versions/)
     now: int
     body: dict[str, Any]
     # Work for once the write has committed (keeping its answer as the next document): nothing
@@ -74,16 +76,17 @@ def after_commit(
     others of its kind in one go."""
 
     def drawn(store: Store, now: int) -> Response:
-        return draw(Call(call.request, store, call.workspace, now, call.body, call.then))
+        return draw(Call(call.request, store, call.workspace, call.version, now, call.body, call.then))
 
     return AfterCommit(call.workspace.id, drawn, shows, together)
 
 
 # A read's shortcut: answers from what it can check without a transaction, or None (the ordinary
-# path then runs). Given the request, the token's workspace and digest, and the time. It runs on
+# path then runs). Given the request, the token's workspace and digest, the version asked for, and
+# the time. It runs on
 # the event loop on both engines (store/cached_reads.py: SQLite's statement takes microseconds, and
 # PostgreSQL's round trip is awaited on an async connection).
-Shortcut = Callable[[Request, WorkspaceRef, str, int], Awaitable["Response | None"]]
+Shortcut = Callable[[Request, WorkspaceRef, str, Version, int], Awaitable["Response | None"]]
 
 
 def endpoint(
@@ -111,20 +114,20 @@ def endpoint(
             # from this process's memory, and only when it cannot is there anything to await.
             known, digest = authenticated(request)
             workspace = known if known is not None else await authenticate(request, digest)
-            check_version(request)
+            version = version_of(request, workspace.default_version)
             engine: Database = request.app.state.engine
             clock: Clock = request.app.state.clock
             if not admitted(request, digest, clock.now()):
                 await admit(request, digest, clock.now())
             if shortcut is not None:
-                quick = await shortcut(request, workspace, digest, clock.now())
+                quick = await shortcut(request, workspace, digest, version, clock.now())
                 if quick is not None:
                     return quick
             body = await read_body(request)
 
             def read(store: Store) -> Response:
                 check_token(request, store, digest)
-                answer = handler(Call(request, store, workspace, clock.now(), body))
+                answer = handler(Call(request, store, workspace, version, clock.now(), body))
                 assert isinstance(answer, Response)  # only writes draw after a commit
                 return answer
 
@@ -139,7 +142,7 @@ def endpoint(
                 now = clock.now()
                 check_token(request, store, digest)
                 then.clear()
-                answer = handler(Call(request, store, workspace, now, body, then))
+                answer = handler(Call(request, store, workspace, version, now, body, then))
                 if isinstance(answer, AfterCommit):
                     answer.now = now
                 caused[:] = store.events

@@ -31,14 +31,14 @@ def create_or_update(call: Call) -> Response:
         raise IntercomError(
             "Tagging companies or contacts through POST /tags is not supported by inboxd", code="unsupported"
         )
-    return json(render.tag(operations.create_or_rename(call.store, call.now, request.name, request.id)))
+    return json(render.tag(operations.create_or_rename(call.store, call.now, request.name, request.id), call.version))
 
 
 @endpoint(write=False)
 def list_all(call: Call) -> Response:
-    return json(render.tag_list(call.store.tags.list()))
+    return json(render.tag_list(call.store.tags.list(), call.version))
 
 
 @endpoint(write=False)
 def retrieve(call: Call) -> Response:
-    return json(render.tag(call.store.tags.named(call.path["id"], NotFound("Resource Not Found"))))
+    return json(render.tag(call.store.tags.named(call.path["id"], NotFound("Resource Not Found")), call.version))

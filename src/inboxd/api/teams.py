@@ -10,9 +10,9 @@ from inboxd.render import teams as render
 
 @endpoint(write=False)
 def list_all(call: Call) -> Response:
-    return json(render.team_list(call.store.teams.list()))
+    return json(render.team_list(call.store.teams.list(), call.version))
 
 
 @endpoint(write=False)
 def retrieve(call: Call) -> Response:
-    return json(render.team(call.store.teams.require(call.path["id"], field=None)))
+    return json(render.team(call.store.teams.require(call.path["id"], field=None), call.version))

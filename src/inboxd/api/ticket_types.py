@@ -24,15 +24,15 @@ class CreateTicketType(Request):
 def create(call: Call) -> Response:
     request = parse(CreateTicketType, call.body)
     created = operations.create(call.store, call.now, request.model_dump())
-    return json(render.ticket_type(created, call.workspace.id_code))
+    return json(render.ticket_type(created, call.workspace.id_code, call.version))
 
 
 @endpoint(write=False)
 def list_all(call: Call) -> Response:
-    return json(render.ticket_type_list(call.store.ticket_types.list(), call.workspace.id_code))
+    return json(render.ticket_type_list(call.store.ticket_types.list(), call.workspace.id_code, call.version))
 
 
 @endpoint(write=False)
 def retrieve(call: Call) -> Response:
     found = call.store.ticket_types.named(call.path["id"], NotFound("Resource Not Found"))
-    return json(render.ticket_type(found, call.workspace.id_code))
+    return json(render.ticket_type(found, call.workspace.id_code, call.version))

@@ -107,6 +107,8 @@ class ConversationShown(NamedTuple):
     sla_applied: Any
     statistics: Statistics
     conversation_rating: Any
+    ai_agent_participated: bool
+    ai_agent: Any
     teammates: list[int]
     title: str | None
     custom_attributes: dict[str, Any]

@@ -1,10 +1,12 @@
-"""Contacts on the wire (`contact`, the contacts `list`)."""
+"""Contacts on the wire (`contact`, the contacts `list`), drawn in the newest shape and taken back
+to the version asked for (render/versions/)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from inboxd.render.pages import Page, pages_object
+from inboxd.render.versions import Version, shaped
 
 _DEVICE_FIELDS = (
     "last_replied_at",
@@ -35,7 +37,7 @@ def _sublist(contact_id: str, what: str) -> dict[str, Any]:
     return {"type": "list", "data": [], "url": f"/contacts/{contact_id}/{what}", "total_count": 0, "has_more": False}
 
 
-def contact(row: dict[str, Any], workspace_code: str) -> dict[str, Any]:
+def _contact(row: dict[str, Any], workspace_code: str) -> dict[str, Any]:
     email = row["email"] or ""
     doc: dict[str, Any] = {
         "type": "contact",
@@ -48,7 +50,7 @@ def contact(row: dict[str, Any], workspace_code: str) -> dict[str, Any]:
         "phone": row["phone"],
         "name": row["name"],
         "avatar": {"type": "avatar", "image_url": row["avatar"]} if row["avatar"] else None,
-        "owner_id": row["owner_id"],
+        "owner_id": str(row["owner_id"]) if row["owner_id"] is not None else None,  # a string from 2.16
         "social_profiles": {"type": "list", "data": []},
         "has_hard_bounced": False,
         "marked_email_as_spam": False,
@@ -72,11 +74,16 @@ def contact(row: dict[str, Any], workspace_code: str) -> dict[str, Any]:
     return doc
 
 
-def contact_list(page: Page, workspace_code: str, total_count: int) -> dict[str, Any]:
+def contact(row: dict[str, Any], workspace_code: str, version: Version) -> dict[str, Any]:
+    return shaped("contact", _contact(row, workspace_code), version)
+
+
+def contact_list(page: Page, workspace_code: str, total_count: int, version: Version) -> dict[str, Any]:
     pages = pages_object(page, total_count)
-    return {
+    listed = {
         "type": "list",
-        "data": [contact(row, workspace_code) for row in page.rows],
+        "data": [_contact(row, workspace_code) for row in page.rows],
         "total_count": total_count,
         "pages": pages,
     }
+    return shaped("contact_list", listed, version)

@@ -1,8 +1,12 @@
 """Conversations on the wire: `conversation`, `conversation.list`, `conversation_part`, and the
 `user_message` that `POST /conversations` answers with. The field order follows the spec's examples.
 
-Nullability follows intercom-2.10.yaml: where the spec types a field as a plain (non-nullable)
-integer, an unset value is left out rather than sent as null (statistics), so strict clients and
+Drawn in the newest shape (spec/intercom-2.16.yaml), then taken back to the version asked for by
+render/versions/ (each older shape's differences are entries of render/versions/changes.py). What
+inboxd has no data for takes the description's empty value: null, false, an empty list.
+
+Nullability follows the descriptions: where one types a field as a plain (non-nullable) integer
+or object, an unset value is left out rather than sent as null (statistics), so strict clients and
 schema validators accept the document (docs/decisions.md).
 """
 
@@ -17,6 +21,7 @@ from inboxd.domain.views import ConversationShown, Participant, PartShown, Perso
 from inboxd.render.attachments import attachments as render_attachments
 from inboxd.render.pages import Page, pages_object
 from inboxd.render.plaintext import to_plaintext
+from inboxd.render.versions import Version, shaped
 
 
 def _body(text: str | None, plaintext: bool) -> str | None:
@@ -29,6 +34,11 @@ def _statistics(figures: Statistics) -> dict[str, Any]:
         value = getattr(figures, name)
         if value is not None:
             out[name] = value
+    # Not kept by inboxd (teams' response times, handling time): the empty values; handling_time is
+    # a plain integer, so it is left out.
+    out["assigned_team_first_response_time"] = []
+    out["assigned_team_first_response_time_in_office_hours"] = []
+    out["adjusted_handling_time"] = None
     return out
 
 
@@ -36,6 +46,11 @@ def author(person: Person) -> dict[str, Any]:
     """An author on the wire. A rule of the wire, not the domain's: the email is always a string,
     empty when the person has none or is not found (the spec's `email` is not nullable)."""
     return {"type": person.kind, "id": person.id, "name": person.name, "email": person.email or ""}
+
+
+def _part_author(person: Person) -> dict[str, Any]:
+    """A part's author (`conversation_part_author`): no author of inboxd's is an AI agent."""
+    return {**author(person), "from_ai_agent": False, "is_ai_answer": False}
 
 
 def _ticket_reference(ticket: TicketLink | None) -> dict[str, Any] | None:
@@ -69,6 +84,22 @@ def part(shown: PartShown, plaintext: bool = False, base_url: str = "") -> dict[
     }
 
 
+# A part's fields that descriptions after 2.12 add and inboxd keeps no data for (no email channel,
+# quick replies, part tags or event details): their empty values. The part's `state` is left out
+# until parts record it (docs/compatibility.md).
+_PART_EMPTY: dict[str, Any] = {"email_message_metadata": None, "metadata": None}
+_PART_TAIL_EMPTY: dict[str, Any] = {"tags": [], "event_details": None, "app_package_code": None}
+
+
+def conversation_part(shown: PartShown, plaintext: bool = False, base_url: str = "") -> dict[str, Any]:
+    """A part of a conversation, as the newest description has it."""
+    doc = part(shown, plaintext, base_url)
+    doc["author"] = _part_author(shown.author)
+    doc.update(_PART_EMPTY)
+    doc.update(_PART_TAIL_EMPTY)
+    return doc
+
+
 def contacts(participants: list[Participant]) -> dict[str, Any]:
     """A conversation's (or its ticket's) `contact.list`."""
     return {
@@ -77,7 +108,14 @@ def contacts(participants: list[Participant]) -> dict[str, Any]:
     }
 
 
-def conversation(view: ConversationShown, plaintext: bool = False, base_url: str = "") -> dict[str, Any]:
+# The priority flag inboxd stores, as the newest description's levels: a priority is "high".
+_PRIORITY_LEVEL = {"priority": "high", "not_priority": "none"}
+
+
+def conversation(
+    view: ConversationShown, version: Version, plaintext: bool = False, base_url: str = ""
+) -> dict[str, Any]:
+    """The conversation as ``version`` shows it."""
     first = view.first_contact_reply
     source = view.source
     doc: dict[str, Any] = {
@@ -91,6 +129,8 @@ def conversation(view: ConversationShown, plaintext: bool = False, base_url: str
             "type": source.type,
             "id": str(source.id),
             "delivered_as": source.delivered_as,
+            "recipients": None,
+            "reply_to": None,
             "subject": source.subject,
             "body": _body(source.body, plaintext),
             "author": author(source.author),
@@ -102,8 +142,9 @@ def conversation(view: ConversationShown, plaintext: bool = False, base_url: str
         "first_contact_reply": (
             {"created_at": first.created_at, "type": first.type, "url": first.url} if first is not None else None
         ),
-        "admin_assignee_id": view.admin_assignee_id,
-        "team_assignee_id": view.team_assignee_id,
+        # The newest description answers 0 for no assignee (the versions before: null).
+        "admin_assignee_id": view.admin_assignee_id or 0,
+        "team_assignee_id": view.team_assignee_id or 0,
         "open": view.open,
         "state": view.state,
         "read": view.read,
@@ -124,7 +165,7 @@ def conversation(view: ConversationShown, plaintext: bool = False, base_url: str
                 for tag in view.tags
             ],
         },
-        "priority": view.priority,
+        "priority": _PRIORITY_LEVEL.get(view.priority, view.priority),
         "sla_applied": view.sla_applied,
         "statistics": _statistics(view.statistics),
         "conversation_rating": view.conversation_rating,
@@ -137,14 +178,23 @@ def conversation(view: ConversationShown, plaintext: bool = False, base_url: str
         "topics": {},
         "ticket": _ticket_reference(view.ticket),
         "linked_objects": _linked_objects(view.ticket),
+        "company": None,
+        "ai_agent_participated": view.ai_agent_participated,
+        "ai_agent": view.ai_agent,
+        "sales_agent_participated": False,
+        "sales_agent": None,
+        "channel": None,
+        "external_references": [],
+        "monitor_evaluations": [],
+        "scorecards": [],
     }
     if view.parts is not None:
         doc["conversation_parts"] = {
             "type": "conversation_part.list",
-            "conversation_parts": [part(p, plaintext, base_url) for p in view.parts],
+            "conversation_parts": [conversation_part(p, plaintext, base_url) for p in view.parts],
             "total_count": view.parts_total,
         }
-    return doc
+    return shaped("conversation", doc, version)
 
 
 def conversation_list_of(items: list[Any], page: Page, total_count: int) -> dict[str, Any]:

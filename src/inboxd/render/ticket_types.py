@@ -1,8 +1,11 @@
-"""Ticket types on the wire (`ticket_type`, `ticket_type.list`)."""
+"""Ticket types on the wire (`ticket_type`, `ticket_type.list`), drawn in the newest shape and taken
+back to the version asked for (render/versions/; a ticket's own ticket type: render/tickets.py)."""
 
 from __future__ import annotations
 
 from typing import Any
+
+from inboxd.render.versions import Version, shaped
 
 
 def ticket_type_attribute(row: dict[str, Any], workspace_code: str) -> dict[str, Any]:
@@ -27,7 +30,8 @@ def ticket_type_attribute(row: dict[str, Any], workspace_code: str) -> dict[str,
     }
 
 
-def ticket_type(row: dict[str, Any], workspace_code: str) -> dict[str, Any]:
+def drawn(row: dict[str, Any], workspace_code: str) -> dict[str, Any]:
+    """A ticket type in the newest shape."""
     return {
         "type": "ticket_type",
         "id": str(row["id"]),
@@ -47,5 +51,10 @@ def ticket_type(row: dict[str, Any], workspace_code: str) -> dict[str, Any]:
     }
 
 
-def ticket_type_list(rows: list[dict[str, Any]], workspace_code: str) -> dict[str, Any]:
-    return {"type": "ticket_type.list", "ticket_types": [ticket_type(row, workspace_code) for row in rows]}
+def ticket_type(row: dict[str, Any], workspace_code: str, version: Version) -> dict[str, Any]:
+    return shaped("ticket_type", drawn(row, workspace_code), version)
+
+
+def ticket_type_list(rows: list[dict[str, Any]], workspace_code: str, version: Version) -> dict[str, Any]:
+    listed = {"type": "ticket_type.list", "ticket_types": [drawn(row, workspace_code) for row in rows]}
+    return shaped("ticket_type.list", listed, version)

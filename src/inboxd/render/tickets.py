@@ -13,7 +13,7 @@ from inboxd.domain.tickets import STATES
 from inboxd.domain.views import ConversationShown, PartShown
 from inboxd.render.conversations import contacts as render_contacts
 from inboxd.render.conversations import part as conversation_part
-from inboxd.render.ticket_types import ticket_type as render_ticket_type
+from inboxd.render.ticket_types import drawn as render_ticket_type
 
 # `ticket_part_author.type` allows admin, bot, team and user: a lead (or any contact) is a user there.
 _AUTHOR_TYPES = frozenset({"admin", "bot", "team", "user"})

@@ -22,7 +22,9 @@ from inboxd.store.workspaces import WorkspaceRef, token_digest
 def create(conn: Connection, id_code: str, now: int) -> tuple[WorkspaceRef, str]:
     """A new token for the workspace ``id_code``; the token itself is returned once, never stored."""
     row = conn.execute(
-        select(workspaces.c.id, workspaces.c.id_code, workspaces.c.name).where(workspaces.c.id_code == id_code)
+        select(workspaces.c.id, workspaces.c.id_code, workspaces.c.name, workspaces.c.default_version).where(
+            workspaces.c.id_code == id_code
+        )
     ).first()
     if row is None:
         raise LookupError(f"no workspace with id_code {id_code!r}")
@@ -32,7 +34,7 @@ def create(conn: Connection, id_code: str, now: int) -> tuple[WorkspaceRef, str]
             token_sha256=token_digest(token), workspace_id=row.id, created_at=now, origin="cli"
         )
     )
-    return WorkspaceRef(row.id, row.id_code, row.name), token
+    return WorkspaceRef(row.id, row.id_code, row.name, row.default_version), token
 
 
 def revoke(conn: Connection, token: str, now: int) -> WorkspaceRef | None:
@@ -41,7 +43,7 @@ def revoke(conn: Connection, token: str, now: int) -> WorkspaceRef | None:
     in every running process."""
     digest = token_digest(token)
     row = conn.execute(
-        select(workspaces.c.id, workspaces.c.id_code, workspaces.c.name)
+        select(workspaces.c.id, workspaces.c.id_code, workspaces.c.name, workspaces.c.default_version)
         .join(access_tokens, access_tokens.c.workspace_id == workspaces.c.id)
         .where(access_tokens.c.token_sha256 == digest)
     ).first()
@@ -52,7 +54,7 @@ def revoke(conn: Connection, token: str, now: int) -> WorkspaceRef | None:
     if already is None:
         conn.execute(insert(revoked_tokens).values(token_sha256=digest, workspace_id=row.id, revoked_at=now))
     rate_limits.forget(conn, digest)
-    return WorkspaceRef(row.id, row.id_code, row.name)
+    return WorkspaceRef(row.id, row.id_code, row.name, row.default_version)
 
 
 # Built once: every request runs it, and building a select costs more than running this one.

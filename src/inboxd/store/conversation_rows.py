@@ -205,6 +205,8 @@ def shown(
         sla_applied=row["sla_applied"],
         statistics=_statistics(row),
         conversation_rating=row["conversation_rating"],
+        ai_agent_participated=bool(row["ai_agent_participated"]),
+        ai_agent=row["ai_agent"],
         teammates=related.teammates,
         title=row["title"],
         custom_attributes=row["custom_attributes"],

@@ -33,7 +33,8 @@ _CURRENT = (
     .with_for_update()
 )
 _DROP = delete(conversation_documents).where(
-    conversation_documents.c.conversation_id.in_(bindparam("ids", expanding=True))
+    conversation_documents.c.conversation_id.in_(bindparam("ids", expanding=True)),
+    conversation_documents.c.shape == bindparam("shape"),
 )
 _ADD = insert(conversation_documents)
 
@@ -42,27 +43,32 @@ _ADD = insert(conversation_documents)
 class Offer:
     workspace_id: int
     conversation_id: int
+    shape: str  # the Intercom version's description it is drawn in (render/versions/)
     version: int
     document: bytes
 
 
 def save(engine: Engine, offers: list[Offer]) -> int:
     """Store the offers whose conversation still has their version; how many were stored."""
-    latest: dict[int, Offer] = {}
+    latest: dict[tuple[int, str], Offer] = {}
     for offer in offers:
-        if offer.conversation_id not in latest or latest[offer.conversation_id].version < offer.version:
-            latest[offer.conversation_id] = offer
+        key = (offer.conversation_id, offer.shape)
+        if key not in latest or latest[key].version < offer.version:
+            latest[key] = offer
     with transaction(engine, write=True) as conn:
-        current = {row.id: row.version for row in conn.execute(_CURRENT, {"ids": list(latest)})}
+        ids = sorted({offer.conversation_id for offer in latest.values()})
+        current = {row.id: row.version for row in conn.execute(_CURRENT, {"ids": ids})}
         keep = [offer for offer in latest.values() if current.get(offer.conversation_id) == offer.version]
         if not keep:
             return 0
-        conn.execute(_DROP, {"ids": [offer.conversation_id for offer in keep]})
+        for shape in sorted({offer.shape for offer in keep}):
+            conn.execute(_DROP, {"ids": [o.conversation_id for o in keep if o.shape == shape], "shape": shape})
         conn.execute(
             _ADD,
             [
                 {
                     "conversation_id": offer.conversation_id,
+                    "shape": offer.shape,
                     "workspace_id": offer.workspace_id,
                     "version": offer.version,
                     "document": offer.document,

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, delete, insert, select, update
 
 from inboxd.config import AdminConfig, AssignmentRuleConfig, ConfigError, TeamConfig, WorkspaceConfig, WorkspaceFile
+from inboxd.domain.versions import DEFAULT as DEFAULT_VERSION
 from inboxd.store.engine import inserted_id
 from inboxd.store.tables import (
     access_tokens,
@@ -42,6 +43,8 @@ class WorkspaceRef:
     id: int
     id_code: str
     name: str
+    # The Intercom version its requests without an Intercom-Version header are answered in.
+    default_version: str = DEFAULT_VERSION
 
 
 def workspace_for_token(conn: Connection, token: str) -> WorkspaceRef | None:
@@ -52,11 +55,11 @@ def workspace_for_digest(conn: Connection, digest: str) -> WorkspaceRef | None:
     """The token's workspace, found by the token's digest: the raw token is never compared with
     anything, so how long a lookup takes tells nothing about the token (docs/security.md)."""
     row = conn.execute(
-        select(workspaces.c.id, workspaces.c.id_code, workspaces.c.name)
+        select(workspaces.c.id, workspaces.c.id_code, workspaces.c.name, workspaces.c.default_version)
         .join(access_tokens, access_tokens.c.workspace_id == workspaces.c.id)
         .where(access_tokens.c.token_sha256 == digest)
     ).first()
-    return WorkspaceRef(row.id, row.id_code, row.name) if row else None
+    return WorkspaceRef(row.id, row.id_code, row.name, row.default_version) if row else None
 
 
 def workspace_ids(conn: Connection) -> list[int]:
@@ -75,17 +78,27 @@ def apply_workspace(conn: Connection, ws: WorkspaceConfig, now: int) -> Workspac
     code = ws.code()
     row = conn.execute(select(workspaces.c.id).where(workspaces.c.id_code == code)).first()
     if row is None:
-        workspace_id = inserted_id(conn.execute(insert(workspaces).values(id_code=code, name=ws.name, created_at=now)))
+        workspace_id = inserted_id(
+            conn.execute(
+                insert(workspaces).values(
+                    id_code=code, name=ws.name, created_at=now, default_version=ws.default_version
+                )
+            )
+        )
     else:
         workspace_id = row.id
-        conn.execute(update(workspaces).where(workspaces.c.id == workspace_id).values(name=ws.name))
+        conn.execute(
+            update(workspaces)
+            .where(workspaces.c.id == workspace_id)
+            .values(name=ws.name, default_version=ws.default_version)
+        )
 
     _apply_tokens(conn, workspace_id, ws, now)
     _ensure_operator(conn, workspace_id, code, now)
     admin_ids = {admin.email: _upsert_admin(conn, workspace_id, admin, now) for admin in ws.admins}
     team_ids = {team.name: _upsert_team(conn, workspace_id, team, admin_ids, now) for team in ws.teams}
     _apply_assignment_rules(conn, workspace_id, ws.assignment_rules, team_ids)
-    return WorkspaceRef(workspace_id, code, ws.name)
+    return WorkspaceRef(workspace_id, code, ws.name, ws.default_version)
 
 
 def _apply_tokens(conn: Connection, workspace_id: int, ws: WorkspaceConfig, now: int) -> None:

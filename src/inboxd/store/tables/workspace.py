@@ -30,6 +30,8 @@ workspaces = Table(
     # How many conversations the workspace holds, kept by the transaction that adds one: the list's
     # total_count and the search planner's sizes in O(1) (migration 0003).
     Column("conversation_count", BigInteger, nullable=False, default=0, server_default="0"),
+    # The Intercom version a request without an Intercom-Version header is answered in (migration 0006).
+    Column("default_version", String(16), nullable=False, server_default="2.10"),
 )
 
 access_tokens = Table(

@@ -1,0 +1,93 @@
+"""A document drawn in the newest shape, taken back to the shape of the version asked for.
+
+render/ draws every document as the newest description has it. Each entry of
+render/versions/changes.py says what one version changed and how to undo it on one kind of
+object; a version older than the newest gets the undos of every change newer than it, newest
+first. Objects sit inside others (a conversation's parts, a part's author): :data:`NESTED` says
+where, and the chain undoes the inner objects before the one that holds them, so a change to a
+container may move or drop what it holds.
+
+A plan per (shape, kind) is built once: the newest shape's plans are empty and cost nothing."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from inboxd.domain.versions import NEWEST, Version
+from inboxd.render.versions.changes import CHANGES, Undo
+
+# Where objects of one kind hold objects of another: (key, kind). A key ending in [] holds a list.
+NESTED: dict[str, tuple[tuple[str, str], ...]] = {
+    "conversation": (
+        ("source", "conversation_source"),
+        ("statistics", "conversation_statistics"),
+        ("conversation_parts", "conversation_part.list"),
+    ),
+    "conversation_part.list": (("conversation_parts[]", "conversation_part"),),
+    "conversation_part": (("author", "conversation_part_author"),),
+    "conversation_source": (("author", "conversation_part_author"),),
+    "conversation.list": (),
+    "admin.list": (("admins[]", "admin"),),
+    "team.list": (("teams[]", "team"),),
+    "contact_list": (("data[]", "contact"),),
+    "tag_list": (("data[]", "tag"),),
+    "ticket_type.list": (("ticket_types[]", "ticket_type"),),
+}
+
+Plan = tuple[tuple[Undo, ...], tuple[tuple[str, bool, "Plan"], ...]]
+
+
+@functools.cache
+def _plan(shape: str, kind: str) -> Plan:
+    """The undos for ``kind`` at ``shape`` (newest change first) and the plans of what it holds
+    (only those with something to do)."""
+    undos = tuple(
+        undo
+        for change in reversed(CHANGES)
+        if change.undone_in(shape)
+        for undo in (change.undo.get(kind),)
+        if undo is not None
+    )
+    inner = []
+    for key, inner_kind in NESTED.get(kind, ()):
+        plan = _plan(shape, inner_kind)
+        if plan[0] or plan[1]:
+            many = key.endswith("[]")
+            inner.append((key.removesuffix("[]"), many, plan))
+    return undos, tuple(inner)
+
+
+def _apply(plan: Plan, obj: dict[str, Any]) -> None:
+    undos, inner = plan
+    for key, many, inner_plan in inner:
+        held = obj.get(key)
+        if held is None:
+            continue
+        if many:
+            for item in held:
+                if isinstance(item, dict):  # a list page's items may be encoded already
+                    _apply(inner_plan, item)
+        elif isinstance(held, dict):
+            _apply(inner_plan, held)
+    for undo in undos:
+        undo(obj)
+
+
+def shaped(kind: str, document: dict[str, Any], version: Version) -> dict[str, Any]:
+    """``document``, a ``kind`` drawn in the newest shape, as ``version`` shows it (in place)."""
+    if version.shape != NEWEST:
+        _apply(_plan(version.shape, kind), document)
+    return document
+
+
+def shaper(kind: str, version: Version) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """:func:`shaped` for many documents of one kind."""
+    plan = _plan(version.shape, kind)
+
+    def shape(document: dict[str, Any]) -> dict[str, Any]:
+        _apply(plan, document)
+        return document
+
+    return shape

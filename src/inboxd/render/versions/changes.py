@@ -1,0 +1,250 @@
+"""What each Intercom version changed in what inboxd draws, one entry per change, in release order.
+
+render/ draws the newest shape. An entry names the version whose description has the change first
+and, per kind of object (the description's schema name), how to undo it in place: the object as the
+version before had it. render/versions/chain.py runs the undos of every change newer than the
+version asked for, newest first. A change the descriptions make and unmake (a field described in
+2.11, not in 2.12 and 2.13, again from 2.14) is one entry: the version that settled it, and the
+``shapes`` it is undone in.
+
+Adding a version: its description in spec/, its name in domain/versions.py SHAPES, what it changed drawn by
+render/, and here the entries that take its documents back. Nothing else branches on the version.
+Each entry has its test in tests/render/test_version_changes.py; every shape's documents are
+validated against its description by the HTTP tests (tests/spec.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from inboxd.domain.versions import SHAPES
+
+Undo = Callable[[dict[str, Any]], None]
+
+
+@dataclass(frozen=True)
+class Change:
+    version: str  # the first version whose description has it (and every one after)
+    name: str  # what changed, said as the changelog would
+    undo: Mapping[str, Undo]  # kind -> take one object of that kind back to the version before
+    # Shapes the undo runs in when not simply "every shape older than ``version``".
+    shapes: tuple[str, ...] = field(default=())
+
+    def undone_in(self, shape: str) -> bool:
+        """Whether a document drawn for ``shape`` has this change undone."""
+        if self.shapes:
+            return shape in self.shapes
+        return SHAPES.index(shape) < SHAPES.index(self.version)
+
+
+def _drop(*keys: str) -> Undo:
+    def undo(obj: dict[str, Any]) -> None:
+        for key in keys:
+            obj.pop(key, None)
+
+    return undo
+
+
+def _drop_from(inner: str, *keys: str) -> Undo:
+    """Drop ``keys`` from the object held under ``inner``."""
+
+    def undo(obj: dict[str, Any]) -> None:
+        held = obj.get(inner)
+        if isinstance(held, dict):
+            for key in keys:
+                held.pop(key, None)
+
+    return undo
+
+
+def _priority_flag(conversation: dict[str, Any]) -> None:
+    """2.16's levels as the flag of the versions before: any level but none is a priority."""
+    if "priority" in conversation:
+        conversation["priority"] = "not_priority" if conversation["priority"] == "none" else "priority"
+
+
+def _unassigned_is_null(conversation: dict[str, Any]) -> None:
+    """2.16 answers 0 for no assignee; the versions before, null."""
+    for key in ("admin_assignee_id", "team_assignee_id"):
+        if conversation.get(key) == 0:
+            conversation[key] = None
+
+
+def _source_author_as_part_author(source: dict[str, Any]) -> None:
+    """Before 2.16 a source's author is a `conversation_part_author`, which has (from 2.14) the AI flags."""
+    author = source.get("author")
+    if isinstance(author, dict):
+        author.setdefault("from_ai_agent", False)
+        author.setdefault("is_ai_answer", False)
+
+
+def _avatar_object(admin: dict[str, Any]) -> None:
+    """2.11 describes an admin's avatar as an object holding its URL."""
+    url = admin.get("avatar")
+    admin["avatar"] = {"type": "avatar", "image_url": url} if url else None
+
+
+def _formatted_phone(contact: dict[str, Any]) -> None:
+    """2.11 shows a contact's phone formatted too: inboxd keeps it as given, so it has none."""
+    contact["formatted_phone"] = None
+
+
+def _owner_id_integer(contact: dict[str, Any]) -> None:
+    owner = contact.get("owner_id")
+    contact["owner_id"] = int(owner) if owner is not None else None
+
+
+def _drop_if_none(*keys: str) -> Undo:
+    """Leave out what has no value, where a description types it as not nullable."""
+
+    def undo(obj: dict[str, Any]) -> None:
+        for key in keys:
+            if key in obj and obj[key] is None:
+                del obj[key]
+
+    return undo
+
+
+def _tag_applied_fields(tag: dict[str, Any]) -> None:
+    """2.11 requires a tag's applied_at and applied_by, null when the tag is not a tagging's answer."""
+    tag.setdefault("applied_at", None)
+    tag.setdefault("applied_by", None)
+
+
+def _ticket_type_lists_as_2_11_names_them(listed: dict[str, Any]) -> None:
+    """The 2.11 description types both a ticket type's attribute list and the ticket type list as
+    `ticket_type_attributes.list` (its own slip, followed because the version asks for its file)."""
+    if "ticket_type_attributes" in listed:
+        attributes = listed["ticket_type_attributes"]
+        if isinstance(attributes, dict):
+            attributes["type"] = "ticket_type_attributes.list"
+    if "ticket_types" in listed:
+        listed["type"] = "ticket_type_attributes.list"
+
+
+def _both(*undos: Undo) -> Undo:
+    def undo(obj: dict[str, Any]) -> None:
+        for one in undos:
+            one(obj)
+
+    return undo
+
+
+CHANGES: tuple[Change, ...] = (
+    Change("2.8", "teams show their admins' priority levels", {"team": _drop("admin_priority_level")}),
+    Change(
+        "2.10",
+        "conversations converted to tickets link them (linked_objects)",
+        {"conversation": _drop("ticket", "linked_objects")},
+    ),
+    Change(
+        "2.11",
+        "conversations say whether an AI agent took part (ai_agent, ai_agent_participated)",
+        {"conversation": _drop("ai_agent_participated", "ai_agent")},
+    ),
+    Change(
+        "2.12",
+        "an admin's avatar is its image URL again (2.11: an object holding it)",
+        {"admin": _avatar_object},
+        shapes=("2.11",),
+    ),
+    Change(
+        "2.12",
+        "no conversation_rating or admin_priority_level is null again (2.11: not nullable, so left out)",
+        {"conversation": _drop_if_none("conversation_rating"), "team": _drop_if_none("admin_priority_level")},
+        shapes=("2.11",),
+    ),
+    Change(
+        "2.12",
+        "a tag shows applied_at and applied_by only in a tagging's answer (2.11 requires them)",
+        {"tag": _tag_applied_fields},
+        shapes=("2.11",),
+    ),
+    Change(
+        "2.12",
+        "ticket type lists are named as other lists (2.11: ticket_type_attributes.list)",
+        {
+            "ticket_type": _ticket_type_lists_as_2_11_names_them,
+            "ticket_type.list": _ticket_type_lists_as_2_11_names_them,
+        },
+        shapes=("2.11",),
+    ),
+    Change(
+        "2.12",
+        "contacts show no formatted phone (only 2.11 describes it)",
+        {"contact": _formatted_phone},
+        shapes=("2.11",),
+    ),
+    Change(
+        "2.12",
+        "statistics: the first response time of each assigned team",
+        {"conversation_statistics": _drop("assigned_team_first_response_time")},
+    ),
+    Change(
+        "2.13",
+        "parts carry the conversation's state, their tags, event details, email metadata and app package",
+        {"conversation_part": _drop("email_message_metadata", "state", "tags", "event_details", "app_package_code")},
+    ),
+    Change(
+        "2.13",
+        "statistics: handling times and the assigned teams' first response in office hours",
+        {
+            "conversation_statistics": _drop(
+                "assigned_team_first_response_time_in_office_hours", "handling_time", "adjusted_handling_time"
+            )
+        },
+    ),
+    Change(
+        "2.14",
+        "conversations show custom_attributes again (the 2.12 and 2.13 descriptions leave them out)",
+        {"conversation": _drop("custom_attributes")},
+        shapes=("2.12", "2.13"),
+    ),
+    Change(
+        "2.14",
+        "parts carry quick-reply metadata; part authors say whether they are an AI agent or answer",
+        {
+            "conversation_part": _drop("metadata"),
+            "conversation_part_author": _drop("from_ai_agent", "is_ai_answer"),
+            "conversation_source": _drop_from("author", "from_ai_agent", "is_ai_answer"),
+        },
+    ),
+    Change(
+        "2.14",
+        "admins show why they are away; teams their assignment limit and distribution method",
+        {"admin": _drop("away_status_reason_id"), "team": _drop("assignment_limit", "distribution_method")},
+    ),
+    Change("2.15", "conversations name their company", {"conversation": _drop("company")}),
+    Change(
+        "2.16",
+        "priority levels (none, low, medium, high, urgent) replace the priority flag",
+        {"conversation": _priority_flag},
+    ),
+    Change("2.16", "no assignee is 0, not null", {"conversation": _unassigned_is_null}),
+    Change("2.16", "admins show their role", {"admin": _drop("role")}),
+    Change("2.16", "a contact's owner_id is a string", {"contact": _owner_id_integer}),
+    Change(
+        "2.16",
+        "conversations carry their channel, external references, QA scorecards, monitor evaluations and sales agent",
+        {
+            "conversation": _drop(
+                "sales_agent_participated",
+                "sales_agent",
+                "channel",
+                "external_references",
+                "monitor_evaluations",
+                "scorecards",
+            )
+        },
+    ),
+    Change(
+        "2.16",
+        "sources carry recipients, reply-to and email metadata; their author is a conversation_source_author",
+        {
+            "conversation_source": _both(
+                _drop("recipients", "reply_to", "email_message_metadata"), _source_author_as_part_author
+            )
+        },
+    ),
+)

@@ -1,0 +1,172 @@
+"""The version changes of render/versions/changes.py, each on its own: every entry changes what a
+realistic conversation document shows between its version and the one before (an entry that
+changes nothing is dead), each shape undoes exactly the entries newer than it, and the shapes
+between two entries show the same document."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from inboxd.domain.statistics import Statistics
+from inboxd.domain.versions import SHAPES, VERSIONS, version_named
+from inboxd.domain.views import ConversationShown, Participant, PartShown, Person, SourceShown, TagApplied
+from inboxd.render import admins, contacts, tags, teams, ticket_types
+from inboxd.render.conversations import conversation
+from inboxd.render.versions import chain
+from inboxd.render.versions.changes import CHANGES, Change
+
+ADA = Person("admin", "7", "admin", "Ada", "ada@acme.test")
+PAT = Person("user", "c1", "user", "Pat", None)
+
+
+def _view(priority: str = "priority", assignee: int | None = None) -> ConversationShown:
+    part = PartShown(11, "comment", "<p>On it</p>", 100, 100, 100, None, ADA, [], None, False)
+    return ConversationShown(
+        id=1,
+        version=3,
+        created_at=90,
+        updated_at=100,
+        waiting_since=None,
+        snoozed_until=None,
+        source=SourceShown("conversation", 5, "customer_initiated", "", "<p>Help</p>", PAT, [], None, False),
+        contacts=[Participant("c1", None)],
+        first_contact_reply=None,
+        admin_assignee_id=assignee,
+        team_assignee_id=None,
+        state="open",
+        read=False,
+        tags=[TagApplied(3, "vip", 95, 7)],
+        priority=priority,
+        sla_applied=None,
+        statistics=Statistics(time_to_admin_reply=10, count_conversation_parts=2),
+        conversation_rating=None,
+        ai_agent_participated=False,
+        ai_agent=None,
+        teammates=[7],
+        title=None,
+        custom_attributes={"plan": "pro"},
+        ticket=None,
+        parts=[part],
+        parts_total=1,
+    )
+
+
+def _drawn(shape: str, view: ConversationShown | None = None) -> dict:
+    version = version_named(shape)
+    assert version is not None
+    return conversation(view or _view(), version)
+
+
+ADMIN_ROW = {
+    "id": 7, "name": "Ada", "email": "ada@acme.test", "job_title": None, "away_mode_enabled": False,
+    "away_mode_reassign": False, "has_inbox_seat": True, "team_ids": [3], "avatar": "https://example.test/ada.png",
+}  # fmt: skip
+TEAM_ROW = {"id": 3, "name": "Support", "admin_ids": [7]}
+CONTACT_ROW = {
+    "id": "c1", "external_id": None, "role": "user", "email": "pat@example.test", "phone": "+1 555", "name": "Pat",
+    "avatar": None, "owner_id": 7, "unsubscribed_from_emails": False, "created_at": 1, "updated_at": 2,
+    "signed_up_at": None, "last_seen_at": None, "custom_attributes": {},
+}  # fmt: skip
+
+
+TICKET_TYPE_ROW = {
+    "id": 4, "name": "Bug", "description": "", "icon": "🐞", "archived": False, "created_at": 1, "updated_at": 1,
+    "is_internal": False, "attributes": [], "category": "Customer",
+}  # fmt: skip
+
+
+def _documents(shape: str) -> dict[str, object]:
+    """One realistic document of every kind the changes touch, drawn for ``shape``."""
+    version = version_named(shape)
+    assert version is not None
+    return {
+        "conversation": conversation(_view(), version),
+        "admin": admins.admin(ADMIN_ROW, version),
+        "team": teams.team(TEAM_ROW, version),
+        "contact": contacts.contact(CONTACT_ROW, "acme", version),
+        "tag": tags.tag({"id": 3, "name": "vip"}, version),
+        "ticket_types": ticket_types.ticket_type_list([TICKET_TYPE_ROW], "acme", version),
+    }
+
+
+def _undone_in(change: Change) -> str:
+    """A shape that has the change undone: the one before its version, or the first it names."""
+    return change.shapes[0] if change.shapes else SHAPES[SHAPES.index(change.version) - 1]
+
+
+@pytest.mark.parametrize("change", CHANGES, ids=lambda c: f"{c.version} {c.name}")
+def test_each_change_alone_changes_what_its_older_shapes_show(change, monkeypatch):
+    before, first = _undone_in(change), change.version
+    with_it = _documents(before), _documents(first)
+    monkeypatch.setattr(chain, "CHANGES", tuple(c for c in CHANGES if c is not change))
+    chain._plan.cache_clear()
+    try:
+        without_it = _documents(before), _documents(first)
+    finally:
+        monkeypatch.undo()
+        chain._plan.cache_clear()
+    assert with_it[0] != without_it[0], "this change changes nothing any document shows"
+    # The version that has the change is drawn the same with or without its entry.
+    assert with_it[1] == without_it[1]
+
+
+def test_the_changes_are_in_release_order_and_name_known_shapes():
+    versions = [SHAPES.index(c.version) for c in CHANGES]
+    assert versions == sorted(versions)
+    for change in CHANGES:
+        assert change.version in SHAPES and all(shape in SHAPES for shape in change.shapes)
+        assert change.undo, change.name
+
+
+def test_the_newest_shape_is_drawn_as_render_draws_it_and_nothing_is_undone():
+    assert not any(change.undone_in(SHAPES[-1]) for change in CHANGES)
+
+
+def test_versions_older_than_every_description_share_the_oldest_shape():
+    assert {VERSIONS[name].shape for name in ("1.0", "1.4", "2.0", "2.6")} == {"2.7"}
+    assert VERSIONS["Preview"].shape == SHAPES[-1]
+    assert _drawn("2.7") == conversation(_view(), VERSIONS["1.0"])
+
+
+def test_undoing_never_touches_the_view_and_gives_the_same_document_each_time():
+    view = _view()
+    kept = copy.deepcopy(view)
+    assert _drawn("2.10", view) == _drawn("2.10", view)
+    assert view == kept
+
+
+@pytest.mark.parametrize(
+    ("stored", "level", "flag"), [("priority", "high", "priority"), ("not_priority", "none", "not_priority")]
+)
+def test_the_priority_flag_reads_as_a_level_from_2_16(stored, level, flag):
+    assert _drawn("2.16", _view(priority=stored))["priority"] == level
+    assert _drawn("2.15", _view(priority=stored))["priority"] == flag
+
+
+def test_an_assignee_is_its_id_in_every_version_and_none_is_0_only_from_2_16():
+    assert _drawn("2.16", _view(assignee=7))["admin_assignee_id"] == 7
+    assert _drawn("2.10", _view(assignee=7))["admin_assignee_id"] == 7
+    assert _drawn("2.16")["admin_assignee_id"] == 0
+    assert _drawn("2.15")["admin_assignee_id"] is None
+
+
+def test_2_10_keeps_the_field_order_it_always_had():
+    """Dropping what later versions added leaves 2.10's keys in the order they were drawn before
+    versions existed: clients that compare documents byte for byte see no change."""
+    assert list(_drawn("2.10")) == [
+        "type", "id", "created_at", "updated_at", "waiting_since", "snoozed_until", "source", "contacts",
+        "first_contact_reply", "admin_assignee_id", "team_assignee_id", "open", "state", "read", "tags",
+        "priority", "sla_applied", "statistics", "conversation_rating", "teammates", "title",
+        "custom_attributes", "topics", "ticket", "linked_objects", "conversation_parts",
+    ]  # fmt: skip
+    part = _drawn("2.10")["conversation_parts"]["conversation_parts"][0]
+    assert list(part) == [
+        "type", "id", "part_type", "body", "created_at", "updated_at", "notified_at", "assigned_to", "author",
+        "attachments", "external_id", "redacted",
+    ]  # fmt: skip
+    assert list(part["author"]) == ["type", "id", "name", "email"]
+    assert list(_drawn("2.10")["source"]) == [
+        "type", "id", "delivered_as", "subject", "body", "author", "attachments", "url", "redacted",
+    ]  # fmt: skip
