@@ -14,7 +14,6 @@ response hook, a constructor argument of the public client, to see the JSON each
 
 from __future__ import annotations
 
-import contextlib
 import time
 import typing
 from collections.abc import Iterator
@@ -50,28 +49,9 @@ from intercom.conversations.types.create_conversation_request_from import Create
 from intercom.core.api_error import ApiError
 from intercom.core.pydantic_utilities import parse_obj_as
 
-from tests.server import Server, postgres_database
+from tests.sdk.conftest import TOKEN
 
 SDK_VERSION = "5.0.1"  # the pin in pyproject.toml; a new SDK is a new review of the differences
-TOKEN = "sdk-test-token-1"
-WORKSPACE_FILE = f"""
-[[workspaces]]
-name = "SDK Co"
-id_code = "sdkco"
-access_tokens = ["{TOKEN}"]
-
-[[workspaces.admins]]
-name = "Ada Admin"
-email = "ada@sdk.test"
-
-[[workspaces.admins]]
-name = "Bob Builder"
-email = "bob@sdk.test"
-
-[[workspaces.teams]]
-name = "Support"
-admin_emails = ["ada@sdk.test", "bob@sdk.test"]
-"""
 
 # Where the SDK's models (a newer API version) and 2.10 disagree: (path suffix, pydantic error type).
 # Each is a 2.10 answer inboxd gives on purpose; docs/compatibility-notes.md says why.
@@ -120,26 +100,6 @@ class Sdk:
 def _known_difference(error: Any) -> bool:
     loc = tuple(str(part) for part in error["loc"])
     return any(loc[-len(suffix) :] == suffix and error["type"] == kind for suffix, kind in VERSION_DIFFERENCES)
-
-
-@pytest.fixture(scope="module", params=["sqlite", "postgres"])
-def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """One `inboxd serve` per database for the module, with the workspace file above."""
-    workdir = tmp_path_factory.mktemp(f"sdk-{request.param}")
-    workspace_file = workdir / "workspaces.toml"
-    workspace_file.write_text(WORKSPACE_FILE, encoding="utf-8")
-    database: contextlib.AbstractContextManager[str] = (
-        postgres_database("inboxd_sdk")
-        if request.param == "postgres"
-        else contextlib.nullcontext(f"sqlite:///{workdir}/sdk.sqlite3")
-    )
-    with database as database_url:
-        process = Server(workdir, database_url, {"INBOXD_WORKSPACE_FILE": str(workspace_file)}, "sdk")
-        try:
-            process.wait_ready()
-            yield process.base
-        finally:
-            assert process.stop() == 0, process.logs()
 
 
 @pytest.fixture
