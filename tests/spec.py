@@ -10,6 +10,7 @@ from importlib import resources
 from typing import Any
 
 import yaml
+from jsonschema import ValidationError
 from openapi_schema_validator import OAS30Validator
 from referencing import Registry
 from referencing.jsonschema import DRAFT4
@@ -101,9 +102,16 @@ def response_schema_ref(method: str, path: str, status: int, shape: str = DEFAUL
     raise AssertionError(f"intercom-{shape}.yaml documents no {status} response for {method} {path}")
 
 
-def validate(method: str, path: str, status: int, body: Any, shape: str = DEFAULT) -> None:
+def errors(method: str, path: str, status: int, body: Any, shape: str = DEFAULT) -> list[ValidationError]:
+    """Where ``body`` departs from the schema the description of ``shape`` documents for this
+    response, in document order (empty when it validates)."""
     ref = response_schema_ref(method, path, status, shape)
-    errors = sorted(_validator(shape, ref).iter_errors(body), key=lambda e: list(e.absolute_path))
-    if errors:
-        details = "\n".join(f"  at {'/'.join(map(str, e.absolute_path)) or '(root)'}: {e.message}" for e in errors[:10])
+    return sorted(_validator(shape, ref).iter_errors(body), key=lambda e: list(e.absolute_path))
+
+
+def validate(method: str, path: str, status: int, body: Any, shape: str = DEFAULT) -> None:
+    found = errors(method, path, status, body, shape)
+    if found:
+        ref = response_schema_ref(method, path, status, shape)
+        details = "\n".join(f"  at {'/'.join(map(str, e.absolute_path)) or '(root)'}: {e.message}" for e in found[:10])
         raise AssertionError(f"{method} {path} → {status} does not match intercom-{shape}.yaml {ref}:\n{details}")
