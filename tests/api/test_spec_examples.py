@@ -63,6 +63,12 @@ def world(api: Any) -> World:
     lead = factories.contact(api, role="lead", email=None)
     conversation = factories.conversation(api, contact_id=user["id"])
     tag = api.post("/tags", json={"name": "example"}).json()
+    # On the conversation already: detaching it is the detach example's success (a tag not on the
+    # conversation is its tag_not_found), and attaching it again changes nothing.
+    attached = api.post(
+        f"/conversations/{conversation['id']}/tags", json={"id": tag["id"], "admin_id": admins[0]["id"]}
+    )
+    assert attached.status_code == 200, attached.text
     return World(
         admin=admins[0]["id"],
         other_admin=admins[1]["id"],

@@ -134,3 +134,40 @@ def test_a_workspace_file_refuses_an_unknown_default_version():
     raw["workspaces"][0]["default_version"] = "2.17"
     with pytest.raises(ValueError, match="default_version"):
         WorkspaceFile.model_validate(raw)
+
+
+def _unknown_route(response) -> None:
+    assert response.status_code == 404, response.text
+    assert response.json()["errors"][0]["code"] == "not_found"
+
+
+def test_an_operation_a_version_lacks_answers_as_an_unknown_route(api):
+    ticket_type = factories.ticket_type(api)
+    conversation = factories.conversation(api)
+    for version in ("1.0", "2.7", "2.8"):
+        old = api.at(version)
+        _unknown_route(old.get("/ticket_types", validate=False))
+        _unknown_route(old.get(f"/ticket_types/{ticket_type['id']}", validate=False))
+        _unknown_route(old.post("/ticket_types", json={"name": "Old"}, validate=False))
+        _unknown_route(old.get("/tickets/1", validate=False))
+    assert api.at("2.9").get(f"/ticket_types/{ticket_type['id']}").status_code == 200
+    convert = {"ticket_type_id": ticket_type["id"]}
+    _unknown_route(api.at("2.9").post(f"/conversations/{conversation['id']}/convert", json=convert, validate=False))
+    assert api.get("/tickets/1").status_code == 404  # nothing converted yet: the ticket's own 404
+    ticket = api.at("2.10").post(f"/conversations/{conversation['id']}/convert", json=convert)
+    assert ticket.status_code == 200, ticket.text
+    assert api.at("2.9").get(f"/tickets/{ticket.json()['id']}").status_code == 200
+
+
+def test_running_assignment_rules_is_deprecated_from_2_12_and_still_served(api):
+    conversation = factories.conversation(api)
+    path = f"/conversations/{conversation['id']}/run_assignment_rules"
+
+    before = api.at("2.11").post(path)
+    after = api.at("2.12").post(path, validate=False)  # 2.12's description no longer has it
+
+    assert before.status_code == after.status_code == 200, after.text
+    assert "deprecation" not in before.headers
+    assert after.headers["deprecation"] == "true"
+    assert after.headers["sunset"] == "Thu, 31 Dec 2026 23:59:59 GMT"
+    assert after.json()["id"] == conversation["id"]

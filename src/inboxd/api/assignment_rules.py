@@ -8,6 +8,6 @@ from inboxd.api.http import Answer, Call, endpoint
 from inboxd.operations import assignment_rules
 
 
-@endpoint(write=True)
+@endpoint(write=True, operation="autoAssignConversation")
 def run(call: Call) -> Answer:
     return conversation_answer(call, assignment_rules.run(call.store, call.now, call.path["id"]))

@@ -24,7 +24,7 @@ from starlette.responses import Response
 from inboxd.api.auth import authenticate, authenticated, check_token
 from inboxd.api.bodies import parse_per_page, read_body
 from inboxd.api.rate_limits import admit, admitted
-from inboxd.api.versions import version_of
+from inboxd.api.versions import check_operation, mark_deprecated, version_of
 from inboxd.domain.clock import Clock
 from inboxd.domain.events import Event
 from inboxd.domain.versions import Version
@@ -90,7 +90,7 @@ Shortcut = Callable[[Request, WorkspaceRef, str, Version, int], Awaitable["Respo
 
 
 def endpoint(
-    write: bool, shortcut: Shortcut | None = None, costly: bool = False
+    write: bool, shortcut: Shortcut | None = None, costly: bool = False, operation: str | None = None
 ) -> Callable[[Handler], Callable[[Request], Awaitable[Response]]]:
     """Turn ``handler(call)`` into a Starlette endpoint that authenticates, reads the body and runs
     the handler in one transaction (a write transaction when ``write``).
@@ -100,6 +100,10 @@ def endpoint(
 
     ``shortcut`` (reads only) is tried first, where the read would run: it must answer exactly what
     the handler would, or None (store/cached_reads.py).
+
+    ``operation`` (the descriptions' operationId), for the operations some versions lack or
+    deprecate (render/versions/changes.py): where the version asked for lacks it, it answers as an
+    unknown route; where it is deprecated, with a Deprecation header.
 
     ``costly`` (reads only): the request decides how much work the read is (a search), so it never
     runs on the event loop, even on SQLite, and it has a time budget (``app.state.read_timeout``,
@@ -115,6 +119,8 @@ def endpoint(
             known, digest = authenticated(request)
             workspace = known if known is not None else await authenticate(request, digest)
             version = version_of(request, workspace.default_version)
+            if operation is not None:
+                check_operation(version, operation)
             engine: Database = request.app.state.engine
             clock: Clock = request.app.state.clock
             if not admitted(request, digest, clock.now()):
@@ -150,13 +156,15 @@ def endpoint(
 
             if not write:
                 if costly:
-                    return await unit_of_work.costly_read(engine, workspace.id, read, request.app.state.read_timeout)
-                return await unit_of_work.ordinary_read(engine, workspace.id, read)
-            answer: Response = await unit_of_work.write(engine, workspace.id, written)
-            for work in then:
-                work()
-            committed(request, caused)
-            return answer
+                    answer = await unit_of_work.costly_read(engine, workspace.id, read, request.app.state.read_timeout)
+                else:
+                    answer = await unit_of_work.ordinary_read(engine, workspace.id, read)
+            else:
+                answer = await unit_of_work.write(engine, workspace.id, written)
+                for work in then:
+                    work()
+                committed(request, caused)
+            return answer if operation is None else mark_deprecated(version, operation, answer)
 
         return run
 

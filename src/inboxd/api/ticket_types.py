@@ -20,19 +20,19 @@ class CreateTicketType(Request):
     is_internal: StrictBool | None = None
 
 
-@endpoint(write=True)
+@endpoint(write=True, operation="createTicketType")
 def create(call: Call) -> Response:
     request = parse(CreateTicketType, call.body)
     created = operations.create(call.store, call.now, request.model_dump())
     return json(render.ticket_type(created, call.workspace.id_code, call.version))
 
 
-@endpoint(write=False)
+@endpoint(write=False, operation="listTicketTypes")
 def list_all(call: Call) -> Response:
     return json(render.ticket_type_list(call.store.ticket_types.list(), call.workspace.id_code, call.version))
 
 
-@endpoint(write=False)
+@endpoint(write=False, operation="getTicketType")
 def retrieve(call: Call) -> Response:
     found = call.store.ticket_types.named(call.path["id"], NotFound("Resource Not Found"))
     return json(render.ticket_type(found, call.workspace.id_code, call.version))

@@ -25,16 +25,16 @@ def render_ticket(call: Call, row: dict[str, Any]) -> dict[str, Any]:
     view = conversation_view(call.store, row["conversation_id"], call.now)
     ticket_type = call.store.ticket_types.get(row["ticket_type_id"])
     assert ticket_type is not None  # ticket types are never deleted
-    return render.ticket(row, ticket_type, view, call.workspace.id_code, base_url(call.request))
+    return render.ticket(row, ticket_type, view, call.workspace.id_code, call.version, base_url(call.request))
 
 
-@endpoint(write=True)
+@endpoint(write=True, operation="convertConversationToTicket")
 def convert(call: Call) -> Response:
     request = parse(ConvertToTicket, call.body)
     ticket_id = tickets.convert(call.store, call.now, call.path["id"], request.ticket_type_id, request.attributes or {})
     return json(render_ticket(call, call.store.tickets.require(ticket_id)))
 
 
-@endpoint(write=False)
+@endpoint(write=False, operation="getTicket")
 def retrieve(call: Call) -> Response:
     return json(render_ticket(call, call.store.tickets.require(call.path["id"])))

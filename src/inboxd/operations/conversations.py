@@ -94,13 +94,14 @@ def tag(store: Store, now: int, conversation_id: str, tag_id: str, admin_id: str
 
 
 def untag(store: Store, now: int, conversation_id: str, tag_id: str, admin_id: str) -> Tagging:
-    """The tag taken off the conversation, as it was applied (never applied: no date, no admin)."""
+    """The tag taken off the conversation, as it was applied. A tag of the workspace that is not on
+    the conversation is not found there (the spec's example for this operation)."""
     number = _conversation_for_tags(store, conversation_id)
     store.admins.require(admin_id)
     found = _tag(store, tag_id)
     tagging = store.conversations.untag(number, found["id"])
     if tagging is None:
-        return Tagging(found, None, None)
+        raise NotFound("Tag not found", code="tag_not_found")
     return Tagging(found, tagging["applied_at"], tagging["applied_by_admin_id"])
 
 

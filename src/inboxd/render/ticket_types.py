@@ -5,7 +5,24 @@ from __future__ import annotations
 
 from typing import Any
 
+from inboxd.domain.tickets import STATES
 from inboxd.render.versions import Version, shaped
+
+# A ticket state's id: its place in the default states (inboxd's states are those four, the same in
+# every workspace and ticket type).
+_STATE_IDS = {state: str(number) for number, state in enumerate(STATES, start=1)}
+
+
+def ticket_state(state: str) -> dict[str, Any]:
+    """A `ticket_state` (2.12+: an object; a string before, render/versions/changes.py)."""
+    label = STATES[state]
+    return {
+        "type": "ticket_state",
+        "id": _STATE_IDS[state],
+        "category": state,
+        "internal_label": label,
+        "external_label": label,
+    }
 
 
 def ticket_type_attribute(row: dict[str, Any], workspace_code: str) -> dict[str, Any]:
@@ -47,6 +64,7 @@ def drawn(row: dict[str, Any], workspace_code: str) -> dict[str, Any]:
             "type": "list",
             "ticket_type_attributes": [ticket_type_attribute(a, workspace_code) for a in row["attributes"]],
         },
+        "ticket_states": {"type": "list", "data": [ticket_state(state) for state in STATES]},
         "category": row["category"],
     }
 
@@ -56,5 +74,5 @@ def ticket_type(row: dict[str, Any], workspace_code: str, version: Version) -> d
 
 
 def ticket_type_list(rows: list[dict[str, Any]], workspace_code: str, version: Version) -> dict[str, Any]:
-    listed = {"type": "ticket_type.list", "ticket_types": [drawn(row, workspace_code) for row in rows]}
+    listed = {"type": "ticket_type.list", "data": [drawn(row, workspace_code) for row in rows]}
     return shaped("ticket_type.list", listed, version)

@@ -4,5 +4,17 @@ for (chain.py)."""
 
 from inboxd.domain.versions import ACCEPTED, DEFAULT, NEWEST, SHAPES, Version, version_named
 from inboxd.render.versions.chain import shaped, shaper
+from inboxd.render.versions.changes import deprecated, describes
 
-__all__ = ["ACCEPTED", "DEFAULT", "NEWEST", "SHAPES", "Version", "shaped", "shaper", "version_named"]
+__all__ = [
+    "ACCEPTED",
+    "DEFAULT",
+    "NEWEST",
+    "SHAPES",
+    "Version",
+    "deprecated",
+    "describes",
+    "shaped",
+    "shaper",
+    "version_named",
+]

@@ -33,7 +33,9 @@ NESTED: dict[str, tuple[tuple[str, str], ...]] = {
     "team.list": (("teams[]", "team"),),
     "contact_list": (("data[]", "contact"),),
     "tag_list": (("data[]", "tag"),),
-    "ticket_type.list": (("ticket_types[]", "ticket_type"),),
+    "ticket_type.list": (("data[]", "ticket_type"),),
+    "ticket": (("ticket_type", "ticket_type"), ("ticket_parts", "ticket_part.list")),
+    "ticket_part.list": (("ticket_parts[]", "ticket_part"),),
 }
 
 Plan = tuple[tuple[Undo, ...], tuple[tuple[str, bool, "Plan"], ...]]

@@ -30,6 +30,11 @@ class Change:
     undo: Mapping[str, Undo]  # kind -> take one object of that kind back to the version before
     # Shapes the undo runs in when not simply "every shape older than ``version``".
     shapes: tuple[str, ...] = field(default=())
+    # Operations (the descriptions' operationIds) the version introduced: in the shapes the change
+    # is undone in, they answer as an unknown route (api/http.py).
+    adds: tuple[str, ...] = field(default=())
+    # Operations the version deprecated: still served, with a Deprecation header, from it on.
+    deprecates: tuple[str, ...] = field(default=())
 
     def undone_in(self, shape: str) -> bool:
         """Whether a document drawn for ``shape`` has this change undone."""
@@ -123,6 +128,45 @@ def _ticket_type_lists_as_2_11_names_them(listed: dict[str, Any]) -> None:
         listed["type"] = "ticket_type_attributes.list"
 
 
+def _in_place(obj: dict[str, Any], key: str, replacement: dict[str, Any]) -> None:
+    """``obj`` with ``key`` replaced by the items of ``replacement``, where ``key`` stood (documents
+    keep their field order)."""
+    items = list(obj.items())
+    obj.clear()
+    for name, value in items:
+        if name == key:
+            obj.update(replacement)
+        else:
+            obj[name] = value
+
+
+def _ticket_state_as_string(ticket: dict[str, Any]) -> None:
+    """Before 2.12 a ticket's state is its category, with its labels beside it."""
+    state = ticket.get("ticket_state")
+    if isinstance(state, dict):
+        _in_place(
+            ticket,
+            "ticket_state",
+            {
+                "ticket_state": state["category"],
+                "ticket_state_internal_label": state["internal_label"],
+                "ticket_state_external_label": state["external_label"],
+            },
+        )
+
+
+def _ticket_types_under_their_name(listed: dict[str, Any]) -> None:
+    if "data" in listed:
+        _in_place(listed, "data", {"ticket_types": listed["data"]})
+
+
+def _assignees_as_strings(ticket: dict[str, Any]) -> None:
+    """Before 2.16 a ticket's assignees are strings, "0" for nobody."""
+    for key in ("admin_assignee_id", "team_assignee_id"):
+        if key in ticket:
+            ticket[key] = str(ticket[key] or 0)
+
+
 def _both(*undos: Undo) -> Undo:
     def undo(obj: dict[str, Any]) -> None:
         for one in undos:
@@ -134,9 +178,16 @@ def _both(*undos: Undo) -> Undo:
 CHANGES: tuple[Change, ...] = (
     Change("2.8", "teams show their admins' priority levels", {"team": _drop("admin_priority_level")}),
     Change(
+        "2.9",
+        "tickets and ticket types",
+        {},
+        adds=("listTicketTypes", "createTicketType", "getTicketType", "getTicket"),
+    ),
+    Change(
         "2.10",
-        "conversations converted to tickets link them (linked_objects)",
+        "conversations are converted to tickets and link them (linked_objects)",
         {"conversation": _drop("ticket", "linked_objects")},
+        adds=("convertConversationToTicket",),
     ),
     Change(
         "2.11",
@@ -172,9 +223,24 @@ CHANGES: tuple[Change, ...] = (
     ),
     Change(
         "2.12",
+        "a ticket's state is an object (id, category, labels); ticket types list their states, under data",
+        {
+            "ticket": _ticket_state_as_string,
+            "ticket_type": _drop("ticket_states"),
+            "ticket_type.list": _ticket_types_under_their_name,
+        },
+    ),
+    Change(
+        "2.12",
         "contacts show no formatted phone (only 2.11 describes it)",
         {"contact": _formatted_phone},
         shapes=("2.11",),
+    ),
+    Change(
+        "2.12",
+        "running assignment rules on a conversation is deprecated (Intercom serves it until 2026-12-31)",
+        {},
+        deprecates=("autoAssignConversation",),
     ),
     Change(
         "2.12",
@@ -184,7 +250,9 @@ CHANGES: tuple[Change, ...] = (
     Change(
         "2.13",
         "parts carry the conversation's state, their tags, event details, email metadata and app package",
-        {"conversation_part": _drop("email_message_metadata", "state", "tags", "event_details", "app_package_code")},
+        {
+            "conversation_part": _drop("email_message_metadata", "state", "tags", "event_details", "app_package_code"),
+        },
     ),
     Change(
         "2.13",
@@ -206,6 +274,7 @@ CHANGES: tuple[Change, ...] = (
         "parts carry quick-reply metadata; part authors say whether they are an AI agent or answer",
         {
             "conversation_part": _drop("metadata"),
+            "ticket_part": _drop("updated_attribute_data"),
             "conversation_part_author": _drop("from_ai_agent", "is_ai_answer"),
             "conversation_source": _drop_from("author", "from_ai_agent", "is_ai_answer"),
         },
@@ -224,6 +293,11 @@ CHANGES: tuple[Change, ...] = (
     Change("2.16", "no assignee is 0, not null", {"conversation": _unassigned_is_null}),
     Change("2.16", "admins show their role", {"admin": _drop("role")}),
     Change("2.16", "a contact's owner_id is a string", {"contact": _owner_id_integer}),
+    Change(
+        "2.16",
+        "a ticket's assignees are integers (0 for nobody) and it names its previous state",
+        {"ticket": _both(_assignees_as_strings, _drop("previous_ticket_state_id"))},
+    ),
     Change(
         "2.16",
         "conversations carry their channel, external references, QA scorecards, monitor evaluations and sales agent",
@@ -248,3 +322,13 @@ CHANGES: tuple[Change, ...] = (
         },
     ),
 )
+
+
+def describes(shape: str, operation: str) -> bool:
+    """Whether the description of ``shape`` has ``operation`` (an operationId)."""
+    return not any(operation in change.adds and change.undone_in(shape) for change in CHANGES)
+
+
+def deprecated(shape: str, operation: str) -> bool:
+    """Whether ``operation`` is deprecated in ``shape`` (served all the same)."""
+    return any(operation in change.deprecates and not change.undone_in(shape) for change in CHANGES)
