@@ -168,6 +168,7 @@ def create_app(
     app.router.redirect_slashes = False
     app.state.cached_reads = cached_reads
     app.state.document_writer = document_writer
+    app.state.snooze_sweeper = snooze_sweeper
     app.state.engine = engine
     app.state.clock = clock
     app.state.on_events = None  # called with the events of each committed write (api/http.py)

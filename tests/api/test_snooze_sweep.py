@@ -33,8 +33,10 @@ def _part_count(engine) -> int:
         return int(conn.execute(select(func.count()).select_from(conversation_parts)).scalar_one())
 
 
-def _let_time_pass(clock, seconds: int) -> None:
-    """Time passes with nobody sweeping (a server that was down): the clock moves without telling."""
+def _let_time_pass(api, clock, seconds: int) -> None:
+    """Time passes with nobody sweeping (a server that was down): the app's sweeper is stopped (it
+    looks at the clock every second) and the clock moves without telling."""
+    api.client.app.state.snooze_sweeper.close()
     clock.at += seconds
 
 
@@ -42,7 +44,7 @@ def test_reads_never_wake_a_due_snooze(api, engine, clock):
     ada = api.get("/me").json()
     conversation = factories.conversation(api)
     _snooze(api, ada["id"], conversation["id"], NOW + 60)
-    _let_time_pass(clock, 3600)
+    _let_time_pass(api, clock, 3600)
     parts = _part_count(engine)
     for path in ("/admins", "/conversations", f"/conversations/{conversation['id']}", "/contacts"):
         assert api.get(path).status_code == 200
@@ -62,7 +64,7 @@ def test_every_reader_sees_a_snooze_that_ran_out_as_open_before_the_sweep_writes
     _snooze(api, ada["id"], conversation["id"], NOW + 60)
     before = api.get(path).json()  # rendered and kept while still snoozed
     assert before["state"] == "snoozed" and api.get("/conversations").json()["conversations"][0]["state"] == "snoozed"
-    _let_time_pass(clock, 3600)
+    _let_time_pass(api, clock, 3600)
     search = {"query": {"field": "id", "operator": "=", "value": conversation["id"]}}
     shown = [
         api.get(path).json(),
@@ -88,7 +90,7 @@ def test_a_write_wakes_the_conversation_it_changes_and_no_other(api, engine, clo
     first, second = factories.conversation(api), factories.conversation(api)
     _snooze(api, ada["id"], first["id"], NOW + 60)
     _snooze(api, ada["id"], second["id"], NOW + 60)
-    _let_time_pass(clock, 3600)
+    _let_time_pass(api, clock, 3600)
     reply = {"type": "admin", "admin_id": ada["id"], "message_type": "comment", "body": "back"}
     replied = api.post(f"/conversations/{first['id']}/reply", json=reply).json()
     kinds = [p["part_type"] for p in replied["conversation_parts"]["conversation_parts"]]
@@ -103,7 +105,7 @@ def test_the_sweep_works_in_batches_oldest_first(api, engine, clock):
     ids = [factories.conversation(api)["id"] for _ in range(5)]
     for offset, conversation_id in enumerate(ids):
         _snooze(api, ada["id"], conversation_id, NOW + 100 - offset)  # the last one runs out first
-    _let_time_pass(clock, 3600)
+    _let_time_pass(api, clock, 3600)
     with transaction(engine, write=True) as conn:
         acme = workspace_for_token(conn, ACME_TOKEN)
         assert acme is not None

@@ -13,7 +13,7 @@ from inboxd.domain.statistics import Statistics
 from inboxd.domain.versions import SHAPES, VERSIONS, version_named
 from inboxd.domain.views import ConversationShown, Participant, PartShown, Person, SourceShown, TagApplied
 from inboxd.render import admins, contacts, tags, teams, ticket_types, tickets
-from inboxd.render.conversations import conversation
+from inboxd.render.conversations import conversation, message
 from inboxd.render.versions import chain
 from inboxd.render.versions.changes import CHANGES, Change
 
@@ -77,6 +77,10 @@ TICKET_TYPE_ROW = {
 }  # fmt: skip
 
 
+MESSAGE_ROW = {
+    "kind": "user_message", "id": 8, "created_at": 90, "body": "<p>Help</p>", "message_type": "inapp", "subject": "",
+    "conversation_id": 1,
+}  # fmt: skip
 TICKET_ROW = {"id": 9, "attributes": {}, "ticket_state": "submitted", "updated_at": 100, "is_shared": False}
 
 
@@ -92,6 +96,7 @@ def _documents(shape: str) -> dict[str, object]:
         "tag": tags.tag({"id": 3, "name": "vip"}, version),
         "ticket_types": ticket_types.ticket_type_list([TICKET_TYPE_ROW], "acme", version),
         "ticket": tickets.ticket(TICKET_ROW, TICKET_TYPE_ROW, _view(assignee=7), "acme", version),
+        "message": message(MESSAGE_ROW, version),
     }
 
 

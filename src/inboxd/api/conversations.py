@@ -128,7 +128,7 @@ def create(call: Call) -> Response:
     message_id = operations.start_by_contact(
         call.store, call.now, request.from_.id, request.body, request.subject, request.attachment_urls
     )
-    return json(render.message(call.store.messages.require(message_id)))
+    return json(render.message(call.store.messages.require(message_id), call.version))
 
 
 def _list_item_key(workspace_id: int, conversation_id: int, drawing: Drawing) -> tuple[int, int, str, str, str]:

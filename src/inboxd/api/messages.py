@@ -53,4 +53,4 @@ def create(call: Call) -> Response:
         request.body,
         open_now=request.create_conversation_without_contact_reply,
     )
-    return json(render.admin_message(message, admin))
+    return json(render.admin_message(message, admin, call.version))

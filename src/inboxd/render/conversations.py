@@ -207,9 +207,14 @@ def conversation_list_of(items: list[Any], page: Page, total_count: int) -> dict
     }
 
 
-def message(row: dict[str, Any]) -> dict[str, Any]:
+def message(row: dict[str, Any], version: Version) -> dict[str, Any]:
     """A `message` (`user_message` or `admin_message`): what `POST /conversations` and
     `POST /messages` answer with; `conversation_id` once the message has a conversation."""
+    return shaped("message", drawn_message(row), version)
+
+
+def drawn_message(row: dict[str, Any]) -> dict[str, Any]:
+    """A `message` in the newest shape."""
     doc: dict[str, Any] = {
         "type": row["kind"],
         "id": str(row["id"]),

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from inboxd.render.conversations import message
+from inboxd.render.conversations import drawn_message
+from inboxd.render.versions import Version, shaped
 
 
-def admin_message(row: dict[str, Any], owner: dict[str, Any]) -> dict[str, Any]:
+def admin_message(row: dict[str, Any], owner: dict[str, Any], version: Version) -> dict[str, Any]:
     """`POST /messages`' answer: the `message` shape plus the sending admin as `owner`, which the
     spec's "admin message created" example shows (the schema allows more properties)."""
-    doc = message(row)
+    doc = drawn_message(row)
     doc["owner"] = {
         "type": "admin",
         "id": str(owner["id"]),
@@ -19,4 +20,4 @@ def admin_message(row: dict[str, Any], owner: dict[str, Any]) -> dict[str, Any]:
         "away_mode_enabled": owner["away_mode_enabled"],
         "away_mode_reassign": owner["away_mode_reassign"],
     }
-    return doc
+    return shaped("message", doc, version)

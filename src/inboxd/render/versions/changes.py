@@ -167,6 +167,10 @@ def _assignees_as_strings(ticket: dict[str, Any]) -> None:
             ticket[key] = str(ticket[key] or 0)
 
 
+def _subject_always(message: dict[str, Any]) -> None:
+    message.setdefault("subject", "")
+
+
 def _both(*undos: Undo) -> Undo:
     def undo(obj: dict[str, Any]) -> None:
         for one in undos:
@@ -229,6 +233,12 @@ CHANGES: tuple[Change, ...] = (
             "ticket_type": _drop("ticket_states"),
             "ticket_type.list": _ticket_types_under_their_name,
         },
+    ),
+    Change(
+        "2.12",
+        "a message without a subject leaves it out (2.11 requires it: empty)",
+        {"message": _subject_always},
+        shapes=("2.11",),
     ),
     Change(
         "2.12",
