@@ -24,8 +24,6 @@ ACCEPTED: tuple[str, ...] = (
 # What a workspace answers in when a request names no version (the workspace file's default_version).
 DEFAULT = "2.10"
 
-_RANK = {shape: rank for rank, shape in enumerate(SHAPES)}
-
 
 @dataclass(frozen=True, slots=True)
 class Version:
@@ -35,19 +33,11 @@ class Version:
     name: str
     shape: str
 
-    @property
-    def rank(self) -> int:
-        return _RANK[self.shape]
-
-    def has(self, shape: str) -> bool:
-        """Whether this version's description includes what ``shape``'s introduced."""
-        return self.rank >= _RANK[shape]
-
 
 def _shape_of(name: str) -> str:
     if name == PREVIEW:
         return NEWEST
-    if name in _RANK:
+    if name in SHAPES:
         return name
     return SHAPES[0]  # 1.0 - 2.6: older than every description inboxd carries
 
@@ -58,8 +48,3 @@ VERSIONS: dict[str, Version] = {name: Version(name, _shape_of(name)) for name in
 def version_named(name: str) -> Version | None:
     """The version ``name`` names (exactly: "2.1" is not "2.10"), or None."""
     return VERSIONS.get(name)
-
-
-def ordered(names: list[str] | tuple[str, ...]) -> list[str]:
-    """Version names in release order (for messages)."""
-    return sorted(names, key=ACCEPTED.index)

@@ -3,7 +3,7 @@ changed (changes.py), and how a document drawn in the newest shape is taken back
 for (chain.py)."""
 
 from inboxd.domain.versions import ACCEPTED, DEFAULT, NEWEST, SHAPES, Version, version_named
-from inboxd.render.versions.chain import shaped, shaper
+from inboxd.render.versions.chain import shaped
 from inboxd.render.versions.changes import deprecated, describes
 
 __all__ = [
@@ -15,6 +15,5 @@ __all__ = [
     "deprecated",
     "describes",
     "shaped",
-    "shaper",
     "version_named",
 ]

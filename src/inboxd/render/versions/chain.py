@@ -12,7 +12,6 @@ A plan per (shape, kind) is built once: the newest shape's plans are empty and c
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
 from typing import Any
 
 from inboxd.domain.versions import NEWEST, Version
@@ -82,14 +81,3 @@ def shaped(kind: str, document: dict[str, Any], version: Version) -> dict[str, A
     if version.shape != NEWEST:
         _apply(_plan(version.shape, kind), document)
     return document
-
-
-def shaper(kind: str, version: Version) -> Callable[[dict[str, Any]], dict[str, Any]]:
-    """:func:`shaped` for many documents of one kind."""
-    plan = _plan(version.shape, kind)
-
-    def shape(document: dict[str, Any]) -> dict[str, Any]:
-        _apply(plan, document)
-        return document
-
-    return shape

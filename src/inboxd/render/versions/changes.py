@@ -14,6 +14,7 @@ validated against its description by the HTTP tests (tests/spec.py)."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -334,11 +335,13 @@ CHANGES: tuple[Change, ...] = (
 )
 
 
+@functools.cache  # asked on every request to an operation some version lacks (api/versions.py)
 def describes(shape: str, operation: str) -> bool:
     """Whether the description of ``shape`` has ``operation`` (an operationId)."""
     return not any(operation in change.adds and change.undone_in(shape) for change in CHANGES)
 
 
+@functools.cache
 def deprecated(shape: str, operation: str) -> bool:
     """Whether ``operation`` is deprecated in ``shape`` (served all the same)."""
     return any(operation in change.deprecates and not change.undone_in(shape) for change in CHANGES)
