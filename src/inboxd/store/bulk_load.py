@@ -13,8 +13,9 @@ from sqlalchemy import Connection, Engine, func, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from inboxd.domain import statistics
+from inboxd.store.id_floors import next_id
 from inboxd.store.search_index import count_created, created_day
-from inboxd.store.tables import admins, conversations, tags, team_members, teams, token_stats, workspaces
+from inboxd.store.tables import admins, conversations, metadata, tags, team_members, teams, token_stats, workspaces
 from inboxd.store.transactions import writing_connection
 
 # Column orders of the rows chunks carry (tuples: cheap to pickle and to bind).
@@ -235,7 +236,8 @@ def reserve(conn: Connection, table: str, count: int) -> int:
     numbers rows max(id) + 1, so a server writing during the seed could collide (docs/decisions.md)."""
     top = conn.execute(select(func.coalesce(func.max(text("id")), 0)).select_from(text(table))).scalar_one()
     if conn.dialect.name == "sqlite":
-        return int(top) + 1
+        # Above the id of a deleted conversation too (store/id_floors.py).
+        return next_id(conn, metadata.tables[table]) or int(top) + 1
     conn.exec_driver_sql(f"LOCK TABLE {table} IN EXCLUSIVE MODE")
     sequence = conn.exec_driver_sql(f"SELECT pg_get_serial_sequence('{table}', 'id')").scalar_one()
     base = max(int(top) + 1, int(conn.execute(select(func.nextval(sequence))).scalar_one()))

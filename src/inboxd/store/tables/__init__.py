@@ -1,12 +1,13 @@
 """The schema, one definition for SQLite and PostgreSQL.
 
-Every table carries ``workspace_id`` and every index that serves a request starts with it, so a
+Every table but ``id_floors`` carries ``workspace_id`` and every index that serves a request starts with it, so a
 query scoped to one workspace never reads another's rows. Timestamps are
 Unix seconds, as Intercom sends them. Ids that Intercom shows as numeric strings are integer
 primary keys here; contact ids are 24 hex characters.
 
 One module per part of the schema (all on one MetaData, :mod:`.common`): :mod:`.workspace`,
-:mod:`.conversation`, :mod:`.search`. Import the tables from here.
+:mod:`.conversation`, :mod:`.search`, :mod:`.ids` (SQLite's deleted ids, the one table of
+no workspace). Import the tables from here.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from inboxd.store.tables.conversation import (
     conversations,
     tickets,
 )
+from inboxd.store.tables.ids import id_floors
 from inboxd.store.tables.search import MAX_TOKEN_LENGTH, conversation_tokens, token_stats
 from inboxd.store.tables.workspace import (
     access_tokens,
@@ -64,6 +66,7 @@ __all__ = [
     "conversation_teammates",
     "conversation_tokens",
     "conversations",
+    "id_floors",
     "messages",
     "metadata",
     "rate_limits",
