@@ -74,6 +74,7 @@ ROUTES = [
     Route("/conversations", conversations.create, methods=["POST"]),
     Route("/conversations/search", conversations.search, methods=["POST"]),
     Route("/conversations/{id:conversation_id}", conversations.update, methods=["PUT"]),
+    Route("/conversations/{id:conversation_id}", conversations.delete, methods=["DELETE"]),
     Route("/conversations/redact", conversation_parts.redact, methods=["POST"]),
     Route("/conversations/{id}/run_assignment_rules", assignment_rules.run, methods=["POST"]),
     Route("/messages", messages.create, methods=["POST"]),

@@ -1,4 +1,4 @@
-"""Conversations: create, list, retrieve, update."""
+"""Conversations: create, list, retrieve, update, delete."""
 
 from __future__ import annotations
 
@@ -303,6 +303,13 @@ def update(call: Call) -> Answer:
         custom_attributes=request.custom_attributes,
     )
     return conversation_answer(call, changed)
+
+
+@endpoint(write=True, operation="deleteConversation")
+def delete(call: Call) -> Response:
+    """`DELETE /conversations/{id}`. A document kept of it is never served again: the cached read
+    finds no row (store/cached_reads.py) and no id is given twice (store/id_floors.py)."""
+    return json(render.conversation_deleted(operations.delete(call.store, call.now, call.path["id"])))
 
 
 # -- tags -------------------------------------------------------------------------------------------

@@ -11,8 +11,8 @@ import orjson
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Match
 
+from inboxd.api.versions import OperationLacking, methods_of_path, version_named_by
 from inboxd.domain.errors import IntercomError
 from inboxd.store.database_errors import DATABASE_ERRORS, database_unavailable
 
@@ -54,28 +54,26 @@ async def intercom_error(request: Request, exc: Exception) -> Response:
 
 async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
-    code, message = _HTTP_CODES.get(exc.status_code, ("client_error", exc.detail))
-    if exc.status_code == 405:
+    status, headers = exc.status_code, dict(exc.headers or {})
+    if status == 405:
+        # The methods the path has in the version asked for: the pipeline's, or, a 405 of the
+        # router (which checks no token, so knows no workspace default), the header's if it names
+        # one. A path with none in that version is an unknown route.
+        version = exc.version if isinstance(exc, OperationLacking) else version_named_by(request)
+        allowed = methods_of_path(request, version)
+        if allowed:
+            headers["Allow"] = ", ".join(allowed)
+        else:
+            status = 404
+            headers.pop("Allow", None)
+    code, message = _HTTP_CODES.get(status, ("client_error", exc.detail))
+    if status == 405:
         message = f"{request.method} is not allowed on {request.url.path}"
-    elif exc.status_code == 404:
+    elif status == 404:
         message = f"No route matches {request.method} {request.url.path}"
-    response = error_response(request, exc.status_code, code, message)
-    if exc.headers:
-        response.headers.update(exc.headers)
-    if exc.status_code == 405:
-        response.headers["Allow"] = ", ".join(_allowed_methods(request))
+    response = error_response(request, status, code, message)
+    response.headers.update(headers)
     return response
-
-
-def _allowed_methods(request: Request) -> list[str]:
-    """Every method some route accepts on this path. Starlette's own ``Allow`` names only the first
-    route whose path matched, and a path such as /conversations has one route per method."""
-    methods: set[str] = set()
-    for route in request.app.router.routes:
-        match, _ = route.matches(request.scope)
-        if match is not Match.NONE:
-            methods |= getattr(route, "methods", None) or set()
-    return sorted(methods)
 
 
 async def server_error(request: Request, exc: Exception) -> Response:

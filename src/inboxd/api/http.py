@@ -24,7 +24,7 @@ from starlette.responses import Response
 from inboxd.api.auth import authenticate, authenticated, check_token
 from inboxd.api.bodies import parse_per_page, read_body
 from inboxd.api.rate_limits import admit, admitted
-from inboxd.api.versions import check_operation, mark_deprecated, version_of
+from inboxd.api.versions import check_operation, declare, mark_deprecated, version_of
 from inboxd.domain.clock import Clock
 from inboxd.domain.events import Event
 from inboxd.domain.versions import Version
@@ -102,8 +102,9 @@ def endpoint(
     the handler would, or None (store/cached_reads.py).
 
     ``operation`` (the descriptions' operationId), for the operations some versions lack or
-    deprecate (render/versions/changes.py): where the version asked for lacks it, it answers as an
-    unknown route; where it is deprecated, with a Deprecation header.
+    deprecate (render/versions/changes.py): where the version asked for lacks it, it answers as its
+    path did before (api/versions.py ``check_operation``); where it is deprecated, with a
+    Deprecation header.
 
     ``costly`` (reads only): the request decides how much work the read is (a search), so it never
     runs on the event loop, even on SQLite, and it has a time budget (``app.state.read_timeout``,
@@ -166,6 +167,8 @@ def endpoint(
                 committed(request, caused)
             return answer if operation is None else mark_deprecated(version, operation, answer)
 
+        if operation is not None:
+            declare(run, operation)
         return run
 
     return decorate

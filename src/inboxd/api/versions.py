@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Match
 
 from inboxd.domain.errors import VersionInvalid
 from inboxd.render.versions import ACCEPTED, Version, deprecated, describes, version_named
@@ -30,10 +34,50 @@ def version_of(request: Request, default: str) -> Version:
     return version
 
 
+# The endpoints of the operations some versions lack (api/http.py ``endpoint``), by operationId.
+_OPERATIONS: dict[Callable[..., Any], str] = {}
+
+
+def declare(endpoint: Callable[..., Any], operation: str) -> None:
+    """``endpoint`` serves ``operation``, which some versions lack."""
+    _OPERATIONS[endpoint] = operation
+
+
+class OperationLacking(HTTPException):
+    """The version asked for lacks the operation: the path answers as it did before the version
+    added it (api/errors.py), a 405 naming the methods it has in ``version``, or, a path of none,
+    an unknown route's 404."""
+
+    def __init__(self, version: Version) -> None:
+        super().__init__(405)
+        self.version = version
+
+
 def check_operation(version: Version, operation: str) -> None:
-    """An operation the version's description lacks answers as an unknown route does (api/errors.py)."""
     if not describes(version.shape, operation):
-        raise HTTPException(404)
+        raise OperationLacking(version)
+
+
+def methods_of_path(request: Request, version: Version | None) -> list[str]:
+    """Every method some route serves on the request's path (Starlette's own ``Allow`` names only
+    the first route whose path matched, and a path such as /conversations has one route per
+    method), in ``version`` when it is known: not one whose operation the version lacks."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches(request.scope)
+        if match is Match.NONE:
+            continue
+        operation = _OPERATIONS.get(getattr(route, "endpoint", None))  # type: ignore[arg-type]
+        if version is None or operation is None or describes(version.shape, operation):
+            methods |= getattr(route, "methods", None) or set()
+    return sorted(methods)
+
+
+def version_named_by(request: Request) -> Version | None:
+    """The version the request's header names, if it names one inboxd accepts; the workspace's
+    default needs the token, which a request the router refused never had checked."""
+    header = next((value for name, value in request.scope["headers"] if name == b"intercom-version"), None)
+    return version_named(header.decode("latin-1").strip()) if header is not None else None
 
 
 def mark_deprecated(version: Version, operation: str, response: Response) -> Response:

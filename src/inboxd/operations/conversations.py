@@ -160,3 +160,16 @@ def detach_contact(store: Store, now: int, conversation_id: str, admin_id: str, 
     )
     store.conversations.apply(conversation, change)
     return conversation.id
+
+
+# -- deletion ---------------------------------------------------------------------------------------
+
+
+def delete(store: Store, now: int, conversation_id: str) -> int:
+    """`DELETE /conversations/{id}` (2.13 on): the conversation and everything it owns are gone for
+    good (store/conversation_deletion.py); its id. A snooze that ran out is not woken first: there
+    is nothing left to wake."""
+    number = store.conversations.parse_id(conversation_id)
+    store.conversations.delete(number)
+    store.record("conversation.deleted", number, now)
+    return number

@@ -233,3 +233,8 @@ def customers(people: list[Actor]) -> dict[str, Any]:
     """The answer of adding or removing a participant: the conversation's contacts, each as the
     kind of contact it is (user, lead)."""
     return {"customers": [{"type": person.type, "id": person.id} for person in people]}
+
+
+def conversation_deleted(conversation_id: int) -> dict[str, Any]:
+    """What `DELETE /conversations/{id}` answers (the descriptions' `conversation_deleted`)."""
+    return {"id": str(conversation_id), "object": "conversation", "deleted": True}

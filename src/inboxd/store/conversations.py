@@ -24,6 +24,7 @@ from inboxd.domain.events import Event
 from inboxd.domain.ids import parse_numeric_id
 from inboxd.domain.views import PartShown
 from inboxd.store import keyset
+from inboxd.store.conversation_deletion import delete_conversation
 from inboxd.store.conversation_rows import People, Related, part_values, parts_shown, state_values, to_domain
 from inboxd.store.conversation_rows import related as related_of
 from inboxd.store.conversation_statements import (
@@ -47,6 +48,7 @@ from inboxd.store.conversation_statements import (
     UPDATE_STATE,
 )
 from inboxd.store.engine import inserted_id
+from inboxd.store.id_floors import next_id
 from inboxd.store.search_index import SearchIndex, count_created, created_day
 from inboxd.store.tables import (
     conversation_contacts,
@@ -87,6 +89,9 @@ class Conversations:
             source_redacted=False,
             **_first_contact_reply_values(first_contact_reply(None, conversation, source)),
         )
+        taken = next_id(self.conn, conversations)
+        if taken is not None:
+            values["id"] = taken
         conversation_id = inserted_id(self.conn.execute(insert(conversations).values(**values)))
         self.conn.execute(COUNT_ONE_MORE, {"ws": self.workspace_id})
         count_created(
@@ -248,6 +253,15 @@ class Conversations:
             .where(conversations.c.workspace_id == self.workspace_id, conversations.c.id == conversation_id)
             .values(source_body=REDACTED_BODY, source_attachments=[], source_redacted=True)
         )
+
+    def delete(self, conversation_id: int) -> None:
+        """Delete the conversation and everything it owns (store/conversation_deletion.py), or
+        NotFound. It counts as changed: in a group commit, an earlier write whose answer shows it
+        is then committed before it (store/unit_of_work.py), and no version is bumped after."""
+        row = self.require_row(conversation_id)
+        self.bumped.add(conversation_id)
+        self._pending.discard(conversation_id)
+        delete_conversation(self.conn, self.workspace_id, row)
 
     def due_snoozes(self, now: int, limit: int) -> list[Conversation]:
         """Snoozed conversations whose timer has run out, oldest first, read locked (on the

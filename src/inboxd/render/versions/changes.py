@@ -265,6 +265,7 @@ CHANGES: tuple[Change, ...] = (
             "conversation_part": _drop("email_message_metadata", "state", "tags", "event_details", "app_package_code"),
         },
     ),
+    Change("2.13", "conversations can be deleted", {}, adds=("deleteConversation",)),
     Change(
         "2.13",
         "statistics: handling times and the assigned teams' first response in office hours",

@@ -124,7 +124,8 @@ Index(
 # How many conversations of a workspace were created on each day (CREATED_DAY), and the lowest and
 # highest id among them: a created_at range is counted in O(days), and its conversations' ids lie
 # between its days' first and last ids. Kept by the transaction that creates a conversation (and by
-# `inboxd seed`'s bulk writer); conversations are never deleted and never change created_at.
+# `inboxd seed`'s bulk writer), and by the one that deletes one (its count goes down, its bounds
+# stay: still bounds; a day left with none has no row). A conversation never changes created_at.
 conversation_days = Table(
     "conversation_days",
     metadata,
