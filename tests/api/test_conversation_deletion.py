@@ -214,6 +214,13 @@ def test_a_deleted_snooze_is_never_woken(api, clock):
     _not_found(api.get(f"/conversations/{cid}"))
 
 
+def test_2_16s_retain_metrics_deletes_all_the_same(api):
+    for retain in ("true", "false"):
+        cid = factories.conversation(api)["id"]
+        assert api.at("2.16").delete(f"/conversations/{cid}?retain_metrics={retain}").status_code == 200
+        _not_found(api.get(f"/conversations/{cid}"))
+
+
 def test_an_unknown_or_malformed_id_is_not_found(api):
     _not_found(api.at("2.13").delete("/conversations/999999"))
     _not_found(api.at("2.13").delete("/conversations/abc"))

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-# Intercom's conversation topics that inboxd's operations can cause, and the ticket topic of
-# convert-to-ticket. `conversation.deleted` has no operation in the Conversations API inboxd
-# serves; it is listed so that subscriptions may name it.
+# Intercom's conversation topics that inboxd's operations can cause (`conversation.deleted`:
+# `DELETE /conversations/{id}`, from 2.13), and the ticket topic of convert-to-ticket.
 TOPICS = frozenset(
     {
         "conversation.user.created",
