@@ -174,6 +174,10 @@ def test_every_route_refuses_the_other_workspaces_ids(api, globex):
         assert response.status_code == 404, (method, path, body, response.text)
         assert response.json()["type"] == "error.list"
         covered.add((method, _template(method, path)))
+    path = f"/conversations/{b['conversation']}"
+    deleted = api.at("2.13").delete(path)  # served from 2.13 (Acme's default, 2.10, answers 405)
+    assert deleted.status_code == 404 and deleted.json()["type"] == "error.list", deleted.text
+    covered.add(("DELETE", _template("DELETE", path)))
     routes = {(m, r.path) for r in ROUTES for m in r.methods or () if m != "HEAD"}  # type: ignore[attr-defined]
     assert routes - covered - NO_FOREIGN_IDS == set(), "add an isolation case for these routes"
     assert globex.get(f"/conversations/{b['conversation']}").json() == before

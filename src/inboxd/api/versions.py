@@ -67,7 +67,8 @@ def methods_of_path(request: Request, version: Version | None) -> list[str]:
         match, _ = route.matches(request.scope)
         if match is Match.NONE:
             continue
-        operation = _OPERATIONS.get(getattr(route, "endpoint", None))  # type: ignore[arg-type]
+        endpoint = getattr(route, "endpoint", None)
+        operation = _OPERATIONS.get(endpoint) if endpoint is not None else None
         if version is None or operation is None or describes(version.shape, operation):
             methods |= getattr(route, "methods", None) or set()
     return sorted(methods)
