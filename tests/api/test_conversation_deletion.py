@@ -12,10 +12,12 @@ from sqlalchemy import func, select
 from starlette.testclient import TestClient
 
 from inboxd.app import create_app
+from inboxd.config import WorkspaceFile
 from inboxd.store.tables import conversation_days, messages, metadata, token_stats, workspaces
 from inboxd.store.transactions import transaction
+from inboxd.store.workspaces import apply_workspace_file
 from tests import factories
-from tests.conftest import ACME_TOKEN, Api
+from tests.conftest import ACME_TOKEN, T0, WORKSPACES, Api
 
 DELETING = ("2.13", "2.14", "2.15", "2.16", "Preview")
 BEFORE = ("1.0", "2.7", "2.8", "2.9", "2.10", "2.11", "2.12")
@@ -226,5 +228,22 @@ def test_an_unknown_or_malformed_id_is_not_found(api):
     _not_found(api.at("2.13").delete("/conversations/abc"))
 
 
-def test_without_a_token_it_is_unauthorized(anonymous):
-    assert anonymous.at("2.13").delete("/conversations/1").status_code == 401
+def test_without_a_token_it_is_unauthorized_in_every_version(anonymous):
+    """The token comes first: without it the version (the workspace's default when no header
+    names one) is not known, so not whether the operation is served either."""
+    for version in (None, "2.12", "2.13"):
+        refused = anonymous.at(version).delete("/conversations/1", validate=version == "2.13")
+        assert refused.status_code == 401 and refused.json()["errors"][0]["code"] == "unauthorized"
+
+
+def test_a_workspace_whose_default_is_2_13_deletes_without_the_header(engine, clock):
+    chosen = WORKSPACES.model_copy(deep=True)
+    chosen.workspaces[0].default_version = "2.13"
+    with transaction(engine, write=True) as conn:
+        apply_workspace_file(conn, WorkspaceFile.model_validate(chosen.model_dump()), T0)
+    with TestClient(create_app(engine, clock)) as client:
+        api = Api(client, ACME_TOKEN, version=None)
+        cid = factories.conversation(api.at("2.13"))["id"]
+        deleted = client.delete(f"/conversations/{cid}", headers={"Authorization": f"Bearer {ACME_TOKEN}"})
+        assert deleted.status_code == 200, deleted.text
+        _not_found(api.at("2.13").get(f"/conversations/{cid}"))

@@ -51,7 +51,7 @@ class Planner:
 
     @functools.cached_property
     def size(self) -> int:
-        """How many conversations the workspace holds (kept by the transaction that adds one)."""
+        """How many conversations the workspace holds (kept by the transactions that add and delete one)."""
         found = self.conn.execute(
             select(workspaces.c.conversation_count).where(workspaces.c.id == self.workspace_id)
         ).scalar()

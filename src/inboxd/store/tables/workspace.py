@@ -27,7 +27,7 @@ workspaces = Table(
     Column("id_code", String(32), nullable=False, unique=True),
     Column("name", String(255), nullable=False),
     Column("created_at", BigInteger, nullable=False),
-    # How many conversations the workspace holds, kept by the transaction that adds one: the list's
+    # How many conversations the workspace holds, kept by the transactions that add and delete one: the list's
     # total_count and the search planner's sizes in O(1) (migration 0003).
     Column("conversation_count", BigInteger, nullable=False, default=0, server_default="0"),
     # The Intercom version a request without an Intercom-Version header is answered in (migration 0006).
