@@ -5,6 +5,8 @@ document is kept (store/documents.py, api/conversations.py ``keep_document``).""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from sqlalchemy import delete
 from starlette.testclient import TestClient
@@ -22,7 +24,16 @@ def _stored_now(client: TestClient) -> None:
     client.app.state.document_writer.flush()  # type: ignore[attr-defined]
 
 
-@pytest.mark.parametrize("name", [n for n in OPERATIONS if n != "a write that fails"])
+# The writes that succeed (a delete too: every process then answers 404, as a fresh one does).
+SUCCEEDING = [n for n in OPERATIONS if n not in ("a write that fails", "delete in 2.12 (the 405 of before)")]
+
+
+def _unstamped(answer: dict[str, Any]) -> dict[str, Any]:
+    """An answer without the request id an error carries (fresh for every request)."""
+    return {key: value for key, value in answer.items() if key != "request_id"}
+
+
+@pytest.mark.parametrize("name", SUCCEEDING)
 def test_the_next_get_shows_what_a_write_changed(engine, clock, name):
     before, operation, _ = OPERATIONS[name]
     with (
@@ -37,11 +48,11 @@ def test_the_next_get_shows_what_a_write_changed(engine, clock, name):
             assert Api(client, ACME_TOKEN).get(path).status_code == 200
             _stored_now(client)
         assert operation(world).status_code == 200
-        shown = [Api(client, ACME_TOKEN).get(path).json() for client in (fast, ordinary, fast, ordinary)]
+        shown = [_unstamped(Api(client, ACME_TOKEN).get(path).json()) for client in (fast, ordinary, fast, ordinary)]
     with transaction(engine, write=True) as conn:
         conn.execute(delete(conversation_documents))
     with TestClient(create_app(engine, clock, rate_limit=0)) as fresh:
-        rendered = Api(fresh, ACME_TOKEN).get(path).json()
+        rendered = _unstamped(Api(fresh, ACME_TOKEN).get(path).json())
     assert shown == [rendered] * 4
 
 
