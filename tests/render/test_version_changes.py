@@ -21,8 +21,9 @@ ADA = Person("admin", "7", "admin", "Ada", "ada@acme.test")
 PAT = Person("user", "c1", "user", "Pat", None)
 
 
-def _view(priority: str = "priority", assignee: int | None = None) -> ConversationShown:
-    part = PartShown(11, "comment", "<p>On it</p>", 100, 100, 100, None, ADA, [], None, False)
+def _view(priority: str = "high", assignee: int | None = None) -> ConversationShown:
+    options = {"options": [{"text": "Yes", "uuid": "a5e1c524-5ddd-4c3e-9328-6bca5d6e3edb"}]}
+    part = PartShown(11, "quick_reply", "<p>On it?</p>", 100, 100, 100, None, ADA, [], None, False, options)
     return ConversationShown(
         id=1,
         version=3,
@@ -126,7 +127,7 @@ def test_the_changes_are_in_release_order_and_name_known_shapes():
     assert versions == sorted(versions)
     for change in CHANGES:
         assert change.version in SHAPES and all(shape in SHAPES for shape in change.shapes)
-        assert change.undo or change.adds or change.deprecates, change.name
+        assert change.undo or change.adds or change.deprecates or change.request, change.name
 
 
 def test_the_newest_shape_is_drawn_as_render_draws_it_and_nothing_is_undone():
@@ -147,11 +148,11 @@ def test_undoing_never_touches_the_view_and_gives_the_same_document_each_time():
 
 
 @pytest.mark.parametrize(
-    ("stored", "level", "flag"), [("priority", "high", "priority"), ("not_priority", "none", "not_priority")]
+    ("level", "flag"), [("high", "priority"), ("urgent", "priority"), ("low", "priority"), ("none", "not_priority")]
 )
-def test_the_priority_flag_reads_as_a_level_from_2_16(stored, level, flag):
-    assert _drawn("2.16", _view(priority=stored))["priority"] == level
-    assert _drawn("2.15", _view(priority=stored))["priority"] == flag
+def test_a_priority_level_reads_as_the_flag_before_2_16(level, flag):
+    assert _drawn("2.16", _view(priority=level))["priority"] == level
+    assert _drawn("2.15", _view(priority=level))["priority"] == flag
 
 
 def test_an_assignee_is_its_id_in_every_version_and_none_is_0_only_from_2_16():
@@ -191,3 +192,76 @@ def test_a_ticket_keeps_its_2_10_fields_in_their_order():
     ]  # fmt: skip
     assert (drawn["ticket_state"], drawn["admin_assignee_id"], drawn["team_assignee_id"]) == ("submitted", "0", "0")
     assert "ticket_states" not in drawn["ticket_type"]
+
+
+# -- requests -------------------------------------------------------------------------------------------
+
+# A body of each kind of request some version reads differently, with what every version adds.
+_OPTION = {"text": "Yes", "uuid": "a5e1c524-5ddd-4c3e-9328-6bca5d6e3edb"}
+_REQUESTS = {
+    "create_conversation_request": {
+        "from": {"type": "user", "id": "c1"},
+        "body": "hi",
+        "created_at": 5,
+        "brand_id": "9",
+    },
+    "contact_reply_base_request": {
+        "type": "user",
+        "message_type": "comment",
+        "body": "hi",
+        "created_at": 5,
+        "reply_options": [_OPTION],
+    },
+    "admin_reply_conversation_request": {
+        **{"type": "admin", "message_type": "comment", "admin_id": "7", "body": "hi"},
+        **{"reply_options": [_OPTION], "skip_notifications": True},
+    },
+    "update_conversation_request": {"read": True, "company_id": "5f4d"},
+    "search_request": {
+        "query": {"operator": "OR", "value": [{"field": "priority", "operator": "=", "value": "priority"}]}
+    },
+}
+
+
+def _read(kind: str, shape: str) -> dict:
+    version = version_named(shape)
+    assert version is not None
+    return chain.read(kind, copy.deepcopy(_REQUESTS[kind]), version)
+
+
+@pytest.mark.parametrize("change", [c for c in CHANGES if c.request], ids=lambda c: f"{c.version} {c.name}")
+def test_each_request_change_alone_changes_how_its_older_shapes_read_a_request(change, monkeypatch):
+    before = _undone_in(change)
+    for kind in change.request:
+        with_it = _read(kind, before), _read(kind, change.version)
+        monkeypatch.setattr(chain, "CHANGES", tuple(c for c in CHANGES if c is not change))
+        chain._upgrades.cache_clear()
+        try:
+            without_it = _read(kind, before), _read(kind, change.version)
+        finally:
+            monkeypatch.undo()
+            chain._upgrades.cache_clear()
+        assert with_it[0] != without_it[0], f"this change reads no {kind} differently"
+        assert with_it[1] == without_it[1]
+
+
+def test_the_newest_version_reads_every_request_as_sent_and_reading_never_touches_the_body():
+    for kind, body in _REQUESTS.items():
+        kept = copy.deepcopy(body)
+        assert _read(kind, SHAPES[-1]) == body
+        _read(kind, "2.7")
+        assert body == kept
+
+
+def test_a_search_on_the_priority_flag_reads_as_one_on_levels():
+    def read(operator: str, value: object) -> dict:
+        body = {"query": {"field": "priority", "operator": operator, "value": value}}
+        version = version_named("2.15")
+        assert version is not None
+        return chain.read("search_request", body, version)["query"]
+
+    assert read("=", "priority") == {"field": "priority", "operator": "!=", "value": "none"}
+    assert read("!=", "priority") == {"field": "priority", "operator": "=", "value": "none"}
+    assert read("=", "not_priority") == {"field": "priority", "operator": "=", "value": "none"}
+    assert read("IN", ["priority"])["value"] == ["low", "medium", "high", "urgent"]
+    assert read("NIN", ["not_priority", "high"])["value"] == ["none", "high"]

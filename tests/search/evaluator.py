@@ -42,7 +42,8 @@ def document(conversation: dict[str, Any]) -> dict[str, Any]:
         "waiting_since": conversation["waiting_since"],
         "snoozed_until": conversation["snoozed_until"],
         "tag_ids": {t["id"] for t in conversation["tags"]["tags"]},
-        "priority": conversation["priority"],
+        # Documents come in 2.10's shape (the priority flag); searches are read as 2.16 (levels).
+        "priority": "none" if conversation["priority"] == "not_priority" else conversation["priority"],
         "ai_agent_participated": None,
         "custom_attributes": conversation["custom_attributes"],
     }

@@ -80,7 +80,7 @@ def test_enums_come_from_the_spec():
         *("phone_switch", "push", "sms", "twitter", "whatsapp"),
     )
     assert fields.BY_NAME["state"].enum == ("open", "closed", "snoozed")
-    assert fields.BY_NAME["priority"].enum == ("priority", "not_priority")
+    assert fields.BY_NAME["priority"].enum == ("none", "low", "medium", "high", "urgent")
 
 
 def test_numeric_ids_are_strings_and_multi_fields_hold_ids():

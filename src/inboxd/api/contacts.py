@@ -7,7 +7,6 @@ from typing import Any
 from starlette.responses import Response
 
 from inboxd.api import cursors
-from inboxd.api.bodies import parse
 from inboxd.api.http import Call, endpoint, json, per_page
 from inboxd.api.types import Int64, Request, StrictBool, StrictStr
 from inboxd.operations import contacts as operations
@@ -30,7 +29,7 @@ class CreateContact(Request):
 
 @endpoint(write=True)
 def create(call: Call) -> Response:
-    request = parse(CreateContact, call.body)
+    request = call.parsed(CreateContact)
     contact = operations.create(call.store, call.now, request.model_dump())
     return json(render.contact(contact, call.workspace.id_code, call.version))
 

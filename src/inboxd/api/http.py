@@ -15,19 +15,21 @@ import functools
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
 from inboxd.api.auth import authenticate, authenticated, check_token
-from inboxd.api.bodies import parse_per_page, read_body
+from inboxd.api.bodies import parse, parse_per_page, read_body
 from inboxd.api.rate_limits import admit, admitted
+from inboxd.api.types import Request as RequestModel
 from inboxd.api.versions import check_operation, declare, mark_deprecated, version_of
 from inboxd.domain.clock import Clock
 from inboxd.domain.events import Event
 from inboxd.domain.versions import Version
+from inboxd.render import versions
 from inboxd.store import unit_of_work
 from inboxd.store.engine import Database
 from inboxd.store.scope import Store
@@ -35,6 +37,8 @@ from inboxd.store.unit_of_work import AfterCommit, GroupDraw
 from inboxd.store.workspaces import WorkspaceRef
 
 log = logging.getLogger("inboxd")
+
+Model = TypeVar("Model", bound=RequestModel)
 
 
 @dataclass
@@ -57,6 +61,15 @@ class Call:
 
     def query(self, name: str) -> str | None:
         return self.request.query_params.get(name)
+
+    def sent(self, kind: str) -> dict[str, Any]:
+        """The body, a ``kind`` of request (the description's schema name), as the newest version
+        reads it: what the version asked for lacks is ignored or refused (render/versions/)."""
+        return versions.read(kind, self.body, self.version)
+
+    def parsed(self, model: type[Model]) -> Model:
+        """The body validated as ``model``, read as the newest version reads it."""
+        return parse(model, self.sent(model.kind) if model.kind is not None else self.body)
 
 
 def json(data: Any, status: int = 200) -> Response:

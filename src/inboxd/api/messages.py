@@ -7,7 +7,6 @@ from typing import Literal
 from pydantic import Field
 from starlette.responses import Response
 
-from inboxd.api.bodies import parse
 from inboxd.api.http import Call, endpoint, json
 from inboxd.api.types import IdStr, Request, StrictBool, StrictStr
 from inboxd.operations import messages as operations
@@ -41,7 +40,7 @@ class CreateMessage(Request):
 
 @endpoint(write=True)
 def create(call: Call) -> Response:
-    request = parse(CreateMessage, call.body)
+    request = call.parsed(CreateMessage)
     to = ContactRef(request.to.id, request.to.user_id, request.to.email)
     message, admin = operations.send(
         call.store,

@@ -6,7 +6,6 @@ from typing import Any
 
 from starlette.responses import Response
 
-from inboxd.api.bodies import parse
 from inboxd.api.http import Call, endpoint, json
 from inboxd.api.types import IdStr, Request, StrictStr
 from inboxd.domain.errors import IntercomError, NotFound, ParameterInvalid
@@ -26,7 +25,7 @@ def create_or_update(call: Call) -> Response:
     if "name" not in call.body:
         # The spec's own example answers a body without a name with exactly this code and message.
         raise ParameterInvalid("invalid tag parameters: name is required", field="name")
-    request = parse(CreateOrUpdateTag, call.body)
+    request = call.parsed(CreateOrUpdateTag)
     if request.companies is not None or request.users is not None:
         raise IntercomError(
             "Tagging companies or contacts through POST /tags is not supported by inboxd", code="unsupported"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
-from inboxd.api.bodies import parse
 from inboxd.api.http import Call, endpoint, json
 from inboxd.api.types import Request, StrictBool, StrictStr
 from inboxd.domain.errors import NotFound
@@ -22,7 +21,7 @@ class CreateTicketType(Request):
 
 @endpoint(write=True, operation="createTicketType")
 def create(call: Call) -> Response:
-    request = parse(CreateTicketType, call.body)
+    request = call.parsed(CreateTicketType)
     created = operations.create(call.store, call.now, request.model_dump())
     return json(render.ticket_type(created, call.workspace.id_code, call.version))
 

@@ -7,7 +7,6 @@ from typing import Any
 from starlette.responses import Response
 
 from inboxd.api.attachments import base_url
-from inboxd.api.bodies import parse
 from inboxd.api.http import Call, endpoint, json
 from inboxd.api.types import IdStr, Request
 from inboxd.operations import tickets
@@ -30,7 +29,7 @@ def render_ticket(call: Call, row: dict[str, Any]) -> dict[str, Any]:
 
 @endpoint(write=True, operation="convertConversationToTicket")
 def convert(call: Call) -> Response:
-    request = parse(ConvertToTicket, call.body)
+    request = call.parsed(ConvertToTicket)
     ticket_id = tickets.convert(call.store, call.now, call.path["id"], request.ticket_type_id, request.attributes or {})
     return json(render_ticket(call, call.store.tickets.require(ticket_id)))
 

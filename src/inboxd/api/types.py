@@ -7,7 +7,7 @@ fields are strict: ``"true"`` is not a boolean and ``"5"`` is not an integer.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt, StrictStr
 
@@ -30,6 +30,9 @@ class Request(BaseModel):
     """A request body: unknown fields are ignored, as Intercom ignores them."""
 
     model_config = ConfigDict(extra="ignore")
+    # The description's name for this kind of body, where some version reads it differently
+    # (render/versions/changes.py: a change's ``request``); api/http.py ``Call.parsed`` uses it.
+    kind: ClassVar[str | None] = None
 
 
 __all__ = ["IdStr", "Int64", "Request", "StrictBool", "StrictStr"]

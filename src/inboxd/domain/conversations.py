@@ -10,18 +10,22 @@ the table for a state leaves the state as it is.
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass, field
 from typing import Any
 
 from inboxd.domain import statistics
 from inboxd.domain.attachments import url_attachments
 from inboxd.domain.custom_attributes import validate_custom_attribute
-from inboxd.domain.errors import ParameterInvalid
+from inboxd.domain.errors import ParameterInvalid, ParameterNotFound
 from inboxd.domain.html import sanitise, sanitise_required
 from inboxd.domain.limits import check_timestamp
 from inboxd.domain.values import evolve
 
 MAX_TITLE_LENGTH = 255
+# A conversation's priority: the newest description's levels (the versions before 2.16 read them as
+# a flag, render/versions/changes.py). Nothing inboxd does sets one but the seed's history.
+PRIORITY_LEVELS = ("none", "low", "medium", "high", "urgent")
 CONTACT_TYPES = statistics.CONTACT_TYPES
 
 
@@ -42,6 +46,7 @@ class Part:
     assigned_to: Actor | None = None
     attachments: tuple[dict[str, Any], ...] = ()
     external_id: str | None = None
+    metadata: dict[str, Any] | None = None  # quick replies: the options sent, or the one chosen
 
 
 @dataclass(frozen=True)
@@ -171,7 +176,7 @@ def _new(now: int, stats: statistics.Statistics, waiting_since: int | None, stat
         updated_at=now,
         state=state,
         read=False,
-        priority="not_priority",
+        priority="none",
         waiting_since=waiting_since,
         snoozed_until=None,
         admin_assignee_id=None,
@@ -183,13 +188,21 @@ def _new(now: int, stats: statistics.Statistics, waiting_since: int | None, stat
 
 
 def start_by_contact(
-    contact: Actor, body: str, subject: str | None, attachment_urls: list[str], now: int
+    contact: Actor,
+    body: str,
+    subject: str | None,
+    attachment_urls: list[str],
+    now: int,
+    created_at: int | None = None,
 ) -> tuple[Conversation, Source]:
     """A conversation a contact starts from the Messenger: open, unread, the contact waiting.
 
     Intercom records the contact's message as the conversation's *source*, not as a part, and
-    treats it as the first contact reply (`first_contact_reply`, statistics).
+    treats it as the first contact reply (`first_contact_reply`, statistics). ``created_at`` dates
+    it (a conversation brought over from elsewhere); by default it starts ``now``.
     """
+    check_timestamp(created_at, "created_at")
+    at = created_at if created_at is not None else now
     source = Source(
         type="conversation",
         delivered_as="customer_initiated",
@@ -199,7 +212,7 @@ def start_by_contact(
         url=None,
         attachments=url_attachments(attachment_urls),
     )
-    return _new(now, statistics.started_by_contact(now), waiting_since=now), source
+    return _new(at, statistics.started_by_contact(at), waiting_since=at), source
 
 
 def start_by_admin(admin: Actor, message_type: str, subject: str, body: str, now: int) -> tuple[Conversation, Source]:
@@ -220,20 +233,51 @@ def start_by_admin(admin: Actor, message_type: str, subject: str, body: str, now
 # -- replies ------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class QuickReply:
+    """One quick reply option: the text of its button and its id (a UUID the sender chooses)."""
+
+    text: str
+    uuid: str
+
+
+MAX_QUICK_REPLY_OPTIONS = 10  # the reply's other lists (attachments) stop at ten too
+
+
+def _options(options: tuple[QuickReply, ...]) -> dict[str, Any]:
+    if not options:
+        raise ParameterNotFound("reply_options is required for a quick_reply", field="reply_options")
+    if len(options) > MAX_QUICK_REPLY_OPTIONS:
+        raise ParameterInvalid(
+            f"reply_options has too many items; at most {MAX_QUICK_REPLY_OPTIONS} are allowed", field="reply_options"
+        )
+    if len({option.uuid for option in options}) != len(options):
+        raise ParameterInvalid("reply_options must not repeat a uuid", field="reply_options")
+    return {"options": [{"text": option.text, "uuid": option.uuid} for option in options]}
+
+
 def reply_as_admin(
     conversation: Conversation,
     admin: Actor,
     message_type: str,
-    body: str,
+    body: str | None,
     attachments: tuple[dict[str, Any], ...],
     now: int,
     created_at: int | None = None,
+    options: tuple[QuickReply, ...] = (),
 ) -> Change:
     """An admin's comment answers the contact: nobody is waiting any more and the admin joins the
-    teammates. A note is internal: it changes neither."""
+    teammates. A note is internal: it changes neither. A quick reply is a comment whose message is
+    its ``options`` (buttons the contact answers with), its text optional."""
     check_timestamp(created_at, "created_at")
     at = created_at if created_at is not None else now
-    part = Part(message_type, admin, at, body=sanitise_required(body), attachments=attachments)
+    if message_type == "quick_reply":
+        text = sanitise(body) if body is not None else None
+        part = Part(message_type, admin, at, body=text, attachments=attachments, metadata=_options(options))
+    else:
+        if body is None:
+            raise ParameterNotFound("body is a required parameter", field="body")
+        part = Part(message_type, admin, at, body=sanitise_required(body), attachments=attachments)
     if message_type == "note":
         return advance(conversation, [part], now).caused("conversation.admin.noted")
     change = advance(conversation, [part], now, waiting_since=None).caused("conversation.admin.replied")
@@ -243,11 +287,26 @@ def reply_as_admin(
 
 
 def reply_as_contact(
-    conversation: Conversation, contact: Actor, body: str, attachments: tuple[dict[str, Any], ...], now: int
+    conversation: Conversation,
+    contact: Actor,
+    body: str | None,
+    attachments: tuple[dict[str, Any], ...],
+    now: int,
+    created_at: int | None = None,
+    chosen: QuickReply | None = None,
 ) -> Change:
     """A contact's comment: the contact waits (from the first unanswered message on) and a closed
-    or snoozed conversation opens again."""
-    part = Part("comment", contact, now, body=sanitise_required(body), attachments=attachments)
+    or snoozed conversation opens again. ``chosen``: the quick reply option it answers with (its
+    text is the comment's when there is no body); ``created_at`` dates the comment."""
+    check_timestamp(created_at, "created_at")
+    at = created_at if created_at is not None else now
+    if body is None and chosen is None:
+        raise ParameterNotFound("body is a required parameter", field="body")
+    if body is None and chosen is not None:
+        body = f"<p>{html.escape(chosen.text)}</p>"  # the option's text, as the Messenger sends a message
+    text = sanitise_required(body or "")
+    metadata = {"chosen": chosen.uuid} if chosen is not None else None
+    part = Part("comment", contact, at, body=text, attachments=attachments, metadata=metadata)
     values: dict[str, Any] = {"waiting_since": conversation.waiting_since if conversation.waiting_since else now}
     new_state = _transition(conversation, "contact_reply")
     if new_state is not None:

@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     from inboxd.domain.conversations import Part
 
 CONTACT_TYPES = frozenset({"user", "lead", "contact"})
+# An admin's message to the contact: a comment, or one offering quick reply options (2.14).
+ADMIN_REPLY_PARTS = frozenset({"comment", "quick_reply"})
 ASSIGNMENT_PARTS = frozenset({"assignment", "assign_and_unsnooze", "away_mode_assignment", "workflow_assignment"})
 
 
@@ -81,7 +83,7 @@ def record(stats: Statistics, part: Part, *, reopens: bool = False) -> Statistic
     if started is None:
         # Intercom measures from the first contact reply; before it, parts are only counted.
         return stats
-    if kind == "comment" and author == "admin":
+    if kind in ADMIN_REPLY_PARTS and author == "admin":
         durations = stats.reply_durations
         if stats.awaiting_reply_since is not None:
             durations = (*durations, max(0, at - stats.awaiting_reply_since))

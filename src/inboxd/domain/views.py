@@ -68,6 +68,7 @@ class PartShown(NamedTuple):
     attachments: list[dict[str, Any]]  # as stored (render/attachments.py draws them)
     external_id: str | None
     redacted: bool
+    metadata: dict[str, Any] | None  # quick replies (domain/conversations.py Part)
 
 
 class SourceShown(NamedTuple):

@@ -9,7 +9,7 @@ from typing import Any
 from inboxd.domain import attachments as attachment_rules
 from inboxd.domain import conversation_parts as rules
 from inboxd.domain import conversations as domain
-from inboxd.domain.conversations import Actor, Change, Conversation
+from inboxd.domain.conversations import Actor, Change, Conversation, QuickReply
 from inboxd.domain.errors import Forbidden, NotFound, ParameterInvalid, ParameterNotFound
 from inboxd.domain.ids import parse_numeric_id
 from inboxd.operations import contacts
@@ -39,20 +39,28 @@ def reply_as_admin(
     conversation_id: str,
     admin_id: str,
     message_type: str,
-    body: str,
+    body: str | None,
     attached: tuple[dict[str, Any], ...] = (),
     created_at: int | None = None,
+    options: tuple[QuickReply, ...] = (),
 ) -> int:
     if conversation_id == "last":
         raise ParameterInvalid("only a contact can reply to its last conversation", field="id")
     admin = _admin(store, admin_id)
     conversation = current(store, store.conversations.parse_id(conversation_id), now)
-    change = domain.reply_as_admin(conversation, admin, message_type, body, attached, now, created_at)
+    change = domain.reply_as_admin(conversation, admin, message_type, body, attached, now, created_at, options)
     return _applied(store, conversation, change)
 
 
 def reply_as_contact(
-    store: Store, now: int, conversation_id: str, who: ContactRef, body: str, attached: tuple[dict[str, Any], ...] = ()
+    store: Store,
+    now: int,
+    conversation_id: str,
+    who: ContactRef,
+    body: str | None,
+    attached: tuple[dict[str, Any], ...] = (),
+    created_at: int | None = None,
+    chosen: QuickReply | None = None,
 ) -> int:
     """A contact's comment; to ``"last"``, the contact's latest conversation (operations/messages.py)."""
     if not who.names_one:
@@ -70,7 +78,9 @@ def reply_as_contact(
     conversation = current(store, number, now)
     if contact["id"] not in store.conversations.contact_ids(number):
         raise Forbidden("The contact is not a participant of this conversation")
-    change = domain.reply_as_contact(conversation, Actor(contact["role"], contact["id"]), body, attached, now)
+    change = domain.reply_as_contact(
+        conversation, Actor(contact["role"], contact["id"]), body, attached, now, created_at, chosen
+    )
     return _applied(store, conversation, change)
 
 

@@ -18,13 +18,24 @@ from inboxd.store.scope import Store
 
 
 def start_by_contact(
-    store: Store, now: int, contact_id: str, body: str, subject: str | None = None, attachment_urls: Sequence[str] = ()
+    store: Store,
+    now: int,
+    contact_id: str,
+    body: str,
+    subject: str | None = None,
+    attachment_urls: Sequence[str] = (),
+    *,
+    created_at: int | None = None,
+    brand_id: str | None = None,
 ) -> int:
     """A contact starts a conversation (`POST /conversations`): the message it sent, as the
-    conversation's source; the id of that message."""
+    conversation's source; the id of that message. ``created_at`` dates it (an import)."""
     contact = store.contacts.require(contact_id)
+    if brand_id is not None:
+        # inboxd keeps no brands (docs/decisions.md): no id names one.
+        raise NotFound("Brand Not Found", field="brand_id")
     conversation, source = domain.start_by_contact(
-        Actor(contact["role"], contact["id"]), body, subject, list(attachment_urls), now
+        Actor(contact["role"], contact["id"]), body, subject, list(attachment_urls), now, created_at
     )
     message_id = store.messages.create(
         kind="user_message",
@@ -34,7 +45,7 @@ def start_by_contact(
         author_type=contact["role"],
         author_id=contact["id"],
         contact_id=contact["id"],
-        created_at=now,
+        created_at=conversation.created_at,
     )
     conversation_id = store.conversations.create(conversation, source, message_id, [contact["id"]])
     store.messages.link(message_id, conversation_id)
@@ -50,9 +61,14 @@ def update(
     read: bool | None = None,
     title: str | None = None,
     custom_attributes: dict[str, Any] | None = None,
+    company_id: str | None = None,
 ) -> int:
-    """`PUT /conversations/{id}`: read, title, custom attributes, set by the Operator bot."""
+    """`PUT /conversations/{id}`: read, title, custom attributes, set by the Operator bot. A
+    conversation has no company (inboxd keeps none: docs/decisions.md), so none can be given; null
+    removes none."""
     conversation = current(store, store.conversations.parse_id(conversation_id), now)
+    if company_id is not None:
+        raise NotFound("Company Not Found", code="company_not_found", field="company_id")
     change = domain.update_attributes(
         conversation,
         Actor("bot", str(store.admins.operator_id())),

@@ -85,17 +85,31 @@ def part(shown: PartShown, plaintext: bool = False, base_url: str = "") -> dict[
 
 
 # A part's fields that descriptions after 2.12 add and inboxd keeps no data for (no email channel,
-# quick replies, part tags or event details): their empty values. The part's `state` is left out
-# until parts record it (docs/compatibility.md).
-_PART_EMPTY: dict[str, Any] = {"email_message_metadata": None, "metadata": None}
+# part tags or event details): their empty values. The part's `state` is left out until parts
+# record it (docs/compatibility.md).
 _PART_TAIL_EMPTY: dict[str, Any] = {"tags": [], "event_details": None, "app_package_code": None}
+
+
+def part_metadata(stored: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A part's quick reply: the options an admin sent, or the one a contact chose (null: neither)."""
+    if not stored:
+        return None
+    doc: dict[str, Any] = {}
+    if "options" in stored:
+        doc["quick_reply_options"] = [
+            {"text": option["text"], "uuid": option["uuid"], "translations": None} for option in stored["options"]
+        ]
+    if "chosen" in stored:
+        doc["quick_reply_uuid"] = stored["chosen"]
+    return doc
 
 
 def conversation_part(shown: PartShown, plaintext: bool = False, base_url: str = "") -> dict[str, Any]:
     """A part of a conversation, as the newest description has it."""
     doc = part(shown, plaintext, base_url)
     doc["author"] = _part_author(shown.author)
-    doc.update(_PART_EMPTY)
+    doc["email_message_metadata"] = None
+    doc["metadata"] = part_metadata(shown.metadata)
     doc.update(_PART_TAIL_EMPTY)
     return doc
 
@@ -106,10 +120,6 @@ def contacts(participants: list[Participant]) -> dict[str, Any]:
         "type": "contact.list",
         "contacts": [{"type": "contact", "id": p.id, "external_id": p.external_id} for p in participants],
     }
-
-
-# The priority flag inboxd stores, as the newest description's levels: a priority is "high".
-_PRIORITY_LEVEL = {"priority": "high", "not_priority": "none"}
 
 
 def conversation(
@@ -165,7 +175,7 @@ def conversation(
                 for tag in view.tags
             ],
         },
-        "priority": _PRIORITY_LEVEL.get(view.priority, view.priority),
+        "priority": view.priority,
         "sla_applied": view.sla_applied,
         "statistics": _statistics(view.statistics),
         "conversation_rating": view.conversation_rating,

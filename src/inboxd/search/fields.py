@@ -58,6 +58,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
+from inboxd.domain.conversations import PRIORITY_LEVELS
 from inboxd.domain.errors import ParameterInvalid
 
 
@@ -132,7 +133,8 @@ SOURCE_TYPES: Final = (
 )
 
 # The spec's table, in its order. Enums: source.type from the table itself, state and priority
-# from the `conversation` schema.
+# from the newest description's `conversation` schema (older versions' requests are read as the newest:
+# render/versions/changes.py).
 FIELDS: Final[tuple[Field, ...]] = (
     Field("id", STRING, numeric_id=True),
     Field("created_at", DATE),
@@ -159,7 +161,7 @@ FIELDS: Final[tuple[Field, ...]] = (
     Field("waiting_since", DATE),
     Field("snoozed_until", DATE),
     Field("tag_ids", STRING, multi=True, numeric_id=True),
-    Field("priority", STRING, enum=("priority", "not_priority")),
+    Field("priority", STRING, enum=PRIORITY_LEVELS),
     Field("statistics.time_to_assignment", INTEGER),
     Field("statistics.time_to_admin_reply", INTEGER),
     Field("statistics.time_to_first_close", INTEGER),

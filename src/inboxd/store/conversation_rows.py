@@ -68,6 +68,7 @@ def part_values(conversation_id: int, part: Part) -> dict[str, Any]:
         "attachments": list(part.attachments),
         "external_id": part.external_id,
         "redacted": False,
+        "metadata": part.metadata,
     }
 
 
@@ -140,6 +141,7 @@ def parts_shown(rows: Sequence[Sequence[Any]], people: People) -> list[PartShown
         attachments,
         external_id,
         redacted,
+        metadata,
     ) in reversed(rows):
         parts.append(
             PartShown(
@@ -154,6 +156,7 @@ def parts_shown(rows: Sequence[Sequence[Any]], people: People) -> list[PartShown
                 attachments,
                 external_id,
                 redacted,
+                metadata,
             )
         )
     return parts

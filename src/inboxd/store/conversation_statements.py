@@ -280,6 +280,7 @@ RECENT_PARTS = Prepared(
         _p.attachments,
         _p.external_id,
         _p.redacted,
+        _p.metadata,
     )
     .select_from(_parts)
     .where(_p.workspace_id == bindparam("ws"), _p.conversation_id == bindparam("id"))

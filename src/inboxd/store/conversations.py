@@ -241,7 +241,7 @@ class Conversations:
         self.conn.execute(
             update(conversation_parts)
             .where(conversation_parts.c.workspace_id == self.workspace_id, conversation_parts.c.id == part_id)
-            .values(body=REDACTED_BODY, attachments=[], redacted=True, updated_at=now)
+            .values(body=REDACTED_BODY, attachments=[], metadata=None, redacted=True, updated_at=now)
         )
 
     def redact_source(self, conversation_id: int) -> None:

@@ -7,7 +7,10 @@ first. Objects sit inside others (a conversation's parts, a part's author): :dat
 where, and the chain undoes the inner objects before the one that holds them, so a change to a
 container may move or drop what it holds.
 
-A plan per (shape, kind) is built once: the newest shape's plans are empty and cost nothing."""
+A plan per (shape, kind) is built once: the newest shape's plans are empty and cost nothing.
+
+A request body goes the other way (:func:`read`): sent in an older version, it gets the request
+upgrades of every change newer than that version, oldest first, and reads as the newest."""
 
 from __future__ import annotations
 
@@ -15,7 +18,7 @@ import functools
 from typing import Any
 
 from inboxd.domain.versions import NEWEST, Version
-from inboxd.render.versions.changes import CHANGES, Undo
+from inboxd.render.versions.changes import CHANGES, Undo, Upgrade
 
 # Where objects of one kind hold objects of another: (key, kind). A key ending in [] holds a list.
 NESTED: dict[str, tuple[tuple[str, str], ...]] = {
@@ -81,3 +84,26 @@ def shaped(kind: str, document: dict[str, Any], version: Version) -> dict[str, A
     if version.shape != NEWEST:
         _apply(_plan(version.shape, kind), document)
     return document
+
+
+@functools.cache
+def _upgrades(shape: str, kind: str) -> tuple[Upgrade, ...]:
+    return tuple(
+        upgrade
+        for change in CHANGES
+        if change.undone_in(shape)
+        for upgrade in (change.request.get(kind),)
+        if upgrade is not None
+    )
+
+
+def read(kind: str, body: dict[str, Any], version: Version) -> dict[str, Any]:
+    """``body``, a ``kind`` of request sent in ``version``, as the newest version reads it (a copy
+    where anything changes: the handler may run again on the same body, store/unit_of_work.py)."""
+    upgrades = _upgrades(version.shape, kind)
+    if not upgrades:
+        return body
+    read_as_newest = dict(body)
+    for upgrade in upgrades:
+        upgrade(read_as_newest)
+    return read_as_newest

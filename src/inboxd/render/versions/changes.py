@@ -7,8 +7,15 @@ version asked for, newest first. A change the descriptions make and unmake (a fi
 2.11, not in 2.12 and 2.13, again from 2.14) is one entry: the version that settled it, and the
 ``shapes`` it is undone in.
 
+Requests go the other way. The handlers read the newest request shape; an entry's ``request``
+says, per kind of request body (the description's schema name), how a body sent in the version
+before reads in the change's version: a field the older version lacks is ignored, as Intercom
+ignores every field it does not know, and a value it lacks is refused with the error the older
+version gives. api/http.py ``Call.parsed`` runs them, oldest first.
+
 Adding a version: its description in spec/, its name in domain/versions.py SHAPES, what it changed drawn by
-render/, and here the entries that take its documents back. Nothing else branches on the version.
+render/ and read by api/, and here the entries that take its documents back and bring older
+requests forward. Nothing else branches on the version.
 Each entry has its test in tests/render/test_version_changes.py; every shape's documents are
 validated against its description by the HTTP tests (tests/spec.py)."""
 
@@ -19,9 +26,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from inboxd.domain.conversations import PRIORITY_LEVELS
+from inboxd.domain.errors import ParameterInvalid
 from inboxd.domain.versions import SHAPES
 
 Undo = Callable[[dict[str, Any]], None]
+# Reads a request body of the version before as the change's version reads it (in place; a nested
+# value is replaced, never changed where it is: the body is the client's).
+Upgrade = Callable[[dict[str, Any]], None]
 
 
 @dataclass(frozen=True)
@@ -36,6 +48,8 @@ class Change:
     adds: tuple[str, ...] = field(default=())
     # Operations the version deprecated: still served, with a Deprecation header, from it on.
     deprecates: tuple[str, ...] = field(default=())
+    # Request kind -> how a body sent in the version before reads in this one.
+    request: Mapping[str, Upgrade] = field(default_factory=dict)
 
     def undone_in(self, shape: str) -> bool:
         """Whether a document drawn for ``shape`` has this change undone."""
@@ -180,6 +194,77 @@ def _both(*undos: Undo) -> Undo:
     return undo
 
 
+# -- requests -------------------------------------------------------------------------------------
+
+
+def _ignored(*keys: str) -> Upgrade:
+    """Fields the version before does not know: ignored there, as every unknown field is."""
+
+    def upgrade(body: dict[str, Any]) -> None:
+        for key in keys:
+            body.pop(key, None)
+
+    return upgrade
+
+
+def _one_of(values: tuple[str, ...]) -> str:
+    """Values as the request models' errors list them (api/bodies.py): 'a', 'b' or 'c'."""
+    quoted = [repr(value) for value in values]
+    return quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} or {quoted[-1]}"
+
+
+def _only(key: str, allowed: tuple[str, ...]) -> Upgrade:
+    """The values the version before has for ``key``: any other is refused with the error it gives."""
+
+    def upgrade(body: dict[str, Any]) -> None:
+        if key in body and body[key] not in allowed:
+            raise ParameterInvalid(f"{key} must be one of {_one_of(allowed)}", field=key)
+
+    return upgrade
+
+
+_PRIORITY_FLAG = {"priority": tuple(level for level in PRIORITY_LEVELS if level != "none"), "not_priority": ("none",)}
+_NEGATED = {"=": "!=", "!=": "="}
+
+
+def _priority_filter(node: dict[str, Any]) -> dict[str, Any]:
+    """A search filter on the priority flag, as a filter on 2.16's levels: ``priority`` is any level
+    but none (documents show it so before 2.16), ``not_priority`` is none."""
+    operator, value = node.get("operator"), node.get("value")
+    if operator in _NEGATED and value == "priority":
+        return {**node, "operator": _NEGATED[operator], "value": "none"}
+    if operator in _NEGATED and value == "not_priority":
+        return {**node, "value": "none"}
+    if operator in ("IN", "NIN") and isinstance(value, list):
+        levels = [level for item in value for level in _PRIORITY_FLAG.get(item, (item,))] if value else value
+        return {**node, "value": levels}
+    return node
+
+
+# A query nests at most a few groups (search/query.py refuses deeper ones): past this the walk leaves
+# the node as it is for the parser to refuse.
+_DEEPEST_WALKED = 8
+
+
+def _filters_on(field_name: str, change: Callable[[dict[str, Any]], dict[str, Any]]) -> Upgrade:
+    """Every filter of a search query on ``field_name``, read through ``change``."""
+
+    def walk(node: Any, depth: int) -> Any:
+        if not isinstance(node, dict) or depth > _DEEPEST_WALKED:
+            return node
+        if node.get("field") == field_name:
+            return change(node)
+        if isinstance(node.get("value"), list) and "field" not in node:
+            return {**node, "value": [walk(child, depth + 1) for child in node["value"]]}
+        return node
+
+    def upgrade(body: dict[str, Any]) -> None:
+        if "query" in body:
+            body["query"] = walk(body["query"], 0)
+
+    return upgrade
+
+
 CHANGES: tuple[Change, ...] = (
     Change("2.8", "teams show their admins' priority levels", {"team": _drop("admin_priority_level")}),
     Change(
@@ -198,6 +283,15 @@ CHANGES: tuple[Change, ...] = (
         "2.11",
         "conversations say whether an AI agent took part (ai_agent, ai_agent_participated)",
         {"conversation": _drop("ai_agent_participated", "ai_agent")},
+    ),
+    Change(
+        "2.11",
+        "a conversation and a contact's reply may be dated (created_at), for imports",
+        {},
+        request={
+            "create_conversation_request": _ignored("created_at"),
+            "contact_reply_base_request": _ignored("created_at"),
+        },
     ),
     Change(
         "2.12",
@@ -293,14 +387,44 @@ CHANGES: tuple[Change, ...] = (
     ),
     Change(
         "2.14",
+        "admins send quick reply options (message_type quick_reply, reply_options); contacts answer with one",
+        {},
+        request={
+            "admin_reply_conversation_request": _both(
+                _only("message_type", ("comment", "note")), _ignored("reply_options")
+            ),
+            "contact_reply_base_request": _both(_only("message_type", ("comment",)), _ignored("reply_options")),
+        },
+    ),
+    Change(
+        "2.14",
+        "a conversation is given its company (company_id)",
+        {},
+        request={"update_conversation_request": _ignored("company_id")},
+    ),
+    Change(
+        "2.14",
         "admins show why they are away; teams their assignment limit and distribution method",
         {"admin": _drop("away_status_reason_id"), "team": _drop("assignment_limit", "distribution_method")},
     ),
     Change("2.15", "conversations name their company", {"conversation": _drop("company")}),
     Change(
+        "2.15",
+        "an admin's reply may skip notifications (skip_notifications)",
+        {},
+        request={"admin_reply_conversation_request": _ignored("skip_notifications")},
+    ),
+    Change(
         "2.16",
         "priority levels (none, low, medium, high, urgent) replace the priority flag",
         {"conversation": _priority_flag},
+        request={"search_request": _filters_on("priority", _priority_filter)},
+    ),
+    Change(
+        "2.16",
+        "a conversation is started for a brand (brand_id)",
+        {},
+        request={"create_conversation_request": _ignored("brand_id")},
     ),
     Change("2.16", "no assignee is 0, not null", {"conversation": _unassigned_is_null}),
     Change("2.16", "admins show their role", {"admin": _drop("role")}),

@@ -57,7 +57,7 @@ conversations = Table(
     Column("title", Text, nullable=True),
     Column("state", String(16), nullable=False),
     Column("read", Boolean, nullable=False, default=False),
-    Column("priority", String(16), nullable=False, default="not_priority"),
+    Column("priority", String(16), nullable=False, default="none"),
     Column("waiting_since", BigInteger, nullable=True),
     Column("snoozed_until", BigInteger, nullable=True),
     Column("admin_assignee_id", BigInteger, nullable=True),
@@ -205,6 +205,9 @@ conversation_parts = Table(
     Column("attachments", JSON, nullable=False, default=list),
     Column("external_id", String(255), nullable=True),
     Column("redacted", Boolean, nullable=False, default=False),
+    # What a part carries beyond its text: the quick reply options an admin sent, or the one a
+    # contact chose (render draws it as the part's `metadata`).
+    Column("metadata", JSON, nullable=True),
     Index(None, "conversation_id", "id"),
     Index(None, "workspace_id", "id"),
 )

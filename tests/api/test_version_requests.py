@@ -1,0 +1,219 @@
+"""What each version adds to a request is read in that version and, in the versions before it,
+ignored (an unknown field) or refused (an unknown value) as it always was: render/versions/changes.py
+(a change's ``request``). Every answer is validated against the version asked for."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests import factories
+from tests.conftest import T0, Api
+
+YES = {"text": "Yes", "uuid": "a5e1c524-5ddd-4c3e-9328-6bca5d6e3edb"}
+NO = {"text": "No", "uuid": "f4a98af1-be56-4948-a57e-e1a83f8484c6"}
+NOW = T0 + 3600  # the tests' frozen clock (tests/conftest.py)
+PAST = T0 - 30 * 86_400
+
+
+def _admin_id(api: Api) -> str:
+    return str(api.get("/me").json()["id"])
+
+
+def _error(response) -> tuple[int, str, str]:
+    error = response.json()["errors"][0]
+    return response.status_code, error["code"], error["message"]
+
+
+def _last_part(response) -> dict:
+    assert response.status_code == 200, response.text
+    return response.json()["conversation_parts"]["conversation_parts"][-1]
+
+
+def _started(api: Api, **fields) -> dict:
+    contact = factories.contact(api)
+    created = api.post("/conversations", json={"from": {"type": "user", "id": contact["id"]}, "body": "hi", **fields})
+    assert created.status_code == 200, created.text
+    return api.get(f"/conversations/{created.json()['conversation_id']}").json()
+
+
+# -- 2.11: created_at on create and on a contact's reply ----------------------------------------------
+
+
+def test_a_conversation_is_dated_by_its_created_at_from_2_11(api):
+    imported = _started(api.at("2.11"), created_at=PAST)
+    assert (imported["created_at"], imported["updated_at"], imported["waiting_since"]) == (PAST, PAST, PAST)
+    assert imported["statistics"]["first_contact_reply_at"] == PAST
+    # It is found where its date puts it: searches by created_at see the imported date.
+    found = api.post(
+        "/conversations/search", json={"query": {"field": "created_at", "operator": "<", "value": NOW - 86_400}}
+    )
+    assert [c["id"] for c in found.json()["conversations"]] == [imported["id"]]
+
+
+def test_before_2_11_created_at_on_create_is_ignored(api):
+    shown = _started(api.at("2.10"), created_at=PAST)
+    assert shown["created_at"] == NOW
+
+
+def test_created_at_on_create_is_checked_like_every_timestamp(api):
+    contact = factories.contact(api)
+    body = {"from": {"type": "user", "id": contact["id"]}, "body": "hi", "created_at": "yesterday"}
+    refused = api.at("2.11").post("/conversations", json=body)
+    assert _error(refused) == (400, "parameter_invalid", "created_at must be an integer")
+    assert api.at("2.10").post("/conversations", json=body).status_code == 200  # unknown there: ignored
+
+
+def test_a_contacts_reply_is_dated_by_its_created_at_from_2_11(api):
+    contact = factories.contact(api)
+    cid = factories.conversation(api, contact["id"])["id"]
+    reply = {"message_type": "comment", "type": "user", "intercom_user_id": contact["id"], "body": "again"}
+    dated = _last_part(api.at("2.11").post(f"/conversations/{cid}/reply", json={**reply, "created_at": NOW + 60}))
+    assert dated["created_at"] == NOW + 60
+    undated = _last_part(api.at("2.10").post(f"/conversations/{cid}/reply", json={**reply, "created_at": T0 + 99}))
+    assert undated["created_at"] == NOW
+
+
+# -- 2.13: title on update, in every version ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("version", ["2.7", "2.10", "2.13", "2.16"])
+def test_a_title_is_set_in_every_version(api, version):
+    cid = factories.conversation(api)["id"]
+    updated = api.at(version).put(f"/conversations/{cid}", json={"title": "Billing"})
+    assert updated.status_code == 200, updated.text
+    assert updated.json()["title"] == "Billing"
+
+
+# -- 2.14: quick replies, company_id --------------------------------------------------------------------
+
+
+def test_an_admin_sends_quick_reply_options_from_2_14(api):
+    cid = factories.conversation(api)["id"]
+    asked = api.at("2.14")
+    sent = {"message_type": "quick_reply", "type": "admin", "admin_id": _admin_id(api), "reply_options": [YES, NO]}
+    part = _last_part(asked.post(f"/conversations/{cid}/reply", json=sent))
+    assert (part["part_type"], part["body"]) == ("quick_reply", None)
+    assert part["metadata"] == {"quick_reply_options": [{**YES, "translations": None}, {**NO, "translations": None}]}
+    shown = asked.get(f"/conversations/{cid}").json()
+    assert shown["conversation_parts"]["conversation_parts"][-1]["metadata"] == part["metadata"]
+    # An admin's message to the contact: the contact no longer waits, and it counts as a reply.
+    assert shown["waiting_since"] is None
+    assert shown["statistics"]["first_admin_reply_at"] == NOW
+    # Versions before 2.14 show the part, without the metadata they do not describe.
+    older = api.at("2.13").get(f"/conversations/{cid}").json()["conversation_parts"]["conversation_parts"][-1]
+    assert older["part_type"] == "quick_reply" and "metadata" not in older
+
+
+def test_a_quick_reply_needs_options_with_uuids(api):
+    cid = factories.conversation(api)["id"]
+    sent = {"message_type": "quick_reply", "type": "admin", "admin_id": _admin_id(api)}
+    asked = api.at("2.14")
+    assert _error(asked.post(f"/conversations/{cid}/reply", json=sent)) == (
+        400,
+        "parameter_not_found",
+        "reply_options is a required parameter",
+    )
+    bad = {**sent, "reply_options": [{"text": "Yes", "uuid": "not-a-uuid"}]}
+    assert _error(asked.post(f"/conversations/{cid}/reply", json=bad)) == (
+        400,
+        "parameter_invalid",
+        "reply_options.0.uuid must be a UUID",
+    )
+    twice = {**sent, "reply_options": [YES, {**YES, "text": "Again"}]}
+    assert _error(asked.post(f"/conversations/{cid}/reply", json=twice))[:2] == (400, "parameter_invalid")
+    assert len(asked.get(f"/conversations/{cid}").json()["conversation_parts"]["conversation_parts"]) == 0
+
+
+def test_before_2_14_a_quick_reply_is_refused_as_it_always_was(api):
+    cid = factories.conversation(api)["id"]
+    sent = {"message_type": "quick_reply", "type": "admin", "admin_id": _admin_id(api), "reply_options": [YES]}
+    refused = api.at("2.13").post(f"/conversations/{cid}/reply", json=sent)
+    assert _error(refused) == (400, "parameter_invalid", "message_type must be one of 'comment' or 'note'")
+    other = api.at("2.10").post(f"/conversations/{cid}/reply", json={**sent, "message_type": "shout"})
+    assert _error(other) == (400, "parameter_invalid", "message_type must be one of 'comment' or 'note'")
+    # A comment's reply_options are unknown there: ignored.
+    comment = {**sent, "message_type": "comment", "body": "Hello"}
+    assert _last_part(api.at("2.13").post(f"/conversations/{cid}/reply", json=comment))["part_type"] == "comment"
+
+
+def test_a_contact_answers_with_a_quick_reply_option_from_2_14(api):
+    contact = factories.contact(api)
+    cid = factories.conversation(api, contact["id"])["id"]
+    asked = api.at("2.14")
+    offer = {"message_type": "quick_reply", "type": "admin", "admin_id": _admin_id(api), "reply_options": [YES, NO]}
+    assert asked.post(f"/conversations/{cid}/reply", json=offer).status_code == 200
+    # The description's own example: message_type quick_reply, no body.
+    chosen = {"message_type": "quick_reply", "type": "user", "intercom_user_id": contact["id"], "reply_options": [YES]}
+    part = _last_part(asked.post(f"/conversations/{cid}/reply", json=chosen))
+    assert (part["part_type"], part["body"], part["author"]["id"]) == ("comment", "<p>Yes</p>", contact["id"])
+    assert part["metadata"] == {"quick_reply_uuid": YES["uuid"]}
+    assert asked.get(f"/conversations/{cid}").json()["waiting_since"] == NOW
+    # Before 2.14 the options are unknown, so the comment needs its body as it always did.
+    older = api.at("2.13").post(f"/conversations/{cid}/reply", json={**chosen, "message_type": "comment"})
+    assert _error(older) == (400, "parameter_not_found", "body is a required parameter")
+    refused = api.at("2.13").post(f"/conversations/{cid}/reply", json=chosen)
+    assert _error(refused) == (400, "parameter_invalid", "message_type must be one of 'comment'")
+
+
+def test_a_company_cannot_be_given_since_inboxd_keeps_none(api):
+    cid = factories.conversation(api)["id"]
+    given = api.at("2.14").put(f"/conversations/{cid}", json={"company_id": "5f4d3c1c", "read": True})
+    assert _error(given) == (404, "company_not_found", "Company Not Found")
+    assert api.get(f"/conversations/{cid}").json()["read"] is False  # nothing of the update was kept
+    removed = api.at("2.14").put(f"/conversations/{cid}", json={"company_id": None, "read": True})
+    assert removed.status_code == 200 and removed.json()["read"] is True
+    # Unknown before 2.14: ignored.
+    assert api.at("2.13").put(f"/conversations/{cid}", json={"company_id": "5f4d3c1c"}).status_code == 200
+
+
+# -- 2.15: skip_notifications; 2.16: brand_id ------------------------------------------------------------
+
+
+def test_skip_notifications_is_read_from_2_15_and_ignored_before(api):
+    cid = factories.conversation(api)["id"]
+    reply = {"message_type": "comment", "type": "admin", "admin_id": _admin_id(api), "body": "Hello"}
+    assert (
+        api.at("2.15").post(f"/conversations/{cid}/reply", json={**reply, "skip_notifications": True}).status_code
+        == 200
+    )
+    refused = api.at("2.15").post(f"/conversations/{cid}/reply", json={**reply, "skip_notifications": "yes"})
+    assert _error(refused) == (400, "parameter_invalid", "skip_notifications must be a boolean")
+    ignored = api.at("2.14").post(f"/conversations/{cid}/reply", json={**reply, "skip_notifications": "yes"})
+    assert ignored.status_code == 200
+
+
+def test_a_brand_cannot_be_given_since_inboxd_keeps_none(api):
+    contact = factories.contact(api)
+    body = {"from": {"type": "user", "id": contact["id"]}, "body": "hi", "brand_id": "123"}
+    assert _error(api.at("2.16").post("/conversations", json=body)) == (404, "not_found", "Brand Not Found")
+    assert api.at("2.15").post("/conversations", json=body).status_code == 200  # unknown there: ignored
+    assert api.get("/conversations").json()["total_count"] == 1
+
+
+# -- 2.16: priority levels in a search ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("version", "query", "finds"),
+    [
+        ("2.16", {"field": "priority", "operator": "=", "value": "none"}, True),
+        ("2.16", {"field": "priority", "operator": "=", "value": "high"}, False),
+        ("2.16", {"field": "priority", "operator": "IN", "value": ["low", "urgent"]}, False),
+        ("2.15", {"field": "priority", "operator": "=", "value": "not_priority"}, True),
+        ("2.15", {"field": "priority", "operator": "=", "value": "priority"}, False),
+        ("2.15", {"field": "priority", "operator": "!=", "value": "priority"}, True),
+        ("2.10", {"field": "priority", "operator": "IN", "value": ["priority", "not_priority"]}, True),
+        ("2.10", {"field": "priority", "operator": "NIN", "value": ["not_priority"]}, False),
+        (
+            "2.10",
+            {"operator": "AND", "value": [{"field": "priority", "operator": "!=", "value": "not_priority"}]},
+            False,
+        ),
+    ],
+)
+def test_a_search_on_priority_speaks_the_version_asked_for(api, version, query, finds):
+    """No conversation inboxd writes has a priority: each is `none`, `not_priority` before 2.16."""
+    cid = factories.conversation(api)["id"]
+    found = api.at(version).post("/conversations/search", json={"query": query})
+    assert found.status_code == 200, found.text
+    assert [c["id"] for c in found.json()["conversations"]] == ([cid] if finds else [])
