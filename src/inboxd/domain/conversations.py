@@ -285,14 +285,23 @@ def open_(conversation: Conversation, admin: Actor, now: int) -> Change:
     )
 
 
-def assign(conversation: Conversation, admin: Actor, assignee: Actor, body: str | None, now: int) -> Change:
+def assign(
+    conversation: Conversation,
+    admin: Actor,
+    assignee: Actor,
+    body: str | None,
+    now: int,
+    part_type: str = "assignment",
+) -> Change:
     """Assign to an admin or a team; an ``assignee.id`` of None unassigns that kind of assignee.
-    Assigning an open conversation is also Intercom's ``conversation.admin.open.assigned``."""
+    Assigning an open conversation is also Intercom's ``conversation.admin.open.assigned``.
+    ``part_type`` is what records it: an admin's `assignment`, or the `default_assignment` that
+    Intercom's assignment rules write (domain/assignment_rules.py)."""
     number = int(assignee.id) if assignee.id is not None else None
     values = {"admin_assignee_id": number} if assignee.type == "admin" else {"team_assignee_id": number}
     # Intercom names the empty assignee "nobody_admin".
     assigned_to = assignee if assignee.id is not None else Actor("nobody_admin", None)
-    part = Part("assignment", admin, now, body=sanitise(body) if body is not None else None, assigned_to=assigned_to)
+    part = Part(part_type, admin, now, body=sanitise(body) if body is not None else None, assigned_to=assigned_to)
     change = advance(conversation, [part], now, **values).caused("conversation.admin.assigned")
     return change.caused("conversation.admin.open.assigned") if conversation.state == "open" else change
 

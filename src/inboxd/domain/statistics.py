@@ -18,7 +18,9 @@ if TYPE_CHECKING:
     from inboxd.domain.conversations import Part
 
 CONTACT_TYPES = frozenset({"user", "lead", "contact"})
-ASSIGNMENT_PARTS = frozenset({"assignment", "assign_and_unsnooze", "away_mode_assignment", "workflow_assignment"})
+ASSIGNMENT_PARTS = frozenset(
+    {"assignment", "default_assignment", "assign_and_unsnooze", "away_mode_assignment", "workflow_assignment"}
+)
 
 
 @dataclass(frozen=True)
