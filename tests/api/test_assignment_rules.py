@@ -103,6 +103,9 @@ def test_the_assignment_is_recorded_as_parts_by_the_operator(api, people, clock)
     assert ran["statistics"]["first_assignment_at"] == NOW + 60
     assert ran["statistics"]["count_assignments"] == 2  # a default_assignment is an assignment
     assert api.get(f"/conversations/{conversation['id']}").json() == ran
+    # From 2.13 each part names the state it left the conversation in (open: assignment moves none).
+    newer = api.at("2.13").get(f"/conversations/{conversation['id']}").json()
+    assert [p["state"] for p in newer["conversation_parts"]["conversation_parts"]] == ["open", "open"]
 
 
 def test_the_first_matching_rule_wins(api, people):

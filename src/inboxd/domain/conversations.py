@@ -42,6 +42,13 @@ class Part:
     assigned_to: Actor | None = None
     attachments: tuple[dict[str, Any], ...] = ()
     external_id: str | None = None
+    # The conversation's state once the part is written (Intercom's part `state`, from 2.13):
+    # :func:`advance` sets it, so every part records the state its change left.
+    state: str | None = None
+    # The ticket's state a part set, and the one before (`ticket_part.ticket_state` and
+    # `previous_ticket_state`): only a part that sets a ticket's state has them.
+    ticket_state: str | None = None
+    previous_ticket_state: str | None = None
 
 
 @dataclass(frozen=True)
@@ -146,9 +153,11 @@ def _transition(conversation: Conversation, action: str) -> str | None:
 
 def advance(conversation: Conversation, parts: list[Part], now: int, **values: Any) -> Change:
     """The conversation with ``values`` set, ``parts`` folded into its statistics and ``updated_at``
-    moved to the latest of its parts (never backwards)."""
+    moved to the latest of its parts (never backwards). Each part records the state the change
+    leaves the conversation in."""
     changed = evolve(conversation, **values)
     new_state = values.get("state", conversation.state)
+    parts = [evolve(part, state=new_state) for part in parts]
     stats = changed.stats
     for part in parts:
         reopens = conversation.state == "closed" and new_state == "open"

@@ -85,17 +85,19 @@ def part(shown: PartShown, plaintext: bool = False, base_url: str = "") -> dict[
 
 
 # A part's fields that descriptions after 2.12 add and inboxd keeps no data for (no email channel,
-# quick replies, part tags or event details): their empty values. The part's `state` is left out
-# until parts record it (docs/compatibility.md).
+# quick replies, part tags or event details): their empty values, around the part's `state`.
 _PART_EMPTY: dict[str, Any] = {"email_message_metadata": None, "metadata": None}
 _PART_TAIL_EMPTY: dict[str, Any] = {"tags": [], "event_details": None, "app_package_code": None}
 
 
 def conversation_part(shown: PartShown, plaintext: bool = False, base_url: str = "") -> dict[str, Any]:
-    """A part of a conversation, as the newest description has it."""
+    """A part of a conversation, as the newest description has it: with the conversation's state
+    once the part was written (a plain enum in the descriptions: left out if a part has none)."""
     doc = part(shown, plaintext, base_url)
     doc["author"] = _part_author(shown.author)
     doc.update(_PART_EMPTY)
+    if shown.state is not None:
+        doc["state"] = shown.state
     doc.update(_PART_TAIL_EMPTY)
     return doc
 
