@@ -28,10 +28,7 @@ NOTES = DOCS / "compatibility-notes.md"  # written by hand, appended as it is
 PARTIAL = {
     "createTag": "create and rename; tagging companies or contacts answers 400 `unsupported`",
     "createConversation": "contact-initiated in-app conversations; visitors are not modelled",
-    "createMessage": "admin-initiated messages (`from.type: admin`); contacts write through `POST /conversations`",
-    "convertConversationToTicket": "`files` attributes are given as URLs (no upload ids); "
-    "ticket parts carry no `ticket_state`/`previous_ticket_state`",
-    "getTicket": "ticket parts carry no `ticket_state`/`previous_ticket_state`",
+    "convertConversationToTicket": "`files` attributes are given as URLs (no upload ids)",
 }
 
 

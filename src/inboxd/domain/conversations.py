@@ -192,12 +192,13 @@ def _new(now: int, stats: statistics.Statistics, waiting_since: int | None, stat
 
 
 def start_by_contact(
-    contact: Actor, body: str, subject: str | None, attachment_urls: list[str], now: int
+    contact: Actor, body: str, subject: str | None, attachment_urls: list[str], now: int, url: str | None = None
 ) -> tuple[Conversation, Source]:
     """A conversation a contact starts from the Messenger: open, unread, the contact waiting.
 
     Intercom records the contact's message as the conversation's *source*, not as a part, and
-    treats it as the first contact reply (`first_contact_reply`, statistics).
+    treats it as the first contact reply (`first_contact_reply`, statistics). ``url`` is the page
+    the contact wrote from (`POST /messages`' `referer`), the source's and first reply's `url`.
     """
     source = Source(
         type="conversation",
@@ -205,7 +206,7 @@ def start_by_contact(
         subject=subject or "",
         body=sanitise_required(body),
         author=contact,
-        url=None,
+        url=url,
         attachments=url_attachments(attachment_urls),
     )
     return _new(now, statistics.started_by_contact(now), waiting_since=now), source

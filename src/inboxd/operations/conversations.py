@@ -18,13 +18,19 @@ from inboxd.store.scope import Store
 
 
 def start_by_contact(
-    store: Store, now: int, contact_id: str, body: str, subject: str | None = None, attachment_urls: Sequence[str] = ()
+    store: Store,
+    now: int,
+    contact_id: str,
+    body: str,
+    subject: str | None = None,
+    attachment_urls: Sequence[str] = (),
+    url: str | None = None,
 ) -> int:
-    """A contact starts a conversation (`POST /conversations`): the message it sent, as the
-    conversation's source; the id of that message."""
+    """A contact starts a conversation (`POST /conversations`, or `POST /messages` from a contact):
+    the message it sent, as the conversation's source; the id of that message."""
     contact = store.contacts.require(contact_id)
     conversation, source = domain.start_by_contact(
-        Actor(contact["role"], contact["id"]), body, subject, list(attachment_urls), now
+        Actor(contact["role"], contact["id"]), body, subject, list(attachment_urls), now, url
     )
     message_id = store.messages.create(
         kind="user_message",
