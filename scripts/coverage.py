@@ -42,10 +42,9 @@ NOTES = DOCS / "compatibility-notes.md"  # written by hand, appended as it is
 PARTIAL = {
     "createTag": "create and rename; tagging companies or contacts answers 400 `unsupported`",
     "createConversation": "contact-initiated in-app conversations; visitors are not modelled",
-    "createMessage": "admin-initiated messages (`from.type: admin`); contacts write through `POST /conversations`",
-    "convertConversationToTicket": "`files` attributes are given as URLs (no upload ids); "
-    "ticket parts carry no `ticket_state`/`previous_ticket_state`",
-    "getTicket": "ticket parts carry no `ticket_state`/`previous_ticket_state`",
+    "convertConversationToTicket": "`files` attributes are given as URLs (no upload ids)",
+    "createMessage": "reads no request field new after 2.10 "
+    "(2.13's `created_at`, 2.14's `to` lists with `cc`/`bcc`, WhatsApp)",
 }
 
 

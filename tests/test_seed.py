@@ -52,7 +52,8 @@ def _rows(conn: Any, table: Any, *order: Any) -> list[dict[str, Any]]:
 
 
 def _replay(created_at: int, parts: list[dict[str, Any]]) -> tuple[statistics.Statistics, str]:
-    """The statistics and state the parts imply, folded again from the stored rows alone."""
+    """The statistics and state the parts imply, folded again from the stored rows alone; each part
+    must have recorded the state it left the conversation in."""
     stats, state = statistics.started_by_contact(created_at), "open"
     moves = {"close": "closed", "snoozed": "snoozed", "open": "open", "timer_unsnooze": "open"}
     for row in parts:
@@ -62,6 +63,7 @@ def _replay(created_at: int, parts: list[dict[str, Any]]) -> tuple[statistics.St
         part = Part(row["part_type"], Actor(row["author_type"], row["author_id"]), row["created_at"])
         stats = statistics.record(stats, part, reopens=state == "closed" and new == "open")
         state = new
+        assert (row["state"], row["ticket_state"], row["previous_ticket_state"]) == (state, None, None)
     return stats, state
 
 

@@ -94,14 +94,18 @@ def test_the_assignment_is_recorded_as_parts_by_the_operator(api, people, clock)
     ran = run(api, conversation["id"]).json()
     parts = ran["conversation_parts"]["conversation_parts"]
     assert [(p["part_type"], p["assigned_to"]) for p in parts] == [
-        ("assignment", {"type": "team", "id": people["Billing"]["id"]}),
-        ("assignment", {"type": "admin", "id": people["bob"]["id"]}),
+        ("default_assignment", {"type": "team", "id": people["Billing"]["id"]}),
+        ("default_assignment", {"type": "admin", "id": people["bob"]["id"]}),
     ]
     assert {p["author"]["type"] for p in parts} == {"bot"}
     assert parts[0]["author"]["name"] == "Operator"
     assert ran["updated_at"] == NOW + 60
     assert ran["statistics"]["first_assignment_at"] == NOW + 60
+    assert ran["statistics"]["count_assignments"] == 2  # a default_assignment is an assignment
     assert api.get(f"/conversations/{conversation['id']}").json() == ran
+    # From 2.13 each part names the state it left the conversation in (open: assignment moves none).
+    newer = api.at("2.13").get(f"/conversations/{conversation['id']}").json()
+    assert [p["state"] for p in newer["conversation_parts"]["conversation_parts"]] == ["open", "open"]
 
 
 def test_the_first_matching_rule_wins(api, people):

@@ -64,6 +64,11 @@ OPERATIONS: dict[str, tuple[Callable[[World], Any] | None, Callable[[World], Any
         lambda w: w.api.post("/conversations", json={"from": {"type": "user", "id": w.contact["id"]}, "body": "hi"}),
         ["conversation.user.created"],
     ),
+    "a contact's message": (
+        None,
+        lambda w: w.api.post("/messages", json={"from": {"type": "user", "id": w.contact["id"]}, "body": "hi"}),
+        ["conversation.user.created"],
+    ),
     "admin message opening a conversation": (
         None,
         lambda w: w.message(open_now=True),

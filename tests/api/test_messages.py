@@ -1,6 +1,7 @@
 """POST /messages: admins' outbound messages, and the conversation each turns into — at once with
 `create_conversation_without_contact_reply`, else when the contact answers through
-`POST /conversations/last/reply` — on SQLite and PostgreSQL."""
+`POST /conversations/last/reply` — and contacts' messages, which start theirs at once; on SQLite
+and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -240,7 +241,7 @@ def test_another_contacts_message_is_not_theirs_to_answer(api, ada):
         ({"message_type": "sms"}, 400, "parameter_invalid", None, "message_type"),
         ({"message_type": None}, 400, "parameter_invalid", None, "message_type"),
         ({"template": "fancy"}, 400, "parameter_invalid", None, "template"),
-        ({"from": {"type": "user", "id": "1"}}, 400, "parameter_invalid", None, "from.type"),
+        ({"from": {"type": "team", "id": "1"}}, 400, "parameter_invalid", None, "from.type"),
         ({"from": None}, 400, "parameter_invalid", None, "from"),
         ({"to": {"type": "admin", "id": "x"}}, 400, "parameter_invalid", None, "to.type"),
         ({"to": {"type": "user"}}, 400, "parameter_not_found", None, "to.id"),
@@ -306,3 +307,107 @@ def test_workspaces_cannot_message_each_others_people(api, globex, ada):
     assert answer(globex, contact).status_code == 404  # Globex does not know the contact at all
     assert globex.get("/conversations").json()["conversations"] == []
     assert answer(api, contact).status_code == 200
+
+
+# -- from a contact ---------------------------------------------------------------------------------
+
+
+def from_contact(api, contact, body="heyy", **fields):
+    """The spec's "user message created" / "lead message created" request: a sender, a body, a referer."""
+    payload = {"from": {"type": contact["role"], "id": contact["id"]}, "body": body, **fields}
+    return api.post("/messages", json=payload)
+
+
+@pytest.mark.parametrize("version", ["2.7", "2.10", "2.11", "2.13", "2.16"])
+@pytest.mark.parametrize("role", ["user", "lead"])
+def test_a_contacts_message_starts_its_conversation_at_once(api, version, role):
+    contact = factories.contact(api, role=role, **({"email": None} if role == "lead" else {}))
+    at = api.at(version)
+    response = from_contact(at, contact, referer="https://twitter.com/bob")
+    assert response.status_code == 200, response.text
+    message = response.json()
+    expected = {
+        "type": "user_message",
+        "id": message["id"],
+        "created_at": NOW,
+        "body": "heyy",
+        "message_type": "inapp",
+        "conversation_id": message["conversation_id"],
+    }
+    if version == "2.11":
+        expected["subject"] = ""  # 2.11 requires it (docs/compatibility.md)
+    assert message == expected
+    shown = at.get(f"/conversations/{message['conversation_id']}").json()
+    assert shown["source"]["id"] == message["id"]
+    assert shown["source"]["delivered_as"] == "customer_initiated"
+    assert shown["source"]["author"]["type"] == role and shown["source"]["author"]["id"] == contact["id"]
+    assert shown["source"]["url"] == "https://twitter.com/bob"
+    assert shown["contacts"]["contacts"][0]["id"] == contact["id"]
+    assert shown["state"] == "open" and shown["waiting_since"] == NOW
+    assert shown["first_contact_reply"] == {"created_at": NOW, "type": "conversation", "url": "https://twitter.com/bob"}
+    assert shown["conversation_parts"]["conversation_parts"] == []
+
+
+def test_a_contacts_message_is_what_post_conversations_writes(api):
+    contact = factories.contact(api)
+    sent = from_contact(api, contact, body="<p>Same thing</p>").json()
+    started = api.post(
+        "/conversations", json={"from": {"type": "user", "id": contact["id"]}, "body": "<p>Same thing</p>"}
+    ).json()
+    one, other = (api.get(f"/conversations/{m['conversation_id']}").json() for m in (sent, started))
+    for shown in (one, other):
+        for volatile in ("id",):
+            shown.pop(volatile)
+        shown["source"].pop("id")
+    assert one == other
+
+
+def test_a_contacts_message_ignores_what_only_an_admins_message_has(api):
+    contact = factories.contact(api)
+    other = factories.contact(api)
+    response = from_contact(
+        api,
+        contact,
+        to={"type": "user", "id": other["id"]},
+        subject="ignored",
+        template="whatever",
+        create_conversation_without_contact_reply=False,
+    )
+    assert response.status_code == 200, response.text
+    assert "subject" not in response.json()
+    shown = api.get(f"/conversations/{response.json()['conversation_id']}").json()
+    assert [c["id"] for c in shown["contacts"]["contacts"]] == [contact["id"]]
+    assert shown["source"]["subject"] == ""
+
+
+@pytest.mark.parametrize(
+    ("change", "status", "code", "message", "field"),
+    [
+        ({"body": None}, 400, "parameter_invalid", "Body is required", "body"),
+        ({"body": " "}, 400, "parameter_invalid", "Body is required", "body"),
+        ({"body": 5}, 400, "parameter_invalid", None, "body"),
+        ({"message_type": "email"}, 400, "parameter_invalid", None, "message_type"),
+        ({"referer": 7}, 400, "parameter_invalid", None, "referer"),
+        ({"from": {"type": "user"}}, 400, "parameter_not_found", None, "from.id"),
+        ({"from": {"type": "user", "id": "6657ac8a6abd0166b52ae266"}}, 404, "not_found", "User Not Found", None),
+    ],
+)
+def test_bad_contact_messages_are_refused_and_start_nothing(api, change, status, code, message, field):
+    contact = factories.contact(api)
+    payload = {"from": {"type": "user", "id": contact["id"]}, "body": "hi", **change}
+    response = api.post("/messages", json=payload)
+    assert response.status_code == status, response.text
+    [error] = response.json()["errors"]
+    assert error["code"] == code
+    if message is not None:
+        assert error["message"] == message
+    if field is not None:
+        assert error["field"] == field
+    assert all_conversations(api) == []
+
+
+def test_a_workspace_cannot_write_as_anothers_contact(api, globex):
+    contact = factories.contact(api)
+    response = from_contact(globex, contact)
+    assert response.status_code == 404 and response.json()["errors"][0]["message"] == "User Not Found"
+    assert all_conversations(api) == [] and all_conversations(globex) == []

@@ -30,9 +30,6 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("convertConversationToTicket", "ticket_type.ticket_type_attributes.data"): "decisions.md, Tickets: the "
     "`ticket_type_attribute_list` schema names the list `ticket_type_attributes`; the example's `data` contradicts it",
     ("convertConversationToTicket", "ticket_type.ticket_type_attributes.ticket_type_attributes"): "as above",
-    ("convertConversationToTicket", "ticket_parts.ticket_parts[].ticket_state"): "compatibility.md: partial, "
-    "ticket parts carry no `ticket_state`/`previous_ticket_state`",
-    ("convertConversationToTicket", "ticket_parts.ticket_parts[].previous_ticket_state"): "as above",
     ("convertConversationToTicket", "ticket_parts.ticket_parts[].body"): "decisions.md, Tickets: a ticket part sends "
     "every property of the `ticket_part` schema, null when empty, where the example leaves some out",
     ("convertConversationToTicket", "ticket_parts.ticket_parts[].assigned_to"): "as above",

@@ -98,8 +98,8 @@ def test_a_match_assigns_the_team_and_the_admin_in_turn_as_the_operator():
     assert outcome.change.conversation.team_assignee_id == BILLING
     assert outcome.change.conversation.admin_assignee_id == 5
     assert [(p.part_type, p.author, p.assigned_to) for p in outcome.change.parts] == [
-        ("assignment", OPERATOR, Actor("team", str(BILLING))),
-        ("assignment", OPERATOR, Actor("admin", "5")),
+        ("default_assignment", OPERATOR, Actor("team", str(BILLING))),
+        ("default_assignment", OPERATOR, Actor("admin", "5")),
     ]
     assert outcome.change.conversation.stats.count_assignments == 2
     assert outcome.change.conversation.updated_at == T + 60

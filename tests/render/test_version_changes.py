@@ -23,7 +23,9 @@ PAT = Person("user", "c1", "user", "Pat", None)
 
 def _view(priority: str = "high", assignee: int | None = None) -> ConversationShown:
     options = {"options": [{"text": "Yes", "uuid": "a5e1c524-5ddd-4c3e-9328-6bca5d6e3edb"}]}
-    part = PartShown(11, "quick_reply", "<p>On it?</p>", 100, 100, 100, None, ADA, [], None, False, options)
+    part = PartShown(
+        11, "quick_reply", "<p>On it?</p>", 100, 100, 100, None, ADA, [], None, False, "open", None, None, options
+    )
     return ConversationShown(
         id=1,
         version=3,
@@ -265,3 +267,55 @@ def test_a_search_on_the_priority_flag_reads_as_one_on_levels():
     assert read("=", "not_priority") == {"field": "priority", "operator": "=", "value": "none"}
     assert read("IN", ["priority"])["value"] == ["low", "medium", "high", "urgent"]
     assert read("NIN", ["not_priority", "high"])["value"] == ["none", "high"]
+
+
+def _part(**fields: object) -> PartShown:
+    values = {
+        "id": 12, "part_type": "close", "body": None, "created_at": 100, "updated_at": 100, "notified_at": 100,
+        "assigned_to": None, "author": ADA, "attachments": [], "external_id": None, "redacted": False,
+        "state": "closed", "ticket_state": None, "previous_ticket_state": None, "metadata": None,
+    }  # fmt: skip
+    values.update(fields)
+    return PartShown(**values)  # type: ignore[arg-type]
+
+
+def _with_parts(*parts: PartShown) -> ConversationShown:
+    return _view()._replace(parts=list(parts), parts_total=len(parts))
+
+
+def test_a_part_shows_the_state_it_left_from_2_13_between_metadata_and_tags():
+    view = _with_parts(_part(), _part(id=13, part_type="snoozed", state="snoozed"))
+    for shape in ("2.13", "2.14", "2.16"):
+        parts = _drawn(shape, view)["conversation_parts"]["conversation_parts"]
+        assert [p["state"] for p in parts] == ["closed", "snoozed"]
+        keys = list(parts[0])
+        assert keys.index("state") == keys.index("email_message_metadata") + (2 if shape != "2.13" else 1)
+        assert keys.index("tags") == keys.index("state") + 1
+    assert all("state" not in p for p in _drawn("2.12", view)["conversation_parts"]["conversation_parts"])
+
+
+def test_a_part_that_recorded_no_state_leaves_it_out():
+    """The descriptions' part state is a plain enum, not nullable."""
+    parts = _drawn("2.16", _with_parts(_part(state=None)))["conversation_parts"]["conversation_parts"]
+    assert "state" not in parts[0]
+
+
+def test_only_a_ticket_part_that_set_the_state_names_it_and_the_one_before():
+    converted = _part(
+        id=14,
+        part_type="ticket_state_updated_by_admin",
+        state="open",
+        ticket_state="submitted",
+        previous_ticket_state="submitted",
+    )
+    view = _with_parts(_part(id=13, part_type="comment", state="open"), converted)
+    for shape in ("2.10", "2.13", "2.16"):
+        version = version_named(shape)
+        assert version is not None
+        comment, conversion = tickets.ticket(TICKET_ROW, TICKET_TYPE_ROW, view, "acme", version)["ticket_parts"][
+            "ticket_parts"
+        ]
+        assert "ticket_state" not in comment and "previous_ticket_state" not in comment
+        assert (conversion["ticket_state"], conversion["previous_ticket_state"]) == ("submitted", "submitted")
+        assert "state" not in conversion  # ticket_part has no conversation state
+        assert list(conversion)[:6] == ["type", "id", "part_type", "body", "ticket_state", "previous_ticket_state"]

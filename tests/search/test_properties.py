@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from inboxd.domain.errors import ParameterInvalid, ParameterNotFound
 from inboxd.search import fields
 from inboxd.search.fields import ALIASES, BY_NAME, FIELDS, Field, FieldType, lookup
-from inboxd.search.query import MAX_CHILDREN, MAX_DEPTH, MAX_PER_PAGE, Filter, Group, Node, Query, parse
+from inboxd.search.query import MAX_CHILDREN, MAX_LEVELS, MAX_PER_PAGE, Filter, Group, Node, Query, parse
 from inboxd.search.tokens import fold
 
 # No example database: failures are reproduced from the printed example. Trees are slow to
@@ -86,20 +86,21 @@ def filters(draw):
     return {"field": name, "operator": operator, "value": raw}, Filter(field, operator, value)
 
 
-def nodes(depth):
-    if depth > MAX_DEPTH:
+def nodes(level):
+    """A filter, or a group when a group may sit at ``level`` (the root group's is 1)."""
+    if level > MAX_LEVELS:
         return filters()
-    return filters() | groups(depth)
+    return filters() | groups(level)
 
 
-def groups(depth):
+def groups(level):
     def build(operator, children):
         return {"operator": operator, "value": [raw for raw, _ in children]}, Group(
             operator, tuple(node for _, node in children)
         )
 
-    # Full groups at the root; smaller ones below keep a tree (up to 15³ filters) quick to generate.
-    children = st.lists(nodes(depth + 1), min_size=1, max_size=MAX_CHILDREN if depth == 0 else 5)
+    # Full groups at the root; smaller ones below keep a tree (up to 15 × 5 filters) quick to generate.
+    children = st.lists(nodes(level + 1), min_size=1, max_size=MAX_CHILDREN if level == 1 else 5)
     return st.builds(build, st.sampled_from(["AND", "OR"]), children)
 
 
@@ -111,7 +112,7 @@ PAGINATIONS = st.none() | st.fixed_dictionaries(
 
 @st.composite
 def bodies(draw):
-    raw, root = draw(nodes(0))
+    raw, root = draw(nodes(1))
     body = {"query": raw}
     pagination = draw(PAGINATIONS)
     if pagination is not None:
@@ -223,8 +224,9 @@ def test_invalid_mutations_are_refused(case, data):
     kinds = (FILTER_MUTATIONS if "field" in node else GROUP_MUTATIONS) + BODY_MUTATIONS
     kind = data.draw(st.sampled_from(kinds))
     if kind == "too deep":
-        for operator in ("AND", "OR", "AND", "OR"):
-            body["query"] = {"operator": operator, "value": [body["query"]]}
+        # Wrapped in as many groups as the limit allows, a query that is a lone filter would pass.
+        for level in range(MAX_LEVELS + 1):
+            body["query"] = {"operator": ("AND", "OR")[level % 2], "value": [body["query"]]}
     elif kind == "bad pagination":
         body["pagination"] = data.draw(st.sampled_from(BAD_PAGINATIONS))
     elif kind == "bad body":
@@ -255,11 +257,11 @@ LIKELY = st.recursive(
 )
 
 
-def well_formed(node: Node, depth: int = 0) -> None:
+def well_formed(node: Node, level: int = 1) -> None:
     if isinstance(node, Group):
-        assert node.operator in ("AND", "OR") and 1 <= len(node.children) <= MAX_CHILDREN and depth <= MAX_DEPTH
+        assert node.operator in ("AND", "OR") and 1 <= len(node.children) <= MAX_CHILDREN and level <= MAX_LEVELS
         for child in node.children:
-            well_formed(child, depth + 1)
+            well_formed(child, level + 1)
     else:
         assert node.operator in fields.OPERATORS[node.field.type]
         assert (node.value is None) <= (node.operator in fields.EQUALITY)

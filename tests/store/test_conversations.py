@@ -3,18 +3,21 @@ leaves nothing behind, and one workspace's store never reaches another's rows.""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import func, select
 
 from inboxd.domain import conversations as domain
 from inboxd.domain.conversations import Actor
+from inboxd.store import migrate
 from inboxd.store.engine import make_engine
 from inboxd.store.scope import Store
-from inboxd.store.tables import conversation_contacts, conversations
+from inboxd.store.tables import admins, conversation_contacts, conversations
 from inboxd.store.transactions import transaction
-from inboxd.store.workspaces import workspace_for_token
+from inboxd.store.workspaces import apply_workspace_file, workspace_for_token
 from tests import factories
-from tests.conftest import ACME_TOKEN, GLOBEX_TOKEN, T0
+from tests.conftest import ACME_TOKEN, GLOBEX_TOKEN, T0, WORKSPACES
 
 
 def _store(conn, token):
@@ -90,3 +93,40 @@ def test_only_the_500_most_recent_parts_are_loaded(engine):
     assert total == 503
     assert len(loaded) == 500
     assert loaded[0].body == "note 3" and loaded[-1].body == "note 502"
+
+
+def test_a_part_and_its_state_are_one_insert(tmp_path):
+    """The state a part records rides on the part's own INSERT: a close writes one statement for
+    its part, and no other statement touches the parts table (on SQLite, whose trace sees every
+    statement, the DBAPI cursor's too)."""
+    from inboxd.operations import conversation_parts as operations
+
+    engine = make_engine(f"sqlite:///{tmp_path}/trace.sqlite3")
+    migrate.upgrade(engine)
+    with transaction(engine, write=True) as conn:
+        apply_workspace_file(conn, WORKSPACES, T0)
+    with transaction(engine, write=True) as conn:
+        store = _store(conn, ACME_TOKEN)
+        conversation_id = _start(store, T0)
+        admin_id = str(
+            conn.execute(
+                select(func.min(admins.c.id)).where(
+                    admins.c.workspace_id == store.workspace_id, admins.c.kind == "admin"
+                )
+            ).scalar_one()
+        )
+        raw = conn.connection.driver_connection
+        seen: list[str] = []
+        raw.set_trace_callback(seen.append)
+        try:
+            operations.close(store, T0 + 60, str(conversation_id), admin_id)
+        finally:
+            raw.set_trace_callback(None)
+        state = conn.exec_driver_sql(
+            "SELECT state FROM conversation_parts WHERE conversation_id = ?", (conversation_id,)
+        ).scalar_one()
+    engine.dispose()
+    table = re.compile(r"\bconversation_parts\b")
+    touching = [s for s in seen if table.search(s) and not s.lstrip().upper().startswith("SELECT")]
+    assert len(touching) == 1 and touching[0].lstrip().upper().startswith("INSERT"), touching
+    assert state == "closed"

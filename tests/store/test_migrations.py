@@ -2,20 +2,31 @@
 
 from __future__ import annotations
 
+import importlib.util
 import warnings
+from pathlib import Path
 
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect, select
+from sqlalchemy import delete, func, insert, inspect, select, update
 
+from inboxd.operations import snoozes
 from inboxd.store import migrate
 from inboxd.store.cached_reads import CachedReads
 from inboxd.store.engine import make_engine
 from inboxd.store.scope import Store
-from inboxd.store.tables import conversation_days, conversations, metadata, workspaces
+from inboxd.store.tables import (
+    conversation_days,
+    conversation_documents,
+    conversation_parts,
+    conversations,
+    metadata,
+    workspaces,
+)
 from inboxd.store.transactions import transaction, writing_connection
 from inboxd.store.workspaces import apply_workspace_file
+from tests import factories
 from tests.conftest import T0, WORKSPACES
 from tests.factories import stored_conversation
 
@@ -150,3 +161,98 @@ def _downgrade(engine, revision):
     with engine.connect() as conn, writing_connection(conn), conn.begin():
         config.attributes["connection"] = conn
         command.downgrade(config, revision)
+
+
+def _part_states(engine):
+    with transaction(engine, write=False) as conn:
+        return conn.execute(
+            select(
+                conversation_parts.c.id,
+                conversation_parts.c.part_type,
+                conversation_parts.c.state,
+                conversation_parts.c.ticket_state,
+                conversation_parts.c.previous_ticket_state,
+            ).order_by(conversation_parts.c.id)
+        ).all()
+
+
+def _a_history(api, engine, clock):
+    """Conversations whose parts move through every state, one of them converted to a ticket."""
+    ada = api.get("/me").json()
+    contact = factories.contact(api)
+    first = factories.conversation(api, contact_id=contact["id"])
+    second = factories.conversation(api)
+    factories.conversation(api)  # no parts at all
+
+    def post(conversation, kind, **body):
+        response = api.post(f"/conversations/{conversation['id']}/{kind}", json={"admin_id": ada["id"], **body})
+        assert response.status_code == 200, response.text
+
+    post(first, "reply", type="admin", message_type="comment", body="On it")
+    post(second, "reply", type="admin", message_type="note", body="Looking")
+    post(first, "parts", message_type="close")
+    reply = {"type": "user", "intercom_user_id": contact["id"], "message_type": "comment", "body": "Not fixed"}
+    assert api.post(f"/conversations/{first['id']}/reply", json=reply).status_code == 200
+    post(first, "parts", message_type="snoozed", snoozed_until=clock.now() + 60)
+    clock.advance(120)
+    snoozes.sweep(engine, clock.now())
+    post(first, "parts", message_type="assignment", type="admin", assignee_id=ada["id"])
+    post(second, "parts", message_type="snoozed", snoozed_until=clock.now() + 86400)
+    post(first, "parts", message_type="close")
+    ticket_type = factories.ticket_type(api, category="Customer")
+    converted = api.post(f"/conversations/{second['id']}/convert", json={"ticket_type_id": ticket_type["id"]})
+    assert converted.status_code == 200, converted.text
+
+
+def test_upgrading_to_0008_records_the_state_of_every_part_already_stored(api, engine, clock):
+    """0008 adds the parts' state (2.13's part `state`) and ticket states: parts written before it
+    get what the writes would have recorded, replayed conversation by conversation."""
+    _a_history(api, engine, clock)
+    written = _part_states(engine)
+    assert [(kind, state) for _, kind, state, _, _ in written] == [
+        ("comment", "open"),
+        ("note", "open"),
+        ("close", "closed"),
+        ("comment", "open"),
+        ("snoozed", "snoozed"),
+        ("timer_unsnooze", "open"),
+        ("assignment", "open"),
+        ("snoozed", "snoozed"),
+        ("close", "closed"),
+        ("ticket_state_updated_by_admin", "snoozed"),
+    ]
+    assert [row[3:] for row in written if row.part_type == "ticket_state_updated_by_admin"] == [
+        ("submitted", "submitted")
+    ]
+    assert all(row[3:] == (None, None) for row in written if row.part_type != "ticket_state_updated_by_admin")
+    try:
+        _downgrade(engine, "0007_quick_replies_priority")
+        with transaction(engine, write=True) as conn:  # documents kept before: 2.13's lack the state
+            ws = conn.execute(select(workspaces.c.id).where(workspaces.c.id_code == "acme")).scalar_one()
+            conn.execute(delete(conversation_documents))
+            first = conn.execute(select(func.min(conversations.c.id))).scalar_one()
+            for shape in ("2.10", "2.12", "2.13", "2.16"):
+                row = {"conversation_id": first, "shape": shape, "workspace_id": ws, "version": 1, "document": b"{}"}
+                conn.execute(insert(conversation_documents).values(row))
+    finally:
+        migrate.upgrade(engine)
+    assert _part_states(engine) == written
+    with transaction(engine, write=False) as conn:
+        kept = conn.execute(select(conversation_documents.c.shape).order_by(conversation_documents.c.shape))
+        assert list(kept.scalars()) == ["2.10", "2.12"]
+
+
+def test_0008_fills_states_in_batches_carrying_a_conversation_over(api, engine, clock):
+    """A conversation whose parts span two batches keeps its state from one to the next."""
+    _a_history(api, engine, clock)
+    written = _part_states(engine)
+    path = Path(migrate.MIGRATIONS, "versions", "0008_part_states.py")
+    spec = importlib.util.spec_from_file_location("part_states_migration", path)
+    assert spec is not None and spec.loader is not None
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    for batch in (1, 2, 3):
+        with transaction(engine, write=True) as conn:
+            conn.execute(update(conversation_parts).values(state=None))
+            migration._fill_states(conn, batch=batch)
+        assert _part_states(engine) == written, batch

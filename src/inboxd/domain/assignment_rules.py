@@ -3,7 +3,8 @@
 The rules come from the workspace file, in order; the first whose conditions all hold assigns the
 conversation to its team and, with round robin, to the team's next available admin. A conversation
 no rule matches is left as it is. The assignment itself is `conversations.assign`, authored by the
-workspace's Operator bot: one `assignment` part per assignee that really changes.
+workspace's Operator bot: one `default_assignment` part per assignee that really changes, the part
+Intercom's run_assignment_rules example shows (the statistics count it as an assignment).
 """
 
 from __future__ import annotations
@@ -14,6 +15,10 @@ from typing import Any
 
 from inboxd.domain import conversations
 from inboxd.domain.conversations import Actor, Change, Conversation
+
+# What an assignment by the rules is recorded as: the part of the spec's autoAssignConversation
+# example (2.7-2.11), where an admin's own assignment is an `assignment`.
+RULE_PART = "default_assignment"
 
 
 @dataclass(frozen=True)
@@ -120,7 +125,7 @@ def run(
 
 def _then(change: Change, assignee: Actor, operator: Actor, now: int) -> Change:
     """``change`` followed by assigning ``assignee``."""
-    step = conversations.assign(change.conversation, operator, assignee, None, now)
+    step = conversations.assign(change.conversation, operator, assignee, None, now, part_type=RULE_PART)
     return Change(
         step.conversation,
         [*change.parts, *step.parts],

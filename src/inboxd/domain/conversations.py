@@ -46,6 +46,13 @@ class Part:
     assigned_to: Actor | None = None
     attachments: tuple[dict[str, Any], ...] = ()
     external_id: str | None = None
+    # The conversation's state once the part is written (Intercom's part `state`, from 2.13):
+    # :func:`advance` sets it, so every part records the state its change left.
+    state: str | None = None
+    # The ticket's state a part set, and the one before (`ticket_part.ticket_state` and
+    # `previous_ticket_state`): only a part that sets a ticket's state has them.
+    ticket_state: str | None = None
+    previous_ticket_state: str | None = None
     metadata: dict[str, Any] | None = None  # quick replies: the options sent, or the one chosen
 
 
@@ -151,9 +158,11 @@ def _transition(conversation: Conversation, action: str) -> str | None:
 
 def advance(conversation: Conversation, parts: list[Part], now: int, **values: Any) -> Change:
     """The conversation with ``values`` set, ``parts`` folded into its statistics and ``updated_at``
-    moved to the latest of its parts (never backwards)."""
+    moved to the latest of its parts (never backwards). Each part records the state the change
+    leaves the conversation in."""
     changed = evolve(conversation, **values)
     new_state = values.get("state", conversation.state)
+    parts = [evolve(part, state=new_state) for part in parts]
     stats = changed.stats
     for part in parts:
         reopens = conversation.state == "closed" and new_state == "open"
@@ -193,13 +202,16 @@ def start_by_contact(
     subject: str | None,
     attachment_urls: list[str],
     now: int,
+    url: str | None = None,
     created_at: int | None = None,
 ) -> tuple[Conversation, Source]:
     """A conversation a contact starts from the Messenger: open, unread, the contact waiting.
 
     Intercom records the contact's message as the conversation's *source*, not as a part, and
-    treats it as the first contact reply (`first_contact_reply`, statistics). ``created_at`` dates
-    it (a conversation brought over from elsewhere); by default it starts ``now``.
+    treats it as the first contact reply (`first_contact_reply`, statistics). ``url`` is the page
+    the contact wrote from (`POST /messages`' `referer`), the source's and first reply's `url`.
+    ``created_at`` dates it (a conversation brought over from elsewhere); by default it starts
+    ``now``.
     """
     check_timestamp(created_at, "created_at")
     at = created_at if created_at is not None else now
@@ -209,7 +221,7 @@ def start_by_contact(
         subject=subject or "",
         body=sanitise_required(body),
         author=contact,
-        url=None,
+        url=url,
         attachments=url_attachments(attachment_urls),
     )
     return _new(at, statistics.started_by_contact(at), waiting_since=at), source
@@ -344,14 +356,23 @@ def open_(conversation: Conversation, admin: Actor, now: int) -> Change:
     )
 
 
-def assign(conversation: Conversation, admin: Actor, assignee: Actor, body: str | None, now: int) -> Change:
+def assign(
+    conversation: Conversation,
+    admin: Actor,
+    assignee: Actor,
+    body: str | None,
+    now: int,
+    part_type: str = "assignment",
+) -> Change:
     """Assign to an admin or a team; an ``assignee.id`` of None unassigns that kind of assignee.
-    Assigning an open conversation is also Intercom's ``conversation.admin.open.assigned``."""
+    Assigning an open conversation is also Intercom's ``conversation.admin.open.assigned``.
+    ``part_type`` is what records it: an admin's `assignment`, or the `default_assignment` that
+    Intercom's assignment rules write (domain/assignment_rules.py)."""
     number = int(assignee.id) if assignee.id is not None else None
     values = {"admin_assignee_id": number} if assignee.type == "admin" else {"team_assignee_id": number}
     # Intercom names the empty assignee "nobody_admin".
     assigned_to = assignee if assignee.id is not None else Actor("nobody_admin", None)
-    part = Part("assignment", admin, now, body=sanitise(body) if body is not None else None, assigned_to=assigned_to)
+    part = Part(part_type, admin, now, body=sanitise(body) if body is not None else None, assigned_to=assigned_to)
     change = advance(conversation, [part], now, **values).caused("conversation.admin.assigned")
     return change.caused("conversation.admin.open.assigned") if conversation.state == "open" else change
 

@@ -1,8 +1,11 @@
-"""Admins' outbound messages (`POST /messages`): what a valid one is. Pure: no HTTP, no SQL.
+"""Messages (`POST /messages`): what a valid one is. Pure: no HTTP, no SQL.
 
-A message is not a conversation. Intercom opens the conversation when the contact answers, or at
-once when the admin asks for it (`create_conversation_without_contact_reply`); either way the
-admin's message becomes the conversation's `source` (domain.conversations.start_by_admin).
+An admin's message is not a conversation. Intercom opens the conversation when the contact
+answers, or at once when the admin asks for it (`create_conversation_without_contact_reply`);
+either way the admin's message becomes the conversation's `source`
+(domain.conversations.start_by_admin). A contact's message (`from` a user or lead, the spec's
+"user message created" example) starts a conversation at once, as `POST /conversations` does
+(domain.conversations.start_by_contact).
 """
 
 from __future__ import annotations
@@ -25,12 +28,18 @@ class Outbound:
     body: str
 
 
+def required_body(body: str | None) -> str:
+    """A message's body, which every message needs. The spec's example: a missing or null body is
+    `parameter_invalid` "Body is required"."""
+    if body is None or not body.strip():
+        raise ParameterInvalid("Body is required", field="body")
+    return body
+
+
 def compose(message_type: str, subject: str | None, body: str | None) -> Outbound:
     """The message an admin sends; an email needs a subject, and an in-app message has none (the
     `message` schema: "subject … Only present if message_type: email")."""
-    if body is None or not body.strip():
-        # The spec's example: a missing or null body is `parameter_invalid` "Body is required".
-        raise ParameterInvalid("Body is required", field="body")
+    body = required_body(body)
     kind = MESSAGE_TYPES[message_type]
     body = sanitise_required(body)
     if kind == "email":

@@ -20,7 +20,9 @@ if TYPE_CHECKING:
 CONTACT_TYPES = frozenset({"user", "lead", "contact"})
 # An admin's message to the contact: a comment, or one offering quick reply options (2.14).
 ADMIN_REPLY_PARTS = frozenset({"comment", "quick_reply"})
-ASSIGNMENT_PARTS = frozenset({"assignment", "assign_and_unsnooze", "away_mode_assignment", "workflow_assignment"})
+ASSIGNMENT_PARTS = frozenset(
+    {"assignment", "default_assignment", "assign_and_unsnooze", "away_mode_assignment", "workflow_assignment"}
+)
 
 
 @dataclass(frozen=True)

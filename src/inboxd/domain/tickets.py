@@ -74,7 +74,10 @@ def convert_to_ticket(
     if ticket_type["archived"]:
         raise ParameterInvalid("Ticket type is archived", field="ticket_type_id")
     values = validate_attributes(ticket_type["attributes"], attributes)
-    change = advance(conversation, [Part(CONVERSION_PART, operator, now)], now).caused("ticket.created")
+    # The ticket's first state, set by the conversion's part: Intercom's examples of a new ticket show
+    # that part with the state as both ticket_state and previous_ticket_state.
+    part = Part(CONVERSION_PART, operator, now, ticket_state=INITIAL_STATE, previous_ticket_state=INITIAL_STATE)
+    change = advance(conversation, [part], now).caused("ticket.created")
     ticket = NewTicket(
         ticket_type_id=int(ticket_type["id"]),
         ticket_state=INITIAL_STATE,

@@ -68,6 +68,9 @@ class PartShown(NamedTuple):
     attachments: list[dict[str, Any]]  # as stored (render/attachments.py draws them)
     external_id: str | None
     redacted: bool
+    state: str | None  # the conversation's, once the part was written (None: not recorded)
+    ticket_state: str | None  # set by this part, with the state before it (None: it set none)
+    previous_ticket_state: str | None
     metadata: dict[str, Any] | None  # quick replies (domain/conversations.py Part)
 
 

@@ -24,18 +24,20 @@ def start_by_contact(
     body: str,
     subject: str | None = None,
     attachment_urls: Sequence[str] = (),
+    url: str | None = None,
     *,
     created_at: int | None = None,
     brand_id: str | None = None,
 ) -> int:
-    """A contact starts a conversation (`POST /conversations`): the message it sent, as the
-    conversation's source; the id of that message. ``created_at`` dates it (an import)."""
+    """A contact starts a conversation (`POST /conversations`, or `POST /messages` from a contact):
+    the message it sent, as the conversation's source; the id of that message. ``created_at`` dates
+    it (an import)."""
     contact = store.contacts.require(contact_id)
     if brand_id is not None:
         # inboxd keeps no brands (docs/decisions.md): no id names one.
         raise NotFound("Brand Not Found", field="brand_id")
     conversation, source = domain.start_by_contact(
-        Actor(contact["role"], contact["id"]), body, subject, list(attachment_urls), now, created_at
+        Actor(contact["role"], contact["id"]), body, subject, list(attachment_urls), now, url, created_at
     )
     message_id = store.messages.create(
         kind="user_message",

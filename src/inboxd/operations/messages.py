@@ -1,4 +1,5 @@
-"""Admins' outbound messages (`POST /messages`), and the conversation a message turns into."""
+"""Messages (`POST /messages`): an admin's outbound message and the conversation it turns into,
+and a contact's message, which starts its conversation at once."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ from typing import Any
 from inboxd.domain import conversations as domain
 from inboxd.domain.conversations import Actor
 from inboxd.domain.errors import ParameterNotFound
-from inboxd.domain.messages import compose
+from inboxd.domain.messages import compose, required_body
 from inboxd.operations import contacts
 from inboxd.operations.contacts import ContactRef
+from inboxd.operations.conversations import start_by_contact
 from inboxd.store.scope import Store
 
 
@@ -43,6 +45,14 @@ def send(
     if open_now:
         open_conversation(store, store.messages.require(message_id))
     return store.messages.require(message_id), admin
+
+
+def send_as_contact(store: Store, now: int, contact_id: str, body: str | None, referer: str | None) -> dict[str, Any]:
+    """A contact's message (the spec's "user message created" and "lead message created"
+    examples): the conversation it starts, as `POST /conversations` starts one, written from the
+    page ``referer`` names; the message, with its conversation."""
+    message_id = start_by_contact(store, now, contact_id, required_body(body), url=referer)
+    return store.messages.require(message_id)
 
 
 def open_conversation(store: Store, message: dict[str, Any]) -> int:

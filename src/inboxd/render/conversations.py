@@ -85,8 +85,7 @@ def part(shown: PartShown, plaintext: bool = False, base_url: str = "") -> dict[
 
 
 # A part's fields that descriptions after 2.12 add and inboxd keeps no data for (no email channel,
-# part tags or event details): their empty values. The part's `state` is left out until parts
-# record it (docs/compatibility.md).
+# part tags or event details): their empty values, around the part's `state`.
 _PART_TAIL_EMPTY: dict[str, Any] = {"tags": [], "event_details": None, "app_package_code": None}
 
 
@@ -105,11 +104,14 @@ def part_metadata(stored: dict[str, Any] | None) -> dict[str, Any] | None:
 
 
 def conversation_part(shown: PartShown, plaintext: bool = False, base_url: str = "") -> dict[str, Any]:
-    """A part of a conversation, as the newest description has it."""
+    """A part of a conversation, as the newest description has it: with the conversation's state
+    once the part was written (a plain enum in the descriptions: left out if a part has none)."""
     doc = part(shown, plaintext, base_url)
     doc["author"] = _part_author(shown.author)
     doc["email_message_metadata"] = None
     doc["metadata"] = part_metadata(shown.metadata)
+    if shown.state is not None:
+        doc["state"] = shown.state
     doc.update(_PART_TAIL_EMPTY)
     return doc
 

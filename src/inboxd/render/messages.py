@@ -1,10 +1,10 @@
-"""Admins' outbound messages on the wire: the spec's `message` with `type: admin_message`."""
+"""Messages on the wire: the spec's `message`, `admin_message` with its owner or `user_message`."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from inboxd.render.conversations import drawn_message
+from inboxd.render.conversations import drawn_message, message
 from inboxd.render.versions import Version, shaped
 
 
@@ -21,3 +21,9 @@ def admin_message(row: dict[str, Any], owner: dict[str, Any], version: Version) 
         "away_mode_reassign": owner["away_mode_reassign"],
     }
     return shaped("message", doc, version)
+
+
+def user_message(row: dict[str, Any], version: Version) -> dict[str, Any]:
+    """A contact's message, as `POST /conversations` answers it: with its conversation's id (the
+    spec's "user message created" example)."""
+    return message(row, version)

@@ -21,18 +21,19 @@ from inboxd.render.versions import Version, shaped
 _AUTHOR_TYPES = frozenset({"admin", "bot", "team", "user"})
 
 
-def ticket_part(shown: PartShown, ticket_state: str, base_url: str = "") -> dict[str, Any]:
-    """A conversation part as a ticket shows it: the same fields, less `notified_at`, with the
-    ticket's state (inboxd changes no ticket's state after its conversion, so every part was made
-    in the state the ticket has now; no part records a previous one)."""
+def ticket_part(shown: PartShown, base_url: str = "") -> dict[str, Any]:
+    """A conversation part as a ticket shows it: the same fields, less `notified_at`, and on a part
+    that set the ticket's state that state and the one before it, as Intercom's examples show them
+    (both plain enums: the other parts leave them out)."""
     part = conversation_part(shown, base_url=base_url)
     doc: dict[str, Any] = {}
     for name, value in part.items():
         if name == "notified_at":
             continue
         doc[name] = value
-        if name == "body":
-            doc["ticket_state"] = ticket_state
+        if name == "body" and shown.ticket_state is not None:
+            doc["ticket_state"] = shown.ticket_state
+            doc["previous_ticket_state"] = shown.previous_ticket_state or shown.ticket_state
     doc["type"] = "ticket_part"
     if doc["author"]["type"] not in _AUTHOR_TYPES:
         doc["author"]["type"] = "user"  # drawn for this part alone (render/conversations.py, author)
@@ -66,7 +67,7 @@ def ticket(
         "updated_at": max(conversation.updated_at, row["updated_at"]),
         "ticket_parts": {
             "type": "ticket_part.list",
-            "ticket_parts": [ticket_part(p, row["ticket_state"], base_url) for p in conversation.parts or []],
+            "ticket_parts": [ticket_part(p, base_url) for p in conversation.parts or []],
             "total_count": conversation.parts_total,
         },
         "open": conversation.open,

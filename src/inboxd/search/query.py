@@ -6,16 +6,19 @@ travels in the body, never in the query string. A query is a filter
 Other keys (``sort`` included: the 2.10 spec has none for conversations) are ignored, as Intercom
 ignores unknown fields.
 
-**Nesting.** The spec allows "max 2 nested filters"; its example ``(1 OR 2) AND (3 OR 4)`` nests
-once. inboxd counts the levels of groups *below* the root and allows two::
+**Nesting.** The spec allows "max 2 nested filters"; its example ``(1 OR 2) AND (3 OR 4)`` is the
+deepest query it shows, and inboxd counts its levels as the spec's limit does, **the root group
+included**: the root group is level 1, a group inside it level 2, the deepest allowed::
 
-    {"operator": "AND", "value": [                  # the root group
-      {"operator": "OR", "value": [                 # level 1
-        {"operator": "AND", "value": [              # level 2: the deepest allowed
-          {"field": "state", "operator": "=", "value": "open"}]}]}]}
+    {"operator": "AND", "value": [                  # level 1: the root group
+      {"operator": "OR", "value": [                 # level 2: the deepest allowed
+        {"field": "state", "operator": "=", "value": "open"},
+        {"field": "state", "operator": "=", "value": "snoozed"}]}]}
 
-A group inside the level-2 group is refused: "query nests groups 3 levels deep; at most 2 are
-allowed". Filters may sit at any level. A group holds 1 to 15 children (filters and groups alike).
+A group inside a level-2 group is refused: "query nests groups 3 levels deep; at most 2 are allowed
+(the root group counts as one)", its ``field`` the path of that group. Filters may sit at either
+level. A group holds 1 to 15 children (filters and groups alike), so a query holds at most
+15 × 15 = 225 filters.
 
 **Values.** :class:`Filter` carries the value already normalised, so a compiler only reads it:
 
@@ -52,7 +55,8 @@ from inboxd.domain.errors import ParameterInvalid, ParameterNotFound
 from inboxd.search.fields import ALL_OPERATORS, CASE_INSENSITIVE, EQUALITY, LIST, OPERATORS, Field, FieldType, lookup
 from inboxd.search.tokens import fold
 
-MAX_DEPTH: Final = 2
+# Levels of AND/OR groups, the root group counted as level 1 (module docstring).
+MAX_LEVELS: Final = 2
 MAX_CHILDREN: Final = 15
 DEFAULT_PER_PAGE: Final = 20
 MAX_PER_PAGE: Final = 150
@@ -100,7 +104,7 @@ def parse(body: object) -> Query:
         raise ParameterInvalid("the request body must be a JSON object")
     if body.get("query") is None:
         raise ParameterNotFound("query is a required parameter", field="query")
-    root = _Parser().node(body["query"], "query", 0)
+    root = _Parser().node(body["query"], "query", 1)
     per_page, starting_after = _pagination(body.get("pagination"))
     return Query(root, per_page, starting_after)
 
@@ -113,7 +117,8 @@ class _Parser:
     def __init__(self) -> None:
         self.values = 0  # counted against MAX_QUERY_VALUES
 
-    def node(self, raw: object, path: str, depth: int) -> Node:
+    def node(self, raw: object, path: str, level: int) -> Node:
+        """``level``: the level ``raw`` is at if it is a group (the root group's is 1)."""
         if not isinstance(raw, dict):
             raise ParameterInvalid(
                 f"{path} must be an object: a filter {{field, operator, value}} or an AND/OR group", field=path
@@ -121,7 +126,7 @@ class _Parser:
         operator = raw.get("operator")
         if raw.get("field") is None:
             if operator in ("AND", "OR"):
-                return self.group(raw, path, depth)
+                return self.group(raw, path, level)
             if isinstance(operator, str) and operator.upper() in ("AND", "OR"):
                 raise ParameterInvalid(
                     f"{path}.operator must be 'AND' or 'OR' in capitals, got {operator!r}", field=f"{path}.operator"
@@ -131,10 +136,12 @@ class _Parser:
                 raise ParameterNotFound(f"{path}.operator is a required parameter", field=f"{path}.operator")
         return self.filter(raw, path)
 
-    def group(self, raw: dict[str, Any], path: str, depth: int) -> Group:
-        if depth > MAX_DEPTH:
+    def group(self, raw: dict[str, Any], path: str, level: int) -> Group:
+        if level > MAX_LEVELS:
             raise ParameterInvalid(
-                f"query nests groups {depth} levels deep; at most {MAX_DEPTH} are allowed", field=path
+                f"query nests groups {level} levels deep; at most {MAX_LEVELS} are allowed"
+                " (the root group counts as one)",
+                field=path,
             )
         children = raw.get("value")
         if children is None:
@@ -154,7 +161,7 @@ class _Parser:
             )
         operator: Literal["AND", "OR"] = "AND" if raw["operator"] == "AND" else "OR"
         return Group(
-            operator, tuple(self.node(child, f"{path}.value.{i}", depth + 1) for i, child in enumerate(children))
+            operator, tuple(self.node(child, f"{path}.value.{i}", level + 1) for i, child in enumerate(children))
         )
 
     def filter(self, raw: dict[str, Any], path: str) -> Filter:

@@ -208,7 +208,7 @@ class Story:
                 (
                     *(w.workspace_id, self.id, part.part_type, part.body, part.created_at, part.created_at),
                     *(part.created_at, part.author.type, part.author.id, to.type if to else None),
-                    *(to.id if to else None, "[]", False),
+                    *(to.id if to else None, "[]", False, part.state),
                 )
             )
         terms = index_terms(self.body)

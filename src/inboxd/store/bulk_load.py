@@ -38,7 +38,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     # No id: nothing refers to a part while seeding, so the database numbers them in insertion order.
     "conversation_parts": (
         *("workspace_id", "conversation_id", "part_type", "body", "created_at", "updated_at", "notified_at"),
-        *("author_type", "author_id", "assigned_to_type", "assigned_to_id", "attachments", "redacted"),
+        *("author_type", "author_id", "assigned_to_type", "assigned_to_id", "attachments", "redacted", "state"),
     ),
     "conversation_tokens": ("workspace_id", "token", "conversation_id"),
 }

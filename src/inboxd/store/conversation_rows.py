@@ -68,6 +68,9 @@ def part_values(conversation_id: int, part: Part) -> dict[str, Any]:
         "attachments": list(part.attachments),
         "external_id": part.external_id,
         "redacted": False,
+        "state": part.state,
+        "ticket_state": part.ticket_state,
+        "previous_ticket_state": part.previous_ticket_state,
         "metadata": part.metadata,
     }
 
@@ -141,6 +144,9 @@ def parts_shown(rows: Sequence[Sequence[Any]], people: People) -> list[PartShown
         attachments,
         external_id,
         redacted,
+        state,
+        ticket_state,
+        previous_ticket_state,
         metadata,
     ) in reversed(rows):
         parts.append(
@@ -156,6 +162,9 @@ def parts_shown(rows: Sequence[Sequence[Any]], people: People) -> list[PartShown
                 attachments,
                 external_id,
                 redacted,
+                state,
+                ticket_state,
+                previous_ticket_state,
                 metadata,
             )
         )

@@ -280,6 +280,9 @@ RECENT_PARTS = Prepared(
         _p.attachments,
         _p.external_id,
         _p.redacted,
+        _p.state,
+        _p.ticket_state,
+        _p.previous_ticket_state,
         _p.metadata,
     )
     .select_from(_parts)

@@ -56,8 +56,9 @@ class Plan:
 
 # A search of more filters than this compiles its statements each time instead of keeping them in
 # the engine's cache of compiled statements (SQLAlchemy's, 500 of them): a kept statement holds its
-# SQL and every bound parameter, megabytes at the limits of docs/search.md, so a few hundred queries
-# of different shapes would otherwise keep gigabytes in every worker (docs/decisions.md).
+# SQL and every bound parameter, a large share of a megabyte at the limits of docs/search.md, so a
+# few hundred queries of different shapes would otherwise keep hundreds of megabytes in every worker
+# (docs/decisions.md).
 UNCACHED_FILTERS = 32
 
 

@@ -136,8 +136,8 @@ def _author_attribute(name: str) -> ColumnElement[Any]:
 
 
 class SourceAuthor(ColumnElement[str]):
-    """:func:`_author_attribute` as a query names it: a query may name the author thousands of times
-    (15 × 15 × 15 filters, docs/search.md), and building and compiling its two subqueries again for
+    """:func:`_author_attribute` as a query names it: a query may name the author hundreds of times
+    (15 × 15 filters, docs/search.md), and building and compiling its two subqueries again for
     each filter was most of the Python work of such a query, work no budget can stop midway
     (store/budget.py). Compiled once per enclosing SELECT of a statement, the text then repeated."""
 

@@ -205,6 +205,11 @@ conversation_parts = Table(
     Column("attachments", JSON, nullable=False, default=list),
     Column("external_id", String(255), nullable=True),
     Column("redacted", Boolean, nullable=False, default=False),
+    # The conversation's state once the part was written (migration 0008 filled it in for the parts
+    # before it); and, on a part that set a ticket's state, that state and the one before.
+    Column("state", String(16), nullable=True),
+    Column("ticket_state", String(32), nullable=True),
+    Column("previous_ticket_state", String(32), nullable=True),
     # What a part carries beyond its text: the quick reply options an admin sent, or the one a
     # contact chose (render draws it as the part's `metadata`).
     Column("metadata", JSON, nullable=True),

@@ -1,16 +1,16 @@
 """Conversations can be deleted (`DELETE /conversations/{id}`): SQLite keeps the ids deleted rows
 leave taken, so that none is given again (store/id_floors.py)
 
-Revision ID: 0008_id_floors
-Revises: 0007_quick_replies_priority
+Revision ID: 0009_id_floors
+Revises: 0008_part_states
 Create Date: 2026-12-03 18:00:00
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008_id_floors"
-down_revision = "0007_quick_replies_priority"
+revision = "0009_id_floors"
+down_revision = "0008_part_states"
 branch_labels = None
 depends_on = None
 
