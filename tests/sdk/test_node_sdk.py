@@ -219,6 +219,11 @@ def test_a_support_conversation_through_the_sdk(report: dict[str, Any]) -> None:
     assert seen["auto_assigned"]["id"] == ids[2] and seen["auto_assigned"]["admin_assignee_id"] is None
     assert seen["message"]["type"] == "admin_message"
 
+    # The third conversation is deleted, and is not found afterwards.
+    assert seen["deleted"] == {"id": ids[2], "object": "conversation", "deleted": True}
+    gone = report["errors"]["gone"]
+    assert (gone["class"], gone["status"]) == ("NotFoundError", 404)
+
 
 def test_the_conversations_are_drawn_in_2_14(report: dict[str, Any]) -> None:
     """What 2.14 shows and 2.10 does not, and nothing of the versions after it: the version the SDK

@@ -244,6 +244,10 @@ async function main(baseUrl, token) {
     }),
   );
 
+  // The third conversation is deleted (2.13 on); finding it again is the SDK's NotFoundError.
+  await step("deleted", () => client.conversations.deleteConversation({ conversation_id: Number(ids[2]) }));
+  await expectError("gone", () => client.conversations.find({ conversation_id: ids[2] }));
+
   // The typed errors: a missing conversation, and a token the server does not know.
   await expectError("missing", () => client.conversations.find({ conversation_id: "999999" }));
   const stranger = new IntercomClient({ token: "not-a-token", baseUrl });
