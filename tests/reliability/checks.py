@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import itertools
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from tests.reliability.driver import KEY_PREFIX, Record, client, get_json
@@ -77,6 +77,13 @@ def observed(conversation: dict[str, Any]) -> State:
     )
 
 
+def woken_before_the_sweep(implied: State, actual: State) -> bool:
+    """A snooze that has run out reads as open, its wake counted, before the sweep (which looks
+    every second, operations/snoozes.py) writes the `timer_unsnooze` part: reads never write
+    (docs/decisions.md). A server restarted after a kill shows this until its sweeper first runs."""
+    return implied.state == "snoozed" and actual == replace(implied, state="open", parts=implied.parts + 1)
+
+
 def parts_of(conversation: dict[str, Any]) -> list[dict[str, Any]]:
     return list(conversation["conversation_parts"]["conversation_parts"])
 
@@ -109,7 +116,7 @@ def whole(conversation: dict[str, Any]) -> list[str]:
     if ids != sorted(set(ids)):
         problems.append(f"conversation {cid}: part ids not strictly increasing: {ids}")
     implied, actual = replay(conversation, parts), observed(conversation)
-    if implied != actual:
+    if implied != actual and not woken_before_the_sweep(implied, actual):
         problems.append(f"conversation {cid}: state {actual} but its parts imply {implied}")
     if (conversation["state"] == "snoozed") != (conversation["snoozed_until"] is not None):
         problems.append(
