@@ -139,31 +139,34 @@ def api(module_engine: tuple[str, Any]) -> Iterator[Api]:
         yield Api(client, ACME_TOKEN)
 
 
-@pytest.fixture
-def world(api: Api) -> World:
-    """Made in the workspace's default version, which every replayed version can name."""
+@pytest.fixture(scope="module")
+def shared(api: Api) -> dict[str, Any]:
+    """What every world of the module may share: the admins, a team, a tag, two ticket types."""
     admins = api.get("/admins").json()["admins"]
+    return {
+        "admin": admins[0]["id"],
+        "other_admin": admins[1]["id"],
+        "team": api.get("/teams").json()["teams"][0]["id"],
+        "tag": api.post("/tags", json={"name": "example"}).json(),
+        "customer_type": factories.ticket_type(api, category="Customer"),
+        "tracker_type": factories.ticket_type(api, category="Tracker"),
+    }
+
+
+@pytest.fixture
+def world(api: Api, shared: dict[str, Any]) -> World:
+    """Made in the workspace's default version, which every replayed version can name: contacts and
+    a conversation of its own, which its replays change."""
     user = factories.contact(api)
     lead = factories.contact(api, role="lead", email=None)
     conversation = factories.conversation(api, contact_id=user["id"])
-    tag = api.post("/tags", json={"name": "example"}).json()
     # On the conversation already: detaching it is the detach example's success (a tag not on the
     # conversation is its tag_not_found), and attaching it again changes nothing.
     attached = api.post(
-        f"/conversations/{conversation['id']}/tags", json={"id": tag["id"], "admin_id": admins[0]["id"]}
+        f"/conversations/{conversation['id']}/tags", json={"id": shared["tag"]["id"], "admin_id": shared["admin"]}
     )
     assert attached.status_code == 200, attached.text
-    return World(
-        admin=admins[0]["id"],
-        other_admin=admins[1]["id"],
-        team=api.get("/teams").json()["teams"][0]["id"],
-        user=user,
-        lead=lead,
-        conversation=conversation,
-        tag=tag,
-        customer_type=factories.ticket_type(api, category="Customer"),
-        tracker_type=factories.ticket_type(api, category="Tracker"),
-    )
+    return World(user=user, lead=lead, conversation=conversation, **shared)
 
 
 @dataclass
@@ -175,7 +178,6 @@ class Replay:
     body: Callable[[World, dict[str, Any]], dict[str, Any] | None] = lambda w, b: b
     status: int = 200
     response: str | None = None  # the response example's name, when there is no request example
-    method: str | None = None  # when the operation's own is not the one to send (none so far)
 
     @property
     def label(self) -> str:
@@ -525,7 +527,7 @@ def _play(asked: Api, world: World, shape: str, operation_id: str, replay: Repla
     method, _, operation = conversation_operations(shape)[operation_id]
     example = _request_examples(operation).get(replay.example, {})
     body = replay.body(world, copy.deepcopy(example.get("value"))) if example else None
-    response = asked.request(replay.method or method, replay.path(world), json=body)
+    response = asked.request(method, replay.path(world), json=body)
     if (operation_id, replay.label) in UNSUPPORTED:
         assert 400 <= response.status_code < 500 and response.json()["type"] == "error.list", response.text
         return
