@@ -21,8 +21,12 @@ ADA = Person("admin", "7", "admin", "Ada", "ada@acme.test")
 PAT = Person("user", "c1", "user", "Pat", None)
 
 
+# An attachment given by its URL: inboxd knows no size of it.
+BY_URL = {"type": "upload", "name": "a.pdf", "url": "https://example.test/a.pdf", "content_type": "application/pdf"}
+
+
 def _view(priority: str = "priority", assignee: int | None = None) -> ConversationShown:
-    part = PartShown(11, "comment", "<p>On it</p>", 100, 100, 100, None, ADA, [], None, False)
+    part = PartShown(11, "comment", "<p>On it</p>", 100, 100, 100, None, ADA, [BY_URL], None, False)
     return ConversationShown(
         id=1,
         version=3,
@@ -191,3 +195,17 @@ def test_a_ticket_keeps_its_2_10_fields_in_their_order():
     ]  # fmt: skip
     assert (drawn["ticket_state"], drawn["admin_assignee_id"], drawn["team_assignee_id"]) == ("submitted", "0", "0")
     assert "ticket_states" not in drawn["ticket_type"]
+
+
+def test_2_11_gives_an_attachment_the_sizes_it_requires_and_leaves_the_view_alone():
+    def attachment(shape: str) -> dict:
+        return dict(_drawn(shape)["conversation_parts"]["conversation_parts"][0]["attachments"][0])
+
+    assert attachment("2.11") == {**BY_URL, "filesize": 0, "width": 0, "height": 0}
+    assert attachment("2.10") == attachment("2.12") == BY_URL
+    assert BY_URL == {
+        "type": "upload",
+        "name": "a.pdf",
+        "url": "https://example.test/a.pdf",
+        "content_type": "application/pdf",
+    }
