@@ -154,6 +154,24 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path
     engine.dispose()
 
 
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def module_engine(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, Engine]]:
+    """(engine name, engine): one database per engine for a whole module, made as `engine` makes
+    them, for the spec-driven tests that run hundreds of cases, each making what it needs beside
+    what the ones before left (a fresh database a case would cost more than the case)."""
+    if request.param == "postgres":
+        engine = _Postgres.engine()
+    else:
+        engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('module')}/inboxd.sqlite3")
+        migrate.upgrade(engine)
+    with transaction(engine, write=True) as conn:
+        apply_workspace_file(conn, WORKSPACES, T0)
+    yield request.param, engine
+    engine.dispose()
+
+
 @pytest.fixture
 def clock() -> FrozenClock:
     return FrozenClock(T0 + 3600)

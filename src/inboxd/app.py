@@ -47,7 +47,9 @@ def _segment_but(*words: str) -> Convertor[str]:
     """One path segment, but not one of a few literal words. `/conversations/search` exists for POST
     only, so `GET /conversations/search` must be a 405 naming POST, not the lookup of a conversation
     whose id is "search"; and `/admins/activity_logs`, an operation inboxd does not serve, must be a
-    route-not-found like every other one, not an unknown admin (found by fuzzing the spec)."""
+    route-not-found like every other one, not an unknown admin (found by fuzzing the spec). So are the
+    literal paths newer descriptions add beside an id (2.16's `/conversations/deleted` and
+    `/conversations/attributes`, `/admins/activity_log_event_types`; tests/api/test_unserved.py)."""
 
     class SegmentBut(Convertor[str]):
         regex = f"(?!(?:{'|'.join(map(re.escape, words))})(?![^/]))[^/]+"
@@ -61,8 +63,8 @@ def _segment_but(*words: str) -> Convertor[str]:
     return SegmentBut()
 
 
-register_url_convertor("conversation_id", _segment_but("search", "redact"))
-register_url_convertor("admin_id", _segment_but("activity_logs"))
+register_url_convertor("conversation_id", _segment_but("search", "redact", "deleted", "attributes"))
+register_url_convertor("admin_id", _segment_but("activity_logs", "activity_log_event_types"))
 
 ROUTES = [
     # The conversation routes first, the hottest at the top: Starlette tries routes in order, and

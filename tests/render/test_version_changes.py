@@ -21,10 +21,14 @@ ADA = Person("admin", "7", "admin", "Ada", "ada@acme.test")
 PAT = Person("user", "c1", "user", "Pat", None)
 
 
+# An attachment given by its URL: inboxd knows no size of it.
+BY_URL = {"type": "upload", "name": "a.pdf", "url": "https://example.test/a.pdf", "content_type": "application/pdf"}
+
+
 def _view(priority: str = "high", assignee: int | None = None) -> ConversationShown:
     options = {"options": [{"text": "Yes", "uuid": "a5e1c524-5ddd-4c3e-9328-6bca5d6e3edb"}]}
     part = PartShown(
-        11, "quick_reply", "<p>On it?</p>", 100, 100, 100, None, ADA, [], None, False, "open", None, None, options
+        11, "quick_reply", "<p>On it?</p>", 100, 100, 100, None, ADA, [BY_URL], None, False, "open", None, None, options
     )
     return ConversationShown(
         id=1,
@@ -319,3 +323,17 @@ def test_only_a_ticket_part_that_set_the_state_names_it_and_the_one_before():
         assert (conversion["ticket_state"], conversion["previous_ticket_state"]) == ("submitted", "submitted")
         assert "state" not in conversion  # ticket_part has no conversation state
         assert list(conversion)[:6] == ["type", "id", "part_type", "body", "ticket_state", "previous_ticket_state"]
+
+
+def test_2_11_gives_an_attachment_the_sizes_it_requires_and_leaves_the_view_alone():
+    def attachment(shape: str) -> dict:
+        return dict(_drawn(shape)["conversation_parts"]["conversation_parts"][0]["attachments"][0])
+
+    assert attachment("2.11") == {**BY_URL, "filesize": 0, "width": 0, "height": 0}
+    assert attachment("2.10") == attachment("2.12") == BY_URL
+    assert BY_URL == {
+        "type": "upload",
+        "name": "a.pdf",
+        "url": "https://example.test/a.pdf",
+        "content_type": "application/pdf",
+    }

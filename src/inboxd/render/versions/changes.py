@@ -182,6 +182,18 @@ def _assignees_as_strings(ticket: dict[str, Any]) -> None:
             ticket[key] = str(ticket[key] or 0)
 
 
+def _attachments_complete(obj: dict[str, Any]) -> None:
+    """2.11 requires an attachment's filesize, width and height, integers it does not let be null:
+    0 where inboxd does not know them (a file given by its URL, a file that is no image). New
+    objects: the attachments given by URL are the view's own."""
+    held = obj.get("attachments")
+    if held:
+        obj["attachments"] = [
+            {**a, **{key: a.get(key) or 0 for key in ("filesize", "width", "height")}} if isinstance(a, dict) else a
+            for a in held
+        ]
+
+
 def _subject_always(message: dict[str, Any]) -> None:
     message.setdefault("subject", "")
 
@@ -339,6 +351,16 @@ CHANGES: tuple[Change, ...] = (
         "2.12",
         "contacts show no formatted phone (only 2.11 describes it)",
         {"contact": _formatted_phone},
+        shapes=("2.11",),
+    ),
+    Change(
+        "2.12",
+        "an attachment leaves out the size it does not know (2.11 requires filesize, width and height)",
+        {
+            "conversation_part": _attachments_complete,
+            "conversation_source": _attachments_complete,
+            "ticket_part": _attachments_complete,
+        },
         shapes=("2.11",),
     ),
     Change(
