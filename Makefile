@@ -20,12 +20,14 @@ migrate: $(STAMP)
 	$(BIN)/inboxd migrate
 
 # pytest-xdist's workers: one per core ("auto"); PYTEST_WORKERS=0 runs the suite in one process.
+# worksteal: a worker that runs out takes tests queued for the other, so one long test (the snooze
+# backlog's, the bench smoke) at the end of a queue does not leave a core idle.
 PYTEST_WORKERS ?= auto
 
 # Tests marked `alone` assert how fast a server answers under load: they run after the others, one
 # at a time (exit code 5 there only means PYTEST_ARGS selected none of them).
 test: $(STAMP)  ## the whole suite, on every core; PostgreSQL half runs when INBOXD_TEST_POSTGRES_URL is set
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) -m "not alone" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist worksteal -m "not alone" $(PYTEST_ARGS)
 	$(BIN)/python -m pytest -m alone $(PYTEST_ARGS) || [ $$? -eq 5 ]
 
 fuzz: $(STAMP)  ## the spec fuzzed at length (FUZZ_EXAMPLES, FUZZ_SEED); the result goes to docs/fuzzing.md
