@@ -5,6 +5,8 @@ and PostgreSQL."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from tests import factories
@@ -225,6 +227,20 @@ def test_another_contacts_message_is_not_theirs_to_answer(api, ada):
 # -- errors -----------------------------------------------------------------------------------------
 
 
+def _refused_and_nothing_sent(
+    api: Any, payload: dict[str, Any], status: int, code: str, message: str | None, field: str | None
+) -> None:
+    response = api.post("/messages", json=payload)
+    assert response.status_code == status, response.text
+    [error] = response.json()["errors"]
+    assert error["code"] == code
+    if message is not None:
+        assert error["message"] == message
+    if field is not None:
+        assert error["field"] == field
+    assert all_conversations(api) == []
+
+
 @pytest.mark.parametrize(
     ("change", "status", "code", "message", "field"),
     [
@@ -261,15 +277,7 @@ def test_bad_messages_are_refused_and_send_nothing(api, ada, change, status, cod
         "create_conversation_without_contact_reply": True,
         **change,
     }
-    response = api.post("/messages", json=payload)
-    assert response.status_code == status, response.text
-    [error] = response.json()["errors"]
-    assert error["code"] == code
-    if message is not None:
-        assert error["message"] == message
-    if field is not None:
-        assert error["field"] == field
-    assert all_conversations(api) == []
+    _refused_and_nothing_sent(api, payload, status, code, message, field)
     assert answer(api, contact).status_code == 404  # no message was stored either
 
 
@@ -395,15 +403,7 @@ def test_a_contacts_message_ignores_what_only_an_admins_message_has(api):
 def test_bad_contact_messages_are_refused_and_start_nothing(api, change, status, code, message, field):
     contact = factories.contact(api)
     payload = {"from": {"type": "user", "id": contact["id"]}, "body": "hi", **change}
-    response = api.post("/messages", json=payload)
-    assert response.status_code == status, response.text
-    [error] = response.json()["errors"]
-    assert error["code"] == code
-    if message is not None:
-        assert error["message"] == message
-    if field is not None:
-        assert error["field"] == field
-    assert all_conversations(api) == []
+    _refused_and_nothing_sent(api, payload, status, code, message, field)
 
 
 def test_a_workspace_cannot_write_as_anothers_contact(api, globex):
