@@ -10,8 +10,7 @@ A `null` on either side says nothing about a shape (the spec's examples are full
 real conversation has statistics or teammates), so it matches any type. Lists are compared element
 by element against the example's element of the same `type`/`part_type` (or its first element).
 Where inboxd differs on purpose, the difference is allowed in ALLOWED with the line of
-docs/decisions.md that says why. Examples of what inboxd does not do yet are in NOT_YET, each naming
-what is missing (strict: one that starts to pass fails until its entry goes).
+docs/decisions.md that says why.
 """
 
 from __future__ import annotations
@@ -184,7 +183,7 @@ class Replay:
 
     @property
     def label(self) -> str:
-        """The replay's name in NOT_YET: its request example, or the response example it expects."""
+        """The replay's name: its request example, or the response example it expects."""
         return self.example or str(self.response)
 
 
@@ -388,12 +387,6 @@ REPLAYS: dict[str, list[Replay]] = {
 }
 
 
-# (operationId, Replay.label) → what inboxd lacks for it, being done on another branch. A replay
-# here is played by test_the_spec_examples_not_yet_replayed, expected to fail (strictly: once the
-# feature is in, its entry goes and test_the_spec_examples_replayed plays it with the others).
-UNAUTHORIZED = "Unauthorized"  # the label of the 401 example's check: any call without a token
-NOT_YET: dict[tuple[str, str], str] = {}
-
 # (operationId, Replay.label) → what inboxd does not do (docs/compatibility.md): the example is
 # refused with a 4xx error.list, a clear answer, instead of answered as the example shows.
 UNSUPPORTED: dict[tuple[str, str], str] = {
@@ -445,20 +438,6 @@ def _played(shape: str, operation_id: str) -> list[tuple[Replay, str]]:
 CASES = [(shape, op) for shape in SHAPES for op in sorted(REPLAYS) if op in conversation_operations(shape)]
 
 
-def _labels(shape: str, operation_id: str) -> list[str]:
-    """What test_the_spec_examples_replayed plays: its replays' labels, and the 401 check's."""
-    labels = [replay.label for replay, _ in _played(shape, operation_id)]
-    return labels + ([UNAUTHORIZED] if _response_examples(conversation_operations(shape)[operation_id][2], 401) else [])
-
-
-NOT_YET_CASES = [
-    pytest.param(shape, op, label, marks=pytest.mark.xfail(strict=True, reason=NOT_YET[(op, label)]))
-    for shape, op in CASES
-    for label in _labels(shape, op)
-    if (op, label) in NOT_YET
-]
-
-
 def test_every_conversation_operation_is_replayed():
     described = {op for shape in SHAPES for op in conversation_operations(shape)}
     assert set(REPLAYS) == described - NOT_SERVED
@@ -475,29 +454,13 @@ def test_every_request_example_is_replayed_in_every_version_that_has_it():
     assert not missing
 
 
-def test_every_not_yet_entry_names_a_replay():
-    assert {(op, label) for _, op, label in (case.values for case in NOT_YET_CASES)} == set(NOT_YET)
-
-
 @pytest.mark.parametrize(("shape", "operation_id"), CASES)
 def test_the_spec_examples_replayed(api: Api, world: World, shape: str, operation_id: str) -> None:
     _prepare(api, world, operation_id)
     asked = api.at(shape)  # each answer is validated against this version's description
     for replay, name in _played(shape, operation_id):
-        if (operation_id, replay.label) not in NOT_YET:
-            _play(asked, world, shape, operation_id, replay, name)
-    if (operation_id, UNAUTHORIZED) not in NOT_YET:
-        _unauthorized(api, shape, operation_id)
-
-
-@pytest.mark.parametrize(("shape", "operation_id", "label"), NOT_YET_CASES)
-def test_the_spec_examples_not_yet_replayed(api: Api, world: World, shape: str, operation_id: str, label: str) -> None:
-    _prepare(api, world, operation_id)
-    if label == UNAUTHORIZED:
-        _unauthorized(api, shape, operation_id)
-        return
-    replay, name = next((r, n) for r, n in _played(shape, operation_id) if r.label == label)
-    _play(api.at(shape), world, shape, operation_id, replay, name)
+        _play(asked, world, shape, operation_id, replay, name)
+    _unauthorized(api, shape, operation_id)
 
 
 def _unauthorized(api: Api, shape: str, operation_id: str) -> None:

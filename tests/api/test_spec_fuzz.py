@@ -120,38 +120,6 @@ def _optional_fields_take_null(raw: dict[str, Any]) -> None:
                 visit(media.get("schema"))
 
 
-# What a version's description adds to requests that inboxd does not read yet (request fields per
-# version, another branch's work), by (shape, operationId): what the fuzzer's copy of the
-# description leaves out, and why. Kept in, a malformed value is "accepted" (`make fuzz` found
-# each; ST201). One list: an entry goes when its request field is read. Strict xfails would not
-# do here: whether a short run happens to send such a value depends on the example count.
-NOT_YET: dict[tuple[str, str], tuple[tuple[str, ...], str]] = {
-    ("2.11", "ListContacts"): (("page", "per_page", "starting_after"), "2.11's paging parameters of GET /contacts"),
-    **{
-        (shape, "retrieveConversation"): (("include_translations",), "2.14's include_translations")
-        for shape in ("2.14", "2.15", "2.16")
-    },
-    ("2.16", "ListContacts"): (("include_merge_history",), "2.16's include_merge_history"),
-    ("2.16", "ShowContact"): (("include_merge_history",), "2.16's include_merge_history"),
-    ("2.16", "searchConversations"): (("include_monitors", "include_scorecards"), "2.16's search parameters"),
-    # Not a parameter: 2.11's search pagination requires per_page (inboxd takes its default).
-    ("2.11", "searchConversations"): (("pagination.per_page",), "2.11 requires a search's pagination.per_page"),
-}
-
-
-def _leave_out_what_is_not_read_yet(raw: dict[str, Any], shape: str) -> None:
-    for item in raw["paths"].values():
-        for operation in (item.get(method) for method in HTTP_METHODS):
-            if operation is None:
-                continue
-            names, _ = NOT_YET.get((shape, operation.get("operationId", "")), ((), ""))
-            if "pagination.per_page" in names:
-                paging = raw["components"]["schemas"]["starting_after_paging"]
-                paging["required"] = [name for name in paging.get("required", []) if name != "per_page"]
-            params = operation.get("parameters", [])
-            operation["parameters"] = [p for p in params if not (p.get("in") == "query" and p.get("name") in names)]
-
-
 def _asked_in(shape: str) -> list[str]:
     """The Intercom-Version values answered in ``shape``: its own name first."""
     return [shape, *(name for name, version in VERSIONS.items() if version.shape == shape and name != shape)]
@@ -181,7 +149,6 @@ def served_spec(shape: str) -> dict[str, Any]:
     # means the workspace's default: the test sends this shape's name then.
     asked = _asked_in(shape)
     raw["components"]["schemas"]["intercom_version"] = {"type": "string", "enum": asked, "example": shape}
-    _leave_out_what_is_not_read_yet(raw, shape)
     _drop_relative_uri_formats(raw)
     _optional_fields_take_null(raw)
     return raw
@@ -334,11 +301,3 @@ def _replace_ids(body: dict[str, Any], ids: dict[str, str]) -> None:
     for key in body:
         if key in ids and isinstance(body[key], str | int):
             body[key] = ids[key]
-
-
-def test_every_not_yet_entry_names_something_its_description_has():
-    for (shape, operation_id), (names, _) in NOT_YET.items():
-        operations = [op for item in spec.spec(shape)["paths"].values() for op in item.values() if isinstance(op, dict)]
-        operation = next(op for op in operations if op.get("operationId") == operation_id)
-        query = {p["name"] for p in operation.get("parameters", []) if p.get("in") == "query"}
-        assert all(name in query or name == "pagination.per_page" for name in names), (shape, operation_id)

@@ -217,3 +217,128 @@ def test_a_search_on_priority_speaks_the_version_asked_for(api, version, query, 
     found = api.at(version).post("/conversations/search", json={"query": query})
     assert found.status_code == 200, found.text
     assert [c["id"] for c in found.json()["conversations"]] == ([cid] if finds else [])
+
+
+# -- query parameters: 2.11's page; 2.14's include_translations; 2.16's include_* ---------------------
+
+
+def _ids(response) -> list[str]:
+    assert response.status_code == 200, response.text
+    return [contact["id"] for contact in response.json()["data"]]
+
+
+def test_2_11_lists_contacts_by_page_number_and_its_cursor_walks_on_from_there(api):
+    for _ in range(7):
+        factories.contact(api)
+    by_cursor, cursor = [], None
+    while True:
+        page = api.get("/contacts?per_page=3" + (f"&starting_after={cursor}" if cursor else "")).json()
+        by_cursor.append([contact["id"] for contact in page["data"]])
+        cursor = page["pages"].get("next", {}).get("starting_after")
+        if cursor is None:
+            break
+    older = api.at("2.11")
+    second = older.get("/contacts?per_page=3&page=2")
+    assert _ids(second) == by_cursor[1]
+    assert second.json()["pages"]["page"] == 2 and second.json()["pages"]["total_pages"] == 3
+    third = older.get(f"/contacts?per_page=3&starting_after={second.json()['pages']['next']['starting_after']}")
+    assert _ids(third) == by_cursor[2] and third.json()["pages"]["page"] == 3
+    assert _ids(older.get("/contacts?per_page=3&page=4")) == []
+    # A cursor says where to go on, whatever page number comes with it.
+    assert (
+        _ids(
+            older.get(f"/contacts?per_page=3&page=3&starting_after={second.json()['pages']['next']['starting_after']}")
+        )
+        == by_cursor[2]
+    )
+
+
+@pytest.mark.parametrize("version", ["2.10", "2.12", "2.16"])
+def test_a_page_number_is_a_parameter_2_11_alone_reads(api, version):
+    for _ in range(4):
+        factories.contact(api)
+    first = _ids(api.at(version).get("/contacts?per_page=2"))
+    assert _ids(api.at(version).get("/contacts?per_page=2&page=2")) == first
+    assert api.at(version).get("/contacts?page=abc").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("page=abc", "page must be an integer"),
+        ("page=0", "page must be between 1 and 501"),
+        ("page=502", "page must be between 1 and 501"),
+        ("per_page=150&page=68", "page must be between 1 and 67"),
+    ],
+)
+def test_a_page_number_that_is_not_one_or_skips_too_far_is_400(api, query, message):
+    response = api.at("2.11").get(f"/contacts?{query}")
+    assert _error(response) == (400, "parameter_invalid", message)
+    assert response.json()["errors"][0]["field"] == "page"
+
+
+def test_2_16_shows_a_users_empty_merge_history_when_asked(api):
+    user, lead = factories.contact(api), factories.contact(api, role="lead")
+    newest = api.at("2.16")
+    shown = newest.get(f"/contacts/{user['id']}?include_merge_history=true").json()
+    assert shown["merge_history"] == []
+    assert "merge_history" not in newest.get(f"/contacts/{lead['id']}?include_merge_history=true").json()
+    assert "merge_history" not in newest.get(f"/contacts/{user['id']}?include_merge_history=false").json()
+    listed = newest.get("/contacts?include_merge_history=true").json()["data"]
+    assert {c["id"]: "merge_history" in c for c in listed} == {user["id"]: True, lead["id"]: False}
+    # Before 2.16 the parameter is unknown: ignored, whatever its value.
+    older = api.at("2.15").get(f"/contacts/{user['id']}?include_merge_history=yes")
+    assert older.status_code == 200 and "merge_history" not in older.json()
+
+
+@pytest.mark.parametrize(
+    ("version", "path", "parameter"),
+    [
+        ("2.14", "/conversations/{id}", "include_translations"),
+        ("2.16", "/contacts/{contact}", "include_merge_history"),
+        ("2.16", "/contacts", "include_merge_history"),
+    ],
+)
+def test_a_flag_that_is_not_a_boolean_is_400_in_the_versions_that_have_it(api, version, path, parameter):
+    conversation = factories.conversation(api)
+    path = path.format(id=conversation["id"], contact=conversation["contacts"]["contacts"][0]["id"])
+    for value in ("true", "false"):
+        assert api.at(version).get(f"{path}?{parameter}={value}").status_code == 200
+    response = api.at(version).get(f"{path}?{parameter}=yes")
+    assert _error(response) == (400, "parameter_invalid", f"{parameter} must be a boolean")
+
+
+def test_include_translations_leaves_parts_as_written_and_is_unknown_before_2_14(api):
+    conversation = factories.conversation(api)
+    path = f"/conversations/{conversation['id']}"
+    as_written = api.at("2.14").get(path).json()
+    assert api.at("2.14").get(f"{path}?include_translations=true").json() == as_written
+    # Read from the render cache or drawn, the refusal is the same.
+    for _ in range(2):
+        assert api.at("2.14").get(f"{path}?include_translations=1").status_code == 400
+    assert api.at("2.13").get(f"{path}?include_translations=1").status_code == 200
+
+
+@pytest.mark.parametrize("parameter", ["include_monitors", "include_scorecards"])
+def test_2_16_searches_read_the_qa_flags_and_always_show_the_empty_qa_lists(api, parameter):
+    factories.conversation(api)
+    search = {"query": {"field": "open", "operator": "=", "value": True}}
+    asked = api.at("2.16").post(f"/conversations/search?{parameter}=true", json=search)
+    assert asked.status_code == 200, asked.text
+    [found] = asked.json()["conversations"]
+    assert (found["monitor_evaluations"], found["scorecards"]) == ([], [])
+    refused = api.at("2.16").post(f"/conversations/search?{parameter}=maybe", json=search)
+    assert _error(refused) == (400, "parameter_invalid", f"{parameter} must be a boolean")
+    assert api.at("2.15").post(f"/conversations/search?{parameter}=maybe", json=search).status_code == 200
+
+
+@pytest.mark.parametrize(("version", "status"), [("2.10", 200), ("2.11", 400), ("2.12", 200), ("2.16", 200)])
+def test_only_2_11_requires_a_search_pagination_to_say_how_many_per_page(api, version, status):
+    factories.conversation(api)
+    search = {"query": {"field": "open", "operator": "=", "value": True}, "pagination": {"starting_after": None}}
+    response = api.at(version).post("/conversations/search", json=search)
+    assert response.status_code == status, response.text
+    if status == 400:
+        assert _error(response) == (400, "parameter_not_found", "pagination.per_page is a required parameter")
+    sized = {**search, "pagination": {"per_page": 5}}
+    assert api.at(version).post("/conversations/search", json=sized).status_code == 200

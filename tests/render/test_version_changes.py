@@ -9,13 +9,14 @@ import copy
 
 import pytest
 
+from inboxd.domain.errors import IntercomError
 from inboxd.domain.statistics import Statistics
 from inboxd.domain.versions import SHAPES, VERSIONS, version_named
 from inboxd.domain.views import ConversationShown, Participant, PartShown, Person, SourceShown, TagApplied
 from inboxd.render import admins, contacts, tags, teams, ticket_types, tickets
 from inboxd.render.conversations import conversation, message
 from inboxd.render.versions import chain
-from inboxd.render.versions.changes import CHANGES, Change
+from inboxd.render.versions.changes import CHANGES, Change, reads
 
 ADA = Person("admin", "7", "admin", "Ada", "ada@acme.test")
 PAT = Person("user", "c1", "user", "Pat", None)
@@ -99,7 +100,7 @@ def _documents(shape: str) -> dict[str, object]:
         "conversation": conversation(_view(), version),
         "admin": admins.admin(ADMIN_ROW, version),
         "team": teams.team(TEAM_ROW, version),
-        "contact": contacts.contact(CONTACT_ROW, "acme", version),
+        "contact": contacts.contact(CONTACT_ROW, "acme", version, merge_history=True),
         "tag": tags.tag({"id": 3, "name": "vip"}, version),
         "ticket_types": ticket_types.ticket_type_list([TICKET_TYPE_ROW], "acme", version),
         "ticket": tickets.ticket(TICKET_ROW, TICKET_TYPE_ROW, _view(assignee=7), "acme", version),
@@ -133,7 +134,9 @@ def test_the_changes_are_in_release_order_and_name_known_shapes():
     assert versions == sorted(versions)
     for change in CHANGES:
         assert change.version in SHAPES and all(shape in SHAPES for shape in change.shapes)
-        assert change.undo or change.adds or change.deprecates or change.request, change.name
+        assert change.undo or change.adds or change.deprecates or change.request or change.parameters or change.drops, (
+            change.name
+        )
 
 
 def test_the_newest_shape_is_drawn_as_render_draws_it_and_nothing_is_undone():
@@ -224,15 +227,20 @@ _REQUESTS = {
     },
     "update_conversation_request": {"read": True, "company_id": "5f4d"},
     "search_request": {
-        "query": {"operator": "OR", "value": [{"field": "priority", "operator": "=", "value": "priority"}]}
+        "query": {"operator": "OR", "value": [{"field": "priority", "operator": "=", "value": "priority"}]},
+        "pagination": {"starting_after": None},
     },
 }
 
 
-def _read(kind: str, shape: str) -> dict:
+def _read(kind: str, shape: str) -> dict | str:
+    """The request as the newest version reads it, or the error that refuses it."""
     version = version_named(shape)
     assert version is not None
-    return chain.read(kind, copy.deepcopy(_REQUESTS[kind]), version)
+    try:
+        return chain.read(kind, copy.deepcopy(_REQUESTS[kind]), version)
+    except IntercomError as error:
+        return f"{error.code}: {error.message}"
 
 
 @pytest.mark.parametrize("change", [c for c in CHANGES if c.request], ids=lambda c: f"{c.version} {c.name}")
@@ -257,6 +265,35 @@ def test_the_newest_version_reads_every_request_as_sent_and_reading_never_touche
         assert _read(kind, SHAPES[-1]) == body
         _read(kind, "2.7")
         assert body == kept
+
+
+def test_only_2_11_requires_a_search_pagination_to_give_per_page():
+    refused = "parameter_not_found: pagination.per_page is a required parameter"
+    assert [shape for shape in SHAPES if _read("search_request", shape) == refused] == ["2.11"]
+    sized = {"query": {"field": "open", "operator": "=", "value": True}, "pagination": {"per_page": 5}}
+    assert chain.read("search_request", sized, VERSIONS["2.11"]) == sized
+
+
+@pytest.mark.parametrize("change", [c for c in CHANGES if c.parameters], ids=lambda c: f"{c.version} {c.name}")
+def test_each_query_parameter_is_read_exactly_in_the_shapes_that_have_its_change(change):
+    for parameter in change.parameters:
+        assert [shape for shape in SHAPES if reads(shape, parameter)] == [
+            shape for shape in SHAPES if not change.undone_in(shape)
+        ]
+        assert reads(change.version, parameter) and not reads(_undone_in(change), parameter)
+
+
+@pytest.mark.parametrize("change", [c for c in CHANGES if c.drops], ids=lambda c: f"{c.version} {c.name}")
+def test_each_dropped_query_parameter_is_read_only_in_the_shapes_that_undo_its_change(change):
+    for parameter in change.drops:
+        assert [shape for shape in SHAPES if reads(shape, parameter)] == [
+            shape for shape in SHAPES if change.undone_in(shape)
+        ]
+
+
+def test_the_page_number_of_a_contact_list_is_a_2_11_parameter_only():
+    assert [shape for shape in SHAPES if reads(shape, "page")] == ["2.11"]
+    assert all(reads(shape, "per_page") and reads(shape, "starting_after") for shape in SHAPES)
 
 
 def test_a_search_on_the_priority_flag_reads_as_one_on_levels():

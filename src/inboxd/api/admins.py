@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.responses import Response
 
 from inboxd.api.http import Call, endpoint, json
-from inboxd.domain.errors import NotFound, ParameterInvalid
+from inboxd.domain.errors import NotFound
 from inboxd.render import admins as render
 
 
@@ -19,10 +19,8 @@ def me(call: Call) -> Response:
 
 @endpoint(write=False)
 def list_all(call: Call) -> Response:
-    # The spec types `display_avatar` as a boolean. Avatars are always listed, but a value that is
-    # not a boolean is refused like any malformed parameter.
-    if call.query("display_avatar") not in (None, "true", "false"):
-        raise ParameterInvalid("display_avatar must be a boolean", field="display_avatar")
+    # Avatars are always listed, whatever `display_avatar` says; a value not a boolean is refused.
+    call.flag("display_avatar")
     return json(render.admin_list(call.store.admins.list(), call.version))
 
 

@@ -106,13 +106,28 @@ def refuse_nul(value: Any, path: str) -> None:
             stack.extend((item, f"{path}.{index}") for index, item in reversed(list(enumerate(value))))
 
 
+def parse_flag(raw: str | None, name: str) -> bool:
+    """A boolean query parameter as the spec types it: `true` or `false`; anything else is refused
+    like any malformed parameter."""
+    if raw is None:
+        return False
+    if raw not in ("true", "false"):
+        raise ParameterInvalid(f"{name} must be a boolean", field=name)
+    return raw == "true"
+
+
 def parse_per_page(raw: str | None, default: int = 20, maximum: int = 150) -> int:
+    return parse_count(raw, "per_page", default, maximum)
+
+
+def parse_count(raw: str | None, name: str, default: int, maximum: int) -> int:
+    """A query parameter that counts (a page size, a page number): an integer from 1 to ``maximum``."""
     if raw is None:
         return default
     if not (raw.isascii() and raw.strip().isdigit()):
-        raise ParameterInvalid("per_page must be an integer", field="per_page")
+        raise ParameterInvalid(f"{name} must be an integer", field=name)
     # Ten thousand digits are an integer too, but int() refuses strings past 4,300 digits.
     value = int(raw) if len(raw.strip()) <= 6 else maximum + 1
     if value < 1 or value > maximum:
-        raise ParameterInvalid(f"per_page must be between 1 and {maximum}", field="per_page")
+        raise ParameterInvalid(f"{name} must be between 1 and {maximum}", field=name)
     return value

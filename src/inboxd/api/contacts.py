@@ -7,6 +7,7 @@ from typing import Any
 from starlette.responses import Response
 
 from inboxd.api import cursors
+from inboxd.api.bodies import parse_count
 from inboxd.api.http import Call, endpoint, json, per_page
 from inboxd.api.types import Int64, Request, StrictBool, StrictStr
 from inboxd.operations import contacts as operations
@@ -36,17 +37,24 @@ def create(call: Call) -> Response:
 
 @endpoint(write=False)
 def retrieve(call: Call) -> Response:
-    return json(render.contact(call.store.contacts.require(call.path["id"]), call.workspace.id_code, call.version))
+    contact = call.store.contacts.require(call.path["id"])
+    return json(render.contact(contact, call.workspace.id_code, call.version, call.flag("include_merge_history")))
 
 
 @endpoint(write=False)
 def list_all(call: Call) -> Response:
     contacts = call.store.contacts
+    limit, cursor = per_page(call), call.query("starting_after")
+    # A page asked for by number skips the pages before it, unless a cursor says where to go on.
+    number = parse_count(call.query("page"), "page", 1, cursors.MAX_SKIPPED // limit + 1)
+    skipped = 0 if cursor else (number - 1) * limit
     page = cursors.walk(
-        call.query("starting_after"),
-        per_page(call),
+        cursor,
+        limit,
         (int, str),
-        contacts.page,
+        lambda n, after: contacts.page(n, after, skipped),
         lambda row: [row["created_at"], row["id"]],
+        first=1 if cursor else number,
     )
-    return json(render.contact_list(page, call.workspace.id_code, contacts.count(), call.version))
+    merge_history = call.flag("include_merge_history")
+    return json(render.contact_list(page, call.workspace.id_code, contacts.count(), call.version, merge_history))

@@ -13,7 +13,7 @@ from starlette.responses import Response
 from inboxd.api import cursors
 from inboxd.api.attachments import base_url
 from inboxd.api.bodies import parse_per_page
-from inboxd.api.http import Answer, Call, after_commit, endpoint, json, per_page
+from inboxd.api.http import Answer, Call, after_commit, endpoint, flag, json, per_page, query
 from inboxd.api.render_cache import RenderCache
 from inboxd.api.types import IdStr, Int64, Request, StrictBool, StrictStr
 from inboxd.domain import conversations as domain
@@ -87,8 +87,16 @@ class Drawing:
 
 def _drawing(request: HttpRequest, version: Version, as_listed: bool = False) -> Drawing:
     """A list's items are drawn as HTML whatever ``display_as`` says (``as_listed``)."""
-    plaintext = not as_listed and request.query_params.get("display_as") == "plaintext"
+    plaintext = not as_listed and query(request, version, "display_as") == "plaintext"
     return Drawing(version, plaintext, base_url(request))
+
+
+def _drawing_retrieved(request: HttpRequest, version: Version) -> Drawing:
+    """How `GET /conversations/{id}` draws. Parts are never translated: inboxd detects no
+    languages, so ``include_translations`` leaves them as written (docs/decisions.md); it is read
+    all the same, so a value that is not a boolean is refused."""
+    flag(request, version, "include_translations")
+    return _drawing(request, version)
 
 
 def render_conversation(call: Call, read: views.Read) -> tuple[bytes, int]:
@@ -225,6 +233,10 @@ def _list_items(call: Call, rows: list[dict[str, Any]]) -> list[orjson.Fragment]
 def search(call: Call) -> Response:
     """`POST /conversations/search`: the query language of docs/search.md, on indexes."""
     query = search_query.parse(call.sent("search_request"))
+    # inboxd keeps no QA results: a 2.16 conversation always shows its empty monitor evaluations
+    # and scorecards (the same document GET shows), asked for or not (docs/decisions.md).
+    call.flag("include_monitors")
+    call.flag("include_scorecards")
     searcher = call.store.search
     plan = searcher.where(query.root, query.per_page)
     page = cursors.walk(
@@ -252,7 +264,7 @@ async def cached_retrieve(
     if found is None:
         return None
     conversation_version, stored = found
-    drawing = _drawing(request, version)
+    drawing = _drawing_retrieved(request, version)
     if stored is not None and not drawing.plaintext:
         return Response(stored, media_type="application/json")
     cache: RenderCache = request.app.state.render_cache
@@ -292,12 +304,12 @@ def conversation_answer(call: Call, conversation_id: int) -> AfterCommit:
 @endpoint(write=False, shortcut=cached_retrieve)
 def retrieve(call: Call) -> Response:
     conversation_id = call.store.conversations.parse_id(call.path["id"])
+    drawing = _drawing_retrieved(call.request, call.version)
     # The row is read once: its version finds a document rendered already, else it is drawn from.
     read = views.read_one(call.store, conversation_id)
     if not read.as_stored(call.now):  # a snooze that ran out: shown woken, and kept nowhere
         return Response(render_conversation(call, read)[0], media_type="application/json")
     cache: RenderCache = call.request.app.state.render_cache
-    drawing = _drawing(call.request, call.version)
     document = cache.get(drawing.key(call.workspace.id, conversation_id), read.version)
     if document is None:
         document, version = render_conversation(call, read)

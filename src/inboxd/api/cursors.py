@@ -20,6 +20,9 @@ from inboxd.render.pages import Page
 # (SQLite raises OverflowError, PostgreSQL "bigint out of range"), so no cursor of ours holds one;
 # nor a string with a NUL character, which PostgreSQL text cannot hold.
 _KEY_MIN, _KEY_MAX = -(2**63), 2**63 - 1
+# The most rows a page asked for by number (2.11's contact lists: ``page``) may skip: an offset is
+# read row by row, so deeper pages are walked with cursors.
+MAX_SKIPPED = 10_000
 # The highest page a walk answers: a bound no real walk reaches (two billion pages), which keeps
 # `pages.page` inside the 32-bit integer typed clients read it as.
 MAX_PAGE = 2**31 - 1
@@ -62,12 +65,15 @@ def walk(
     fetch: Callable[[int, tuple[Any, ...] | None], list[dict[str, Any]]],
     key: Callable[[dict[str, Any]], list[Any]],
     field: str = "starting_after",
+    first: int = 1,
 ) -> Page:
     """One page of a keyset walk: ``fetch(n, after)`` returns up to n rows after the key ``after``.
+    Without a cursor the page is numbered ``first`` (a page asked for by number: ``fetch`` skips
+    the pages before it); the cursor of its last row walks on from there.
 
     One row more than the page is fetched, so "is there a next page" costs no second query.
     """
-    after, page = None, 1
+    after, page = None, first
     if cursor:
         after, last_page = decode(cursor, shape, field)
         page = last_page + 1

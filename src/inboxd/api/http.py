@@ -22,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from inboxd.api.auth import authenticate, authenticated, check_token
-from inboxd.api.bodies import parse, parse_per_page, read_body
+from inboxd.api.bodies import parse, parse_flag, parse_per_page, read_body
 from inboxd.api.rate_limits import admit, admitted
 from inboxd.api.types import Request as RequestModel
 from inboxd.api.versions import check_operation, declare, mark_deprecated, version_of
@@ -60,7 +60,10 @@ class Call:
         return self.request.path_params
 
     def query(self, name: str) -> str | None:
-        return self.request.query_params.get(name)
+        return query(self.request, self.version, name)
+
+    def flag(self, name: str) -> bool:
+        return flag(self.request, self.version, name)
 
     def sent(self, kind: str) -> dict[str, Any]:
         """The body, a ``kind`` of request (the description's schema name), as the newest version
@@ -70,6 +73,19 @@ class Call:
     def parsed(self, model: type[Model]) -> Model:
         """The body validated as ``model``, read as the newest version reads it."""
         return parse(model, self.sent(model.kind) if model.kind is not None else self.body)
+
+
+def query(request: Request, version: Version, name: str) -> str | None:
+    """The query parameter ``name``, if ``version`` has it (render/versions/): one a version does
+    not describe is ignored there, as Intercom ignores every parameter it does not know."""
+    if not versions.reads(version.shape, name):
+        return None
+    return request.query_params.get(name)
+
+
+def flag(request: Request, version: Version, name: str) -> bool:
+    """A boolean query parameter (false when not given, or not in ``version``)."""
+    return parse_flag(query(request, version, name), name)
 
 
 def json(data: Any, status: int = 200) -> Response:

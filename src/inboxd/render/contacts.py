@@ -37,7 +37,7 @@ def _sublist(contact_id: str, what: str) -> dict[str, Any]:
     return {"type": "list", "data": [], "url": f"/contacts/{contact_id}/{what}", "total_count": 0, "has_more": False}
 
 
-def _contact(row: dict[str, Any], workspace_code: str) -> dict[str, Any]:
+def _contact(row: dict[str, Any], workspace_code: str, merge_history: bool) -> dict[str, Any]:
     email = row["email"] or ""
     doc: dict[str, Any] = {
         "type": "contact",
@@ -71,18 +71,23 @@ def _contact(row: dict[str, Any], workspace_code: str) -> dict[str, Any]:
             "location": {"type": "location", "country": None, "region": None, "city": None},
         }
     )
+    # Asked for, a user's merge history; inboxd merges no contacts, so it is empty (leads have none).
+    if merge_history and row["role"] == "user":
+        doc["merge_history"] = []
     return doc
 
 
-def contact(row: dict[str, Any], workspace_code: str, version: Version) -> dict[str, Any]:
-    return shaped("contact", _contact(row, workspace_code), version)
+def contact(row: dict[str, Any], workspace_code: str, version: Version, merge_history: bool = False) -> dict[str, Any]:
+    return shaped("contact", _contact(row, workspace_code, merge_history), version)
 
 
-def contact_list(page: Page, workspace_code: str, total_count: int, version: Version) -> dict[str, Any]:
+def contact_list(
+    page: Page, workspace_code: str, total_count: int, version: Version, merge_history: bool = False
+) -> dict[str, Any]:
     pages = pages_object(page, total_count)
     listed = {
         "type": "list",
-        "data": [_contact(row, workspace_code) for row in page.rows],
+        "data": [_contact(row, workspace_code, merge_history) for row in page.rows],
         "total_count": total_count,
         "pages": pages,
     }

@@ -82,12 +82,12 @@ class Contacts:
             ).scalar_one()
         )
 
-    def page(self, limit: int, after: tuple[int, str] | None) -> list[dict[str, Any]]:
-        """Newest first by (created_at, id); ``after`` is the last key of the previous page."""
+    def page(self, limit: int, after: tuple[int, str] | None, skipped: int = 0) -> list[dict[str, Any]]:
+        """Newest first by (created_at, id); ``after`` is the last key of the previous page, and
+        ``skipped`` rows after it are passed over (a page asked for by number)."""
         query = select(contacts).where(contacts.c.workspace_id == self.workspace_id)
         if after is not None:
             query = query.where(keyset.after(contacts.c.created_at, contacts.c.id, after))
-        rows = self.conn.execute(
-            query.order_by(*keyset.newest_first(contacts.c.created_at, contacts.c.id)).limit(limit)
-        )
+        query = query.order_by(*keyset.newest_first(contacts.c.created_at, contacts.c.id)).limit(limit)
+        rows = self.conn.execute(query.offset(skipped) if skipped else query)
         return [row._asdict() for row in rows]

@@ -4,7 +4,7 @@ for and how a request sent in an older one is read as the newest (chain.py)."""
 
 from inboxd.domain.versions import ACCEPTED, DEFAULT, NEWEST, SHAPES, Version, version_named
 from inboxd.render.versions.chain import read, shaped
-from inboxd.render.versions.changes import deprecated, describes
+from inboxd.render.versions.changes import deprecated, describes, reads
 
 __all__ = [
     "ACCEPTED",
@@ -15,6 +15,7 @@ __all__ = [
     "deprecated",
     "describes",
     "read",
+    "reads",
     "shaped",
     "version_named",
 ]

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from inboxd.domain.conversations import PRIORITY_LEVELS
-from inboxd.domain.errors import ParameterInvalid
+from inboxd.domain.errors import ParameterInvalid, ParameterNotFound
 from inboxd.domain.versions import SHAPES
 
 Undo = Callable[[dict[str, Any]], None]
@@ -50,6 +50,11 @@ class Change:
     deprecates: tuple[str, ...] = field(default=())
     # Request kind -> how a body sent in the version before reads in this one.
     request: Mapping[str, Upgrade] = field(default_factory=dict)
+    # Query parameters the version added: in the shapes the change is undone in they are not read
+    # (api/http.py ``Call.query``), as Intercom ignores every parameter it does not know.
+    parameters: tuple[str, ...] = field(default=())
+    # Query parameters the version dropped: read only in the shapes the change is undone in.
+    drops: tuple[str, ...] = field(default=())
 
     def undone_in(self, shape: str) -> bool:
         """Whether a document drawn for ``shape`` has this change undone."""
@@ -239,6 +244,14 @@ _PRIORITY_FLAG = {"priority": tuple(level for level in PRIORITY_LEVELS if level 
 _NEGATED = {"=": "!=", "!=": "="}
 
 
+def _requires_per_page(body: dict[str, Any]) -> None:
+    """2.11 requires a search's pagination to say how many per page (the versions before and after
+    take the default)."""
+    pagination = body.get("pagination")
+    if isinstance(pagination, dict) and pagination.get("per_page") is None:
+        raise ParameterNotFound("pagination.per_page is a required parameter", field="pagination.per_page")
+
+
 def _priority_filter(node: dict[str, Any]) -> dict[str, Any]:
     """A search filter on the priority flag, as a filter on 2.16's levels: ``priority`` is any level
     but none (documents show it so before 2.16), ``not_priority`` is none."""
@@ -304,6 +317,20 @@ CHANGES: tuple[Change, ...] = (
             "create_conversation_request": _ignored("created_at"),
             "contact_reply_base_request": _ignored("created_at"),
         },
+    ),
+    Change(
+        "2.12",
+        "a search's pagination may leave out per_page again (2.11 requires it)",
+        {},
+        shapes=("2.11",),
+        request={"search_request": _requires_per_page},
+    ),
+    Change(
+        "2.12",
+        "contact lists are walked by cursor alone again (2.11 also takes a page number)",
+        {},
+        shapes=("2.11",),
+        drops=("page",),
     ),
     Change(
         "2.12",
@@ -420,6 +447,12 @@ CHANGES: tuple[Change, ...] = (
     ),
     Change(
         "2.14",
+        "a conversation's parts may be asked for translated (include_translations)",
+        {},
+        parameters=("include_translations",),
+    ),
+    Change(
+        "2.14",
         "a conversation is given its company (company_id)",
         {},
         request={"update_conversation_request": _ignored("company_id")},
@@ -453,6 +486,12 @@ CHANGES: tuple[Change, ...] = (
     Change("2.16", "a contact's owner_id is a string", {"contact": _owner_id_integer}),
     Change(
         "2.16",
+        "a contact shows what was merged into it when asked (include_merge_history)",
+        {"contact": _drop("merge_history")},
+        parameters=("include_merge_history",),
+    ),
+    Change(
+        "2.16",
         "a ticket's assignees are integers (0 for nobody) and it names its previous state",
         {"ticket": _both(_assignees_as_strings, _drop("previous_ticket_state_id"))},
     ),
@@ -469,6 +508,7 @@ CHANGES: tuple[Change, ...] = (
                 "scorecards",
             )
         },
+        parameters=("include_monitors", "include_scorecards"),
     ),
     Change(
         "2.16",
@@ -486,6 +526,16 @@ CHANGES: tuple[Change, ...] = (
 def describes(shape: str, operation: str) -> bool:
     """Whether the description of ``shape`` has ``operation`` (an operationId)."""
     return not any(operation in change.adds and change.undone_in(shape) for change in CHANGES)
+
+
+@functools.cache  # asked by every handler that reads a query parameter
+def reads(shape: str, parameter: str) -> bool:
+    """Whether the description of ``shape`` has the query parameter ``parameter``."""
+    return not any(
+        (parameter in change.parameters and change.undone_in(shape))
+        or (parameter in change.drops and not change.undone_in(shape))
+        for change in CHANGES
+    )
 
 
 @functools.cache
