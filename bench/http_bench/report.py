@@ -66,10 +66,11 @@ def report(run: Run, command: str) -> str:
             "",
             *(
                 [
-                    f"GET is measured after every one of those conversations was fetched once (its rendered "
-                    f"document is then stored: store/documents.py), the steady state of a running server. Those "
-                    f"first views (each a render) ran at {fv['rps']:,.0f} rps ({fv['clients']} Python clients); "
-                    f"{fv['stored']:,} documents were stored.",
+                    f"GET is measured after every one of those conversations was fetched {fv.get('passes', 1)} "
+                    f"times, each on a connection of its own, so that each worker has drawn it (a worker keeps "
+                    f"the documents it drew: api/render_cache.py), the steady state of a running server. The "
+                    f"first round (each view a render) ran at {fv['rps']:,.0f} rps ({fv['clients']} Python "
+                    f"clients).",
                     "",
                 ]
                 if (fv := e.get("first_views"))
@@ -146,8 +147,8 @@ def _notes(figures: dict[str, dict[int, Figure]], get_ids: int) -> list[str]:
     out = []
     if "cold-get" in figures:
         out += [
-            f"Cold GET: just before each run, the {get_ids:,} conversations of the GET set got a new version and "
-            "lost their stored document (as a write does); each wrk thread then reads its share of them once and "
+            f"Cold GET: just before each run, the {get_ids:,} conversations of the GET set got a new version "
+            "(as a write does); each wrk thread then reads its share of them once and "
             "stops, so every request renders its document, and a row lasts as long as that takes (at most the "
             "run's duration).",
             "",

@@ -34,13 +34,12 @@ from inboxd.api.auth import TokenCache
 from inboxd.api.errors import HANDLERS
 from inboxd.api.fast_routes import FastRoutes
 from inboxd.api.rate_limits import DEFAULT_PER_MINUTE, RateLimiter
-from inboxd.api.render_cache import RenderCache
+from inboxd.api.render_cache import DEFAULT_BUDGET_MB, RenderCache
 from inboxd.domain.clock import Clock
 from inboxd.operations.snoozes import SnoozeSweeper
 from inboxd.search.query import DEFAULT_COUNT_LIMIT, DEFAULT_TIMEOUT
 from inboxd.store.cached_reads import CachedReads
 from inboxd.store.checkpoints import Checkpointer
-from inboxd.store.documents import DocumentWriter
 
 
 def _segment_but(*words: str) -> Convertor[str]:
@@ -142,15 +141,16 @@ def create_app(
     search_count_limit: int = DEFAULT_COUNT_LIMIT,
     search_timeout: float = DEFAULT_TIMEOUT,
     fast_routes: bool = True,
+    document_cache_mb: int = DEFAULT_BUDGET_MB,
 ) -> Starlette:
     """``rate_limit``: calls per minute per token, enforced per 10-second window; 0 disables.
     ``search_count_limit``: a search's total_count is exact up to it (0: always exact).
     ``search_timeout``: seconds a search may run before it is ended (0: no limit).
+    ``document_cache_mb``: the rendered conversations a worker keeps (api/render_cache.py).
     ``fast_routes``: the hottest routes dispatched in front of the router (api/fast_routes.py); off,
     every request goes through Starlette's router (tests compare the two)."""
     clock = clock or Clock()
     cached_reads = CachedReads(engine)
-    document_writer = DocumentWriter(engine)
     checkpointer = Checkpointer(engine)
 
     @contextlib.asynccontextmanager
@@ -160,7 +160,6 @@ def create_app(
             yield
         finally:
             snooze_sweeper.close()
-            document_writer.close()
             checkpointer.close()
             cached_reads.close()
 
@@ -170,14 +169,13 @@ def create_app(
     # wrote its Location from the request's Host header, so a forged Host sent clients elsewhere.
     app.router.redirect_slashes = False
     app.state.cached_reads = cached_reads
-    app.state.document_writer = document_writer
     app.state.snooze_sweeper = snooze_sweeper
     app.state.engine = engine
     app.state.clock = clock
     app.state.on_events = None  # called with the events of each committed write (api/http.py)
     app.state.tokens = TokenCache()
     app.state.rate_limiter = RateLimiter(engine, rate_limit) if rate_limit > 0 else None
-    app.state.render_cache = RenderCache()
+    app.state.render_cache = RenderCache(document_cache_mb * 1024 * 1024)
     app.state.search_count_limit = search_count_limit or None
     app.state.read_timeout = search_timeout or None  # of costly reads (api/http.py, endpoint)
     if fast_routes:
@@ -193,11 +191,13 @@ def asgi_from_env() -> Any:
     rate_limit = int(os.environ.get("INBOXD_RATE_LIMIT") or DEFAULT_PER_MINUTE)
     count_limit = int(os.environ.get("INBOXD_SEARCH_COUNT_LIMIT") or DEFAULT_COUNT_LIMIT)
     timeout = float(os.environ.get("INBOXD_SEARCH_TIMEOUT") or DEFAULT_TIMEOUT)
+    document_cache_mb = int(os.environ.get("INBOXD_DOCUMENT_CACHE_MB") or DEFAULT_BUDGET_MB)
     app = create_app(
         make_engine(database_url_from_env()),
         rate_limit=rate_limit,
         search_count_limit=count_limit,
         search_timeout=timeout,
+        document_cache_mb=document_cache_mb,
     )
     # Everything loaded so far (modules, the schema, compiled statements) lives as long as the
     # worker: out of the collector's sight, a full collection no longer walks it (docs/decisions.md,

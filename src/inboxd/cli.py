@@ -9,6 +9,7 @@ import time
 import click
 
 from inboxd.api.rate_limits import DEFAULT_PER_MINUTE
+from inboxd.api.render_cache import DEFAULT_BUDGET_MB
 from inboxd.config import ConfigError, load_workspace_file
 from inboxd.domain.clock import Clock
 from inboxd.search.query import DEFAULT_COUNT_LIMIT, DEFAULT_TIMEOUT
@@ -105,6 +106,15 @@ def migrate(database_url: str) -> None:
     type=click.FloatRange(0),
     help="Seconds a search may run before it is ended with 504 request_timeout; 0: no limit.",
 )
+@click.option(
+    "--document-cache-mb",
+    envvar="INBOXD_DOCUMENT_CACHE_MB",
+    show_envvar=True,
+    default=DEFAULT_BUDGET_MB,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Megabytes of rendered conversations each worker keeps in memory (GET answers without a render).",
+)
 def serve(
     host: str,
     port: int,
@@ -114,6 +124,7 @@ def serve(
     rate_limit: int,
     search_count_limit: int,
     search_timeout: float,
+    document_cache_mb: int,
 ) -> None:
     """Start the HTTP server (applies migrations and the workspace file first)."""
     database_url = normalise_url(database_url)
@@ -142,6 +153,7 @@ def serve(
     os.environ["INBOXD_RATE_LIMIT"] = str(rate_limit)
     os.environ["INBOXD_SEARCH_COUNT_LIMIT"] = str(search_count_limit)
     os.environ["INBOXD_SEARCH_TIMEOUT"] = str(search_timeout)
+    os.environ["INBOXD_DOCUMENT_CACHE_MB"] = str(document_cache_mb)
     click.echo(f"inboxd listening on {_base_url(host, port)} ({workers} worker{'s' if workers > 1 else ''})")
     sys.stdout.flush()
     Granian(

@@ -10,9 +10,9 @@ from sqlalchemy import event, select
 from starlette.testclient import TestClient
 
 from inboxd.app import create_app
-from inboxd.store import access_tokens, documents
+from inboxd.store import access_tokens
 from inboxd.store.cached_reads import CachedReads
-from inboxd.store.tables import conversation_documents, conversations
+from inboxd.store.tables import conversations
 from inboxd.store.transactions import transaction
 from inboxd.store.workspaces import token_digest
 from tests import factories
@@ -100,7 +100,6 @@ def test_a_cached_conversation_costs_one_statement_outside_any_transaction(api, 
     """The point of the shortcut: no SQLAlchemy transaction at all for a cached document."""
     conversation = factories.conversation(api)
     api.get(f"/conversations/{conversation['id']}")  # renders and caches
-    client.app.state.document_writer.flush()  # its own statements are not the read's
     statements: list[str] = []
 
     def count(*args: object) -> None:
@@ -132,7 +131,6 @@ def test_the_list_from_cached_items_is_byte_for_byte_the_rendered_list(api, clie
         factories.conversation(api)
         clock.advance(1)
     rendered = _walk(api, 2)  # renders every page, caching the items
-    client.app.state.document_writer.flush()
     statements: list[str] = []
 
     def count(*args: object) -> None:
@@ -172,125 +170,79 @@ def test_a_bad_cursor_or_page_size_still_gets_its_error(api):
     assert bad.json()["errors"][0]["code"] == "parameter_invalid"
 
 
-# -- documents kept in the database (store/documents.py) --------------------------------------------
+# -- reads never write (api/render_cache.py: documents are kept in memory only) ---------------------
 
 
-def _stored(engine, conversation_id):
-    with transaction(engine, write=False) as conn:
-        return conn.execute(
-            select(conversation_documents.c.version, conversation_documents.c.document).where(
-                conversation_documents.c.conversation_id == int(conversation_id)
-            )
-        ).first()
+def _writes_during(engine, work):
+    """The statements that change the database, of those ``work`` sends through the engine."""
+    written: list[str] = []
+
+    def watch(*args: object) -> None:
+        statement = str(args[2]).lstrip().upper()
+        if not statement.startswith(("SELECT", "WITH", "PRAGMA", "SET", "SHOW")):
+            written.append(statement.split("\n")[0])
+
+    event.listen(engine, "before_cursor_execute", watch)
+    try:
+        work()
+    finally:
+        event.remove(engine, "before_cursor_execute", watch)
+    return written
 
 
-def test_a_rendered_conversation_is_kept_for_every_worker_and_restart(api, client, engine, clock):
+def test_reads_cold_or_cached_write_nothing(engine, clock):
+    # No rate limiter: its counts are written to the database, apart from the reads.
+    with TestClient(create_app(engine, clock, rate_limit=0)) as client:
+        api = Api(client, ACME_TOKEN)
+        conversation = factories.conversation(api)
+        path = f"/conversations/{conversation['id']}"
+        search = {"query": {"field": "open", "operator": "=", "value": True}}
+
+        def read() -> None:
+            for _ in range(2):  # drawn, then from the render cache
+                assert api.get(path).status_code == 200
+                assert api.get(f"{path}?display_as=plaintext").status_code == 200
+                assert api.get("/conversations").status_code == 200
+                assert api.post("/conversations/search", json=search).status_code == 200
+                assert api.get("/contacts").status_code == 200
+
+        client.app.state.render_cache._entries.clear()  # the factory's own GET drew it
+        assert _writes_during(engine, read) == []
+
+
+def test_another_process_draws_for_itself_and_shows_the_same_document(api, engine, clock):
     conversation = factories.conversation(api)
     shown = api.get(f"/conversations/{conversation['id']}")
-    client.app.state.document_writer.flush()
-    assert _stored(engine, conversation["id"]).document == shown.content
-    # Another process (a fresh app: nothing in its memory) answers from the database alone.
     with TestClient(create_app(engine, clock)) as other:
-        statements: list[str] = []
-
-        def count(*args: object) -> None:
-            if "conversations" in str(args[2]):
-                statements.append(str(args[2]))
-
-        event.listen(engine, "before_cursor_execute", count)
-        try:
-            again = Api(other, ACME_TOKEN).get(f"/conversations/{conversation['id']}")
-        finally:
-            event.remove(engine, "before_cursor_execute", count)
-        assert again.content == shown.content
-        assert statements == []
+        again = Api(other, ACME_TOKEN).get(f"/conversations/{conversation['id']}")
+    assert again.content == shown.content
 
 
-def test_a_write_makes_the_kept_document_stale_and_the_next_view_replaces_it(api, client, engine):
-    conversation = factories.conversation(api)
-    api.get(f"/conversations/{conversation['id']}")
-    client.app.state.document_writer.flush()
-    before = _stored(engine, conversation["id"])
-    assert before is not None
-    api.put(f"/conversations/{conversation['id']}", json={"title": "Changed"})
-    client.app.state.render_cache._entries.clear()  # another worker: only the database to go by
-    assert api.get(f"/conversations/{conversation['id']}").json()["title"] == "Changed"
-    client.app.state.document_writer.flush()
-    after = _stored(engine, conversation["id"])
-    assert after.version > before.version
-    assert b"Changed" in after.document
-    assert api.get(f"/conversations/{conversation['id']}").json()["title"] == "Changed"
-
-
-def test_redacted_text_does_not_survive_in_a_kept_document(api, client, engine):
+def test_redacted_text_is_never_served_again_by_a_process_that_kept_it(api, engine, clock):
     conversation = factories.conversation(api, body="my password is hunter2")
-    api.get(f"/conversations/{conversation['id']}")
-    client.app.state.document_writer.flush()
-    assert b"hunter2" in _stored(engine, conversation["id"]).document
-    api.post(
-        "/conversations/redact",
-        json={"type": "source", "conversation_id": conversation["id"], "source_id": conversation["source"]["id"]},
-    )
-    # Deleted in the redaction's own transaction; the redaction's answer may be stored in its place.
-    client.app.state.document_writer.flush()
-    stored = _stored(engine, conversation["id"])
-    assert stored is None or b"hunter2" not in stored.document
-    assert "hunter2" not in api.get(f"/conversations/{conversation['id']}").text
-
-
-def test_a_redacted_part_does_not_survive_in_a_kept_document(api, client, engine, clock):
-    conversation = factories.conversation(api)
-    admin = api.get("/admins").json()["admins"][0]
-    replied = api.post(
-        f"/conversations/{conversation['id']}/reply",
-        json={"message_type": "note", "type": "admin", "admin_id": admin["id"], "body": "the code is 4711"},
-    ).json()
-    part = replied["conversation_parts"]["conversation_parts"][-1]
-    # The reply's own answer stays in this process; another worker renders the conversation and
-    # stores it for every worker.
+    path = f"/conversations/{conversation['id']}"
     with TestClient(create_app(engine, clock)) as other:
-        Api(other, ACME_TOKEN).get(f"/conversations/{conversation['id']}")
-        other.app.state.document_writer.flush()
-    assert b"4711" in _stored(engine, conversation["id"]).document
-    api.post(
-        "/conversations/redact",
-        json={"type": "conversation_part", "conversation_id": conversation["id"], "conversation_part_id": part["id"]},
-    )
-    client.app.state.document_writer.flush()
-    stored = _stored(engine, conversation["id"])
-    assert stored is None or b"4711" not in stored.document
-    assert "4711" not in api.get(f"/conversations/{conversation['id']}").text
+        elsewhere = Api(other, ACME_TOKEN)
+        assert "hunter2" in elsewhere.get(path).text and "hunter2" in elsewhere.get(path).text
+        api.post(
+            "/conversations/redact",
+            json={"type": "source", "conversation_id": conversation["id"], "source_id": conversation["source"]["id"]},
+        )
+        assert "hunter2" not in elsewhere.get(path).text
+    assert "hunter2" not in api.get(path).text
 
 
-def test_renaming_a_tag_drops_the_documents_that_show_it(api, client, engine):
+def test_a_renamed_tag_shows_in_a_process_that_kept_the_old_name(api, engine, clock):
     conversation = factories.conversation(api)
     admin = api.get("/admins").json()["admins"][0]
     tag = api.post("/tags", json={"name": "billing"}).json()
     api.post(f"/conversations/{conversation['id']}/tags", json={"id": tag["id"], "admin_id": admin["id"]})
-    api.get(f"/conversations/{conversation['id']}")
-    client.app.state.document_writer.flush()
-    assert _stored(engine, conversation["id"]) is not None
-    api.post("/tags", json={"id": tag["id"], "name": "invoices"})
-    assert _stored(engine, conversation["id"]) is None
-    shown = api.get(f"/conversations/{conversation['id']}").json()
-    assert [t["name"] for t in shown["tags"]["tags"]] == ["invoices"]
-
-
-def test_an_offer_for_an_older_version_is_not_kept(api, client, engine):
-    conversation = factories.conversation(api)
-    # The factory's GET offered the real document: written first, so it cannot land after ours.
-    client.app.state.document_writer.flush()
-    with transaction(engine, write=False) as conn:
-        row = conn.execute(
-            select(conversations.c.workspace_id, conversations.c.version).where(
-                conversations.c.id == int(conversation["id"])
-            )
-        ).one()
-    stale = documents.Offer(row.workspace_id, int(conversation["id"]), "2.10", row.version - 1, b"{}")
-    assert documents.save(engine, [stale]) == 0
-    fresh = documents.Offer(row.workspace_id, int(conversation["id"]), "2.10", row.version, b"{}")
-    assert documents.save(engine, [fresh]) == 1
-    assert _stored(engine, conversation["id"]).document == b"{}"
+    path = f"/conversations/{conversation['id']}"
+    with TestClient(create_app(engine, clock)) as other:
+        elsewhere = Api(other, ACME_TOKEN)
+        assert [t["name"] for t in elsewhere.get(path).json()["tags"]["tags"]] == ["billing"]
+        api.post("/tags", json={"id": tag["id"], "name": "invoices"})
+        assert [t["name"] for t in elsewhere.get(path).json()["tags"]["tags"]] == ["invoices"]
 
 
 def test_a_remembered_list_page_refuses_a_revoked_token(api, engine):
@@ -336,7 +288,7 @@ def test_more_concurrent_reads_than_kept_connections_all_answer(api, engine):
 
     async def many() -> list[object]:
         calls = [
-            hot.conversation_version(token_digest(ACME_TOKEN), row.workspace_id, int(conversation["id"]), "2.10", NOW)
+            hot.conversation_version(token_digest(ACME_TOKEN), row.workspace_id, int(conversation["id"]), NOW)
             for _ in range(6)
         ]
         return list(await asyncio.gather(*calls))
@@ -346,4 +298,4 @@ def test_more_concurrent_reads_than_kept_connections_all_answer(api, engine):
         assert len(hot.kept()) == 1
     finally:
         hot.close()
-    assert [f[0] for f in found if f is not None] == [row.version] * 6
+    assert [f for f in found if f is not None] == [row.version] * 6

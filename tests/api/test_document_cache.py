@@ -1,28 +1,19 @@
 """Whatever a write changes, the next GET shows: through the fast route and the router, from the
-render cache, the stored documents or a fresh render alike. Every write operation of
-tests/api/test_events.py is run on a conversation whose document is cached in every place a
-document is kept (store/documents.py, api/conversations.py ``keep_document``)."""
+render cache or a fresh render alike. Every write operation of tests/api/test_events.py is run on
+a conversation whose document is cached in two processes (api/render_cache.py, api/conversations.py
+``keep_document``): the one that writes and one that does not learn of the write."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import pytest
-from sqlalchemy import delete
 from starlette.testclient import TestClient
 
 from inboxd.app import create_app
 from inboxd.render import conversations as render_module
-from inboxd.store.tables import conversation_documents
-from inboxd.store.transactions import transaction
 from tests.api.test_events import OPERATIONS, World
 from tests.conftest import ACME_TOKEN, Api
-
-
-def _stored_now(client: TestClient) -> None:
-    """Wait until the documents offered so far are in the database (the writer's own thread)."""
-    client.app.state.document_writer.flush()  # type: ignore[attr-defined]
-
 
 # The writes that succeed (a delete too: every process then answers 404, as a fresh one does).
 SUCCEEDING = [n for n in OPERATIONS if n not in ("a write that fails", "delete in 2.12 (the 405 of before)")]
@@ -44,13 +35,10 @@ def test_the_next_get_shows_what_a_write_changed(engine, clock, name):
         if before is not None:
             assert before(world).status_code == 200
         path = f"/conversations/{world.conversation}"
-        for client in (fast, ordinary):  # cached in both processes, and stored
+        for client in (fast, ordinary):  # cached in both processes
             assert Api(client, ACME_TOKEN).get(path).status_code == 200
-            _stored_now(client)
         assert operation(world).status_code == 200
         shown = [_unstamped(Api(client, ACME_TOKEN).get(path).json()) for client in (fast, ordinary, fast, ordinary)]
-    with transaction(engine, write=True) as conn:
-        conn.execute(delete(conversation_documents))
     with TestClient(create_app(engine, clock, rate_limit=0)) as fresh:
         rendered = _unstamped(Api(fresh, ACME_TOKEN).get(path).json())
     assert shown == [rendered] * 4

@@ -104,7 +104,7 @@ def test_fields_appear_from_the_version_that_describes_them(api):
 
 
 def test_each_shape_is_cached_apart(api):
-    """The render cache and the stored documents hold one document per shape: reading one version
+    """The render cache holds one document per shape: reading one version
     never answers another with its document, on the cached path as on the ordinary one."""
     cid = factories.conversation(api)["id"]
     for _ in range(3):  # the first read renders, the next ones are cached

@@ -9,7 +9,8 @@ from pathlib import Path
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import delete, func, insert, inspect, select, update
+from sqlalchemy import Column, LargeBinary, MetaData, String, Table, delete, func, insert, inspect, select, update
+from sqlalchemy.types import BigInteger
 
 from inboxd.operations import snoozes
 from inboxd.store import migrate
@@ -18,7 +19,6 @@ from inboxd.store.engine import make_engine
 from inboxd.store.scope import Store
 from inboxd.store.tables import (
     conversation_days,
-    conversation_documents,
     conversation_parts,
     conversations,
     metadata,
@@ -235,11 +235,36 @@ def test_upgrading_to_0008_records_the_state_of_every_part_already_stored(api, e
                 row = {"conversation_id": first, "shape": shape, "workspace_id": ws, "version": 1, "document": b"{}"}
                 conn.execute(insert(conversation_documents).values(row))
     finally:
+        migrate.upgrade(engine, "0008_part_states")
+    try:
+        with transaction(engine, write=False) as conn:
+            kept = conn.execute(select(conversation_documents.c.shape).order_by(conversation_documents.c.shape))
+            assert list(kept.scalars()) == ["2.10", "2.12"]
+    finally:
         migrate.upgrade(engine)
     assert _part_states(engine) == written
-    with transaction(engine, write=False) as conn:
-        kept = conn.execute(select(conversation_documents.c.shape).order_by(conversation_documents.c.shape))
-        assert list(kept.scalars()) == ["2.10", "2.12"]
+
+
+# The rendered documents kept in the database from 0006 to 0010 (which drops them: reads never write).
+conversation_documents = Table(
+    "conversation_documents",
+    MetaData(),
+    Column("conversation_id", BigInteger, primary_key=True),
+    Column("shape", String(8), primary_key=True),
+    Column("workspace_id", BigInteger, nullable=False),
+    Column("version", BigInteger, nullable=False),
+    Column("document", LargeBinary, nullable=False),
+)
+
+
+def test_0010_drops_the_stored_documents(engine):
+    assert "conversation_documents" not in inspect(engine).get_table_names()
+    try:
+        _downgrade(engine, "0009_id_floors")
+        assert "conversation_documents" in inspect(engine).get_table_names()
+    finally:
+        migrate.upgrade(engine)
+    assert "conversation_documents" not in inspect(engine).get_table_names()
 
 
 def test_0008_fills_states_in_batches_carrying_a_conversation_over(api, engine, clock):

@@ -30,7 +30,6 @@ from inboxd.render.pages import Page
 from inboxd.search import query as search_query
 from inboxd.store import views
 from inboxd.store.cached_reads import CachedReads
-from inboxd.store.documents import DocumentWriter, Offer
 from inboxd.store.scope import Store
 from inboxd.store.unit_of_work import AfterCommit
 from inboxd.store.workspaces import WorkspaceRef
@@ -122,19 +121,12 @@ def keep_document(
     version: int,
     drawing: Drawing,
     document: bytes,
-    share: bool = True,
 ) -> None:
-    """The one place a rendered conversation is kept: in this process's render cache under its
-    version, and, when ``share``, for every worker in the database (store/documents.py). Only a
-    document of a committed version may be kept (a write's answer is kept once the write has
-    committed). A write's answer is kept in this process only: storing it would make every write
-    two (docs/decisions.md). A document with file URLs depends on the host the request reached: it
-    stays in this process."""
+    """The one place a rendered conversation is kept: in this worker's render cache under its
+    version, never in the database (a read commits nothing: docs/decisions.md). Only a document
+    of a committed version may be kept (a write's answer is kept once the write has committed)."""
     cache: RenderCache = request.app.state.render_cache
     cache.put(drawing.key(workspace_id, conversation_id), version, document)
-    if share and not drawing.plaintext and b"/attachments/" not in document:
-        writer: DocumentWriter = request.app.state.document_writer
-        writer.offer(Offer(workspace_id, conversation_id, drawing.version.shape, version, document))
 
 
 @endpoint(write=True)
@@ -255,20 +247,19 @@ async def cached_retrieve(
     request: HttpRequest, workspace: WorkspaceRef, digest: str, version: Version, now: int
 ) -> Response | None:
     """The rendered document of the conversation's current version, when the cache holds it and
-    one statement says nothing stands in the way (store/cached_reads.py); else None: :func:`retrieve` runs."""
+    one statement says nothing stands in the way (store/cached_reads.py); else None: :func:`retrieve` runs.
+    When the cache holds no version of it at all, no statement is spent."""
     conversation_id = parse_numeric_id(request.path_params["id"])
     if conversation_id is None:
         return None
-    reads: CachedReads = request.app.state.cached_reads
-    found = await reads.conversation_version(digest, workspace.id, conversation_id, version.shape, now)
-    if found is None:
-        return None
-    conversation_version, stored = found
     drawing = _drawing_retrieved(request, version)
-    if stored is not None and not drawing.plaintext:
-        return Response(stored, media_type="application/json")
     cache: RenderCache = request.app.state.render_cache
-    document = cache.get(drawing.key(workspace.id, conversation_id), conversation_version)
+    key = drawing.key(workspace.id, conversation_id)
+    if not cache.holds(key):
+        return None
+    reads: CachedReads = request.app.state.cached_reads
+    found = await reads.conversation_version(digest, workspace.id, conversation_id, now)
+    document = None if found is None else cache.get(key, found)
     return None if document is None else Response(document, media_type="application/json")
 
 
@@ -286,16 +277,14 @@ def conversation_answer(call: Call, conversation_id: int) -> AfterCommit:
 
     def draw(after: Call) -> Response:
         document, version = render_conversation(after, views.read_one(after.store, conversation_id))
-        after.then.append(
-            lambda: keep_document(request, workspace_id, conversation_id, version, drawing, document, share=False)
-        )
+        after.then.append(lambda: keep_document(request, workspace_id, conversation_id, version, drawing, document))
         return Response(document, media_type="application/json")
 
     def draw_all(snapshot: Store, conversation_ids: list[int]) -> list[Response]:
         # Drawn together only from a batch's snapshot, after its commit: kept at once.
         drawn = _render_conversations(snapshot, conversation_ids, now, drawing)
         for shown, (document, version) in zip(conversation_ids, drawn, strict=True):
-            keep_document(request, workspace_id, shown, version, drawing, document, share=False)
+            keep_document(request, workspace_id, shown, version, drawing, document)
         return [Response(document, media_type="application/json") for document, _ in drawn]
 
     return after_commit(call, draw, conversation_id, together=(("conversation", workspace_id, drawing), draw_all))

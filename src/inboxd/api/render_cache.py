@@ -1,10 +1,14 @@
 """Rendered conversation documents, kept per worker process and keyed by the conversation's
 `version` (store/tables/conversation.py), which every write transaction touching the conversation bumps.
 
-`GET /conversations/{id}` then costs one indexed read of the version instead of the ten queries
+`GET /conversations/{id}` then costs one indexed read of the version instead of the queries
 and the rendering of a conversation with its parts (docs/decisions.md, Performance). A stale entry
 can never be served: a changed conversation has a new version, and an entry is only used for the
 exact version it was rendered from. The cache is bounded by the bytes it holds.
+
+Documents are kept here only, never in the database: a read commits nothing (docs/decisions.md,
+"Reads never write"). Each worker of each process keeps what it drew or wrote itself, and checks
+the version in the database on every read, so several processes never serve a stale document.
 """
 
 from __future__ import annotations
@@ -13,11 +17,11 @@ import threading
 from collections import OrderedDict
 from collections.abc import Hashable
 
-DEFAULT_BUDGET_BYTES = 16 * 1024 * 1024  # documents are kept in the database too (store/documents.py)
+DEFAULT_BUDGET_MB = 128  # per worker (`inboxd serve --document-cache-mb`)
 
 
 class RenderCache:
-    def __init__(self, budget_bytes: int = DEFAULT_BUDGET_BYTES) -> None:
+    def __init__(self, budget_bytes: int = DEFAULT_BUDGET_MB * 1024 * 1024) -> None:
         self.budget = budget_bytes
         self.size = 0
         self._entries: OrderedDict[Hashable, tuple[Hashable, bytes]] = OrderedDict()
@@ -32,6 +36,11 @@ class RenderCache:
                 return None
             self._entries.move_to_end(key)
             return entry[1]
+
+    def holds(self, key: Hashable) -> bool:
+        """Whether some version of ``key`` is kept (then asking the database for the current one
+        is worth a statement)."""
+        return key in self._entries
 
     def put(self, key: Hashable, version: Hashable, document: bytes) -> None:
         if len(document) > self.budget // 8:

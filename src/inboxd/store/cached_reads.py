@@ -32,17 +32,15 @@ from sqlalchemy import Engine
 
 from inboxd.store.keyset import AFTER_SQL
 
-# Positional parameters: token digest, workspace, now, shape, workspace, conversation id. No row: no
-# such conversation in the workspace. The stored document of the shape asked for (store/documents.py)
-# comes along when there is one.
+# Positional parameters: token digest, workspace, now, workspace, conversation id. No row: no such
+# conversation in the workspace.
 _SQL = (
     "SELECT"
     " (SELECT workspace_id FROM access_tokens WHERE token_sha256 = {p}),"
     " EXISTS (SELECT 1 FROM conversations"
     " WHERE workspace_id = {p} AND state = 'snoozed' AND snoozed_until <= {p}),"
-    " c.version, d.version, d.document"
-    " FROM conversations c LEFT JOIN conversation_documents d ON d.conversation_id = c.id AND d.shape = {p}"
-    " WHERE c.workspace_id = {p} AND c.id = {p}"
+    " c.version"
+    " FROM conversations c WHERE c.workspace_id = {p} AND c.id = {p}"
 )
 
 
@@ -147,19 +145,16 @@ class CachedReads:
         """The connections kept now (SQLite's, and PostgreSQL's of every event loop)."""
         return [*self._opened, *(conn for loop in list(self._loops.values()) for conn in loop.opened)]
 
-    async def conversation_version(
-        self, digest: str, workspace_id: int, conversation_id: int, shape: str, now: int
-    ) -> tuple[int, bytes | None] | None:
-        """The conversation's version and its stored document of ``shape`` (render/versions/) if
-        that is of the same version, when the token is the workspace's, no snooze of the workspace
-        is due and the conversation is the workspace's; otherwise None."""
-        rows = await self._fetch(self.sql, (digest, workspace_id, now, shape, workspace_id, conversation_id))
+    async def conversation_version(self, digest: str, workspace_id: int, conversation_id: int, now: int) -> int | None:
+        """The conversation's version, when the token is the workspace's, no snooze of the
+        workspace is due and the conversation is the workspace's; otherwise None."""
+        rows = await self._fetch(self.sql, (digest, workspace_id, now, workspace_id, conversation_id))
         if not rows:
             return None
-        live, due, version, stored_version, document = rows[0]
+        live, due, version = rows[0]
         if live != workspace_id or due or version is None:
             return None
-        return int(version), bytes(document) if document is not None and stored_version == version else None
+        return int(version)
 
     async def conversation_page(
         self, digest: str, workspace_id: int, now: int, limit: int, after: tuple[int, int] | None

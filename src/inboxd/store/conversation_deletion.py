@@ -4,7 +4,7 @@ into Python but the conversation's own parts' attachment lists (the stored files
 
 What it owns: its parts, its contacts, teammates and tags (the links, not the contacts, admins and
 tags), its source message, its ticket (a ticket converted from it is that conversation:
-docs/decisions.md), the files its source and parts carry, its stored documents, its search-index
+docs/decisions.md), the files its source and parts carry, its search-index
 entries; and what counts it: the workspace's conversation count, its creation day's count and the
 index's statistics. A snooze goes with the row, so no sweep can wake it."""
 
@@ -20,7 +20,6 @@ from inboxd.store.search_index import SearchIndex, created_day
 from inboxd.store.tables import (
     conversation_contacts,
     conversation_days,
-    conversation_documents,
     conversation_parts,
     conversation_tags,
     conversation_teammates,
@@ -32,7 +31,6 @@ from inboxd.store.tables import (
 
 # The links and rows keyed by the conversation, deleted before it (they name it in foreign keys).
 _OWNED = (
-    conversation_documents,
     conversation_tags,
     conversation_contacts,
     conversation_teammates,

@@ -15,7 +15,6 @@ from sqlalchemy import (
     bindparam,
     case,
     cast,
-    delete,
     func,
     insert,
     literal_column,
@@ -31,7 +30,6 @@ from inboxd.store.tables import (
     admins,
     contacts,
     conversation_contacts,
-    conversation_documents,
     conversation_parts,
     conversation_tags,
     conversation_teammates,
@@ -65,10 +63,6 @@ COUNT_ONE_MORE = (
     .values(conversation_count=workspaces.c.conversation_count + 1)
 )
 
-# A bumped version makes the stored document stale: it goes in the same transaction (store/tables/conversation.py).
-DROP_DOCUMENT = Prepared(
-    delete(conversation_documents).where(conversation_documents.c.conversation_id == bindparam("conversation"))
-)
 ROW_SELECT = select(conversations).where(
     conversations.c.workspace_id == bindparam("ws"), conversations.c.id == bindparam("id")
 )

@@ -33,7 +33,6 @@ from inboxd.store.conversation_statements import (
     BUMP,
     COUNT,
     COUNT_ONE_MORE,
-    DROP_DOCUMENT,
     DUE_LOCKED,
     INSERT_PART,
     MAX_RENDERED_PARTS,
@@ -234,10 +233,9 @@ class Conversations:
         return row._asdict() if row else None
 
     def redact_part(self, conversation_id: int, part_id: int, now: int) -> None:
-        """Overwrite the part's text and attachments: redacted text is gone, not hidden (and so is
-        the conversation's stored document, which shows it)."""
+        """Overwrite the part's text and attachments: redacted text is gone, not hidden (a kept
+        document that shows it is of an older version: never served again)."""
         self.changed(conversation_id)
-        DROP_DOCUMENT.run(self.conn, {"conversation": conversation_id})
         self.conn.execute(
             update(conversation_parts)
             .where(conversation_parts.c.workspace_id == self.workspace_id, conversation_parts.c.id == part_id)
@@ -246,7 +244,6 @@ class Conversations:
 
     def redact_source(self, conversation_id: int) -> None:
         self.changed(conversation_id)
-        DROP_DOCUMENT.run(self.conn, {"conversation": conversation_id})
         self.index.remove(conversation_id)
         self.conn.execute(
             update(conversations)
@@ -301,9 +298,8 @@ class Conversations:
         """Mark the conversation changed by this write: every method that changes a conversation or
         what it shows (parts, tags, contacts, ticket) calls this, and nothing else does (a read
         never does). It gets a new version, and a rendered document of the old one is never served
-        again (store/cached_reads.py and the render cache compare versions). Only a redaction also deletes
-        the stored document at once (redact_part, redact_source): its text must not survive
-        anywhere. Once per transaction is enough: the new version only becomes visible at commit,
+        again (store/cached_reads.py and the render cache compare versions), in any process.
+        Once per transaction is enough: the new version only becomes visible at commit,
         and is given with the new state when there is one (apply), else by finish()."""
         if conversation_id not in self.bumped:
             self.bumped.add(conversation_id)

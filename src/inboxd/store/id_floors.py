@@ -3,7 +3,7 @@
 SQLite numbers a new row max(id) + 1 (the tables are not AUTOINCREMENT, and making them so would
 copy each table that others' foreign keys name): once the newest row of a table is deleted, its id
 would be given again, and a client, or a rendered document kept under the id and its version
-(api/render_cache.py, store/documents.py), would take the new row for the deleted one. A deletion
+(api/render_cache.py), would take the new row for the deleted one. A deletion
 leaves the id behind as the table's floor (tables.id_floors), and the next row is numbered above
 it. PostgreSQL's sequences never give an id twice: nothing is kept there."""
 

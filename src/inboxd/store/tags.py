@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, insert, select, update
 
 from inboxd.domain.errors import NotFound
 from inboxd.domain.ids import parse_numeric_id
 from inboxd.store.engine import inserted_id
-from inboxd.store.tables import conversation_documents, conversation_tags, conversations, tags
+from inboxd.store.tables import conversation_tags, conversations, tags
 
 
 class Tags:
@@ -68,4 +68,3 @@ class Tags:
             .where(conversations.c.workspace_id == self.workspace_id, conversations.c.id.in_(tagged))
             .values(version=conversations.c.version + 1)
         )
-        self.conn.execute(delete(conversation_documents).where(conversation_documents.c.conversation_id.in_(tagged)))

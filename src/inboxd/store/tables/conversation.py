@@ -172,21 +172,6 @@ conversation_tags = Table(
     Index(None, "workspace_id", "tag_id", "conversation_id"),
 )
 
-# `GET /conversations/{id}` as last rendered, per shape (the Intercom version's description it is
-# drawn in: render/versions/), shared by every worker and kept across restarts: a cached GET is one
-# primary-key read (store/cached_reads.py). Valid only while `version` equals the conversation's; the
-# transaction that bumps the version deletes the conversation's rows, so no text outlives a
-# redaction here. Only documents without file URLs (which depend on the request's host) are kept.
-conversation_documents = Table(
-    "conversation_documents",
-    metadata,
-    Column("conversation_id", Id, ForeignKey("conversations.id"), primary_key=True),
-    Column("shape", String(8), primary_key=True),
-    Column("workspace_id", Id, ForeignKey("workspaces.id"), nullable=False),
-    Column("version", BigInteger, nullable=False),
-    Column("document", LargeBinary, nullable=False),
-)
-
 conversation_parts = Table(
     "conversation_parts",
     metadata,
