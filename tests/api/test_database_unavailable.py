@@ -113,3 +113,30 @@ def test_sqlite_errors_are_told_apart_by_their_result_code(tmp_path: Path, cause
     holder.close()
     engine.dispose()
     assert database_unavailable(raised.value) is unavailable
+
+
+@pytest.mark.parametrize("engine", ["postgres"], indirect=True)  # SQLite's connections are files
+def test_connections_the_server_dropped_cost_no_request_an_error(engine: Any, clock: FrozenClock) -> None:
+    """No connection is pinged when it leaves the pool (store/engine.py): after PostgreSQL dropped
+    them (a restart, an idle timeout), the first statement on each fails and the request runs
+    again on a new connection, so reads and writes still answer 200."""
+    with TestClient(create_app(engine, clock)) as client:
+        api = Api(client, ACME_TOKEN)
+        conversation = factories.conversation(api)
+        path = f"/conversations/{conversation['id']}"
+        admin = api.get("/admins").json()["admins"][0]
+        for answer in ("read", "write"):
+            with engine.connect() as conn:  # every other connection of the database's user ends
+                conn.execute(
+                    text(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                        " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                    )
+                )
+            if answer == "read":
+                client.app.state.render_cache._entries.clear()  # type: ignore[attr-defined]
+                assert api.get(path).status_code == 200
+            else:
+                reply = {"message_type": "note", "type": "admin", "admin_id": admin["id"], "body": "still here"}
+                assert api.post(f"{path}/reply", json=reply).status_code == 200
+        assert [p["body"] for p in api.get(path).json()["conversation_parts"]["conversation_parts"]] == ["still here"]

@@ -40,12 +40,15 @@ def make_engine(url: str, pool_size: int = 8) -> Engine:
     else:
         # JIT off: PostgreSQL compiles any plan estimated above jit_above_cost, which searches that
         # count a few thousand rows reach, and the compiling cost a sizeable share of such a query
-        # (docs/decisions.md, Performance: "PostgreSQL connections run with").
+        # (docs/decisions.md, Performance: "PostgreSQL connections run with"). No ping when a
+        # connection leaves the pool (a round trip per request): a connection the server dropped
+        # fails its first statement, SQLAlchemy then discards the pool's connections, and the
+        # request runs again on a new one (store/unit_of_work.py).
         engine = create_engine(
             url,
             pool_size=pool_size,
             max_overflow=pool_size,
-            pool_pre_ping=True,
+            pool_pre_ping=False,
             connect_args={"options": "-c jit=off"},
         )
     event.listen(engine, "before_cursor_execute", within_budget)

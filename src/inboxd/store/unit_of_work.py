@@ -60,7 +60,7 @@ from typing import Any, TypeVar
 
 import anyio
 from sqlalchemy import Connection, Engine
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from inboxd.store.scope import Store
 from inboxd.store.transactions import close_snapshot, transaction
@@ -102,9 +102,17 @@ WriteOutcome = tuple[Any, frozenset[int] | None]
 
 def read(engine: Engine, workspace_id: int, work: Callable[[Store], T], budget: float | None = None) -> T:
     """``work`` in one read transaction of the workspace, ended past ``budget`` seconds
-    (store/transactions.py ``transaction``)."""
-    with transaction(engine, write=False, budget=budget) as conn:
-        return work(Store(conn, workspace_id))
+    (store/transactions.py ``transaction``). Run again once on a new connection when the one it
+    had was found dropped (a restarted server: store/engine.py pings none)."""
+    for attempt in range(2):
+        try:
+            with transaction(engine, write=False, budget=budget) as conn:
+                return work(Store(conn, workspace_id))
+        except DBAPIError as error:
+            if attempt or not error.connection_invalidated:
+                raise
+            log.info("a pooled connection was dropped by the database; the read runs again")
+    raise AssertionError("unreachable")
 
 
 async def ordinary_read(engine: Engine, workspace_id: int, work: Callable[[Store], T]) -> T:
