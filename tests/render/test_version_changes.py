@@ -268,7 +268,9 @@ def test_each_request_change_alone_changes_how_its_older_shapes_read_a_request(c
         finally:
             monkeypatch.undo()
             chain._upgrades.cache_clear()
-        assert any(w[0] != wo[0] for w, wo in zip(with_it, without_it)), f"this change reads no {kind} differently"
+        assert any(w[0] != wo[0] for w, wo in zip(with_it, without_it, strict=True)), (
+            f"this change reads no {kind} differently"
+        )
         assert [w[1] for w in with_it] == [wo[1] for wo in without_it]
 
 
