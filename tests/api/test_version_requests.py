@@ -231,6 +231,14 @@ def test_only_an_email_shows_its_recipients(api):
     shown = [api.at("2.16").get(f"/conversations/{m['conversation_id']}").json()["source"] for m in (email, in_app)]
     assert shown[0]["recipients"] == [{"type": "to", "email": contact["email"], "drop_reason": None}]
     assert shown[1]["recipients"] is None
+    # A contact without an email has no address to show: it is the conversation's, in no recipients.
+    lead = factories.contact(api, role="lead", email=None)
+    to_both = _message(
+        api.at("2.14"), [_recipient(lead), _recipient(contact)], create_conversation_without_contact_reply=True
+    )
+    both = api.at("2.16").get(f"/conversations/{to_both['conversation_id']}").json()
+    assert [c["id"] for c in both["contacts"]["contacts"]] == [lead["id"], contact["id"]]
+    assert both["source"]["recipients"] == [{"type": "to", "email": contact["email"], "drop_reason": None}]
 
 
 def test_any_contact_a_message_went_to_opens_its_conversation_by_answering(api, clock):

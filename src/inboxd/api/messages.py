@@ -57,6 +57,8 @@ class ContactMessage(Request):
 
 class CreateMessage(Request):
     kind = "create_message_request"
+    # whatsapp (2.16) is listed so that a bad type's error lists what the version has; it is refused
+    # before the body is parsed (domain/messages.py check_served).
     message_type: Literal["in_app", "inapp", "email", "conversation", "whatsapp"]
     subject: StrictStr | None = None
     body: StrictStr | None = None  # None is the spec's own 400 "Body is required" (domain/messages.py)
