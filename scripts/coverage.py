@@ -43,8 +43,7 @@ PARTIAL = {
     "createTag": "create and rename; tagging companies or contacts answers 400 `unsupported`",
     "createConversation": "contact-initiated in-app conversations; visitors are not modelled",
     "convertConversationToTicket": "`files` attributes are given as URLs (no upload ids)",
-    "createMessage": "reads no request field new after 2.10 "
-    "(2.13's `created_at`, 2.14's `to` lists with `cc`/`bcc`, WhatsApp)",
+    "createMessage": "2.16's WhatsApp messages are refused (400 `unsupported`): inboxd has no WhatsApp channel",
 }
 
 

@@ -73,6 +73,53 @@ def test_a_contacts_reply_is_dated_by_its_created_at_from_2_11(api):
     assert undated["created_at"] == NOW
 
 
+# -- 2.11: created_at on a message ---------------------------------------------------------------------
+
+
+def _message(api: Api, to, message_type: str = "email", **fields) -> dict:
+    body = {"message_type": message_type, "body": "<p>Hello</p>", "from": {"type": "admin", "id": _admin_id(api)}}
+    if message_type == "email":
+        body["subject"] = "Hello"
+    response = api.post("/messages", json={**body, "to": to, **fields})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def _recipient(contact: dict) -> dict:
+    return {"type": contact["role"], "id": contact["id"]}
+
+
+def test_an_admins_message_is_dated_by_its_created_at_from_2_11(api):
+    contact = factories.contact(api)
+    asked = api.at("2.11")
+    sent = _message(asked, _recipient(contact), created_at=PAST, create_conversation_without_contact_reply=True)
+    assert sent["created_at"] == PAST
+    # (Read in 2.16: the 2.11 description does not let an admin's conversation have no first_contact_reply.)
+    shown = api.at("2.16").get(f"/conversations/{sent['conversation_id']}").json()
+    assert (shown["created_at"], shown["updated_at"]) == (PAST, PAST)
+    # A contact's message starts its conversation dated so, as POST /conversations does.
+    started = asked.post("/messages", json={"from": _recipient(contact), "body": "heyy", "created_at": PAST}).json()
+    assert started["created_at"] == PAST
+    assert asked.get(f"/conversations/{started['conversation_id']}").json()["waiting_since"] == PAST
+
+
+def test_before_2_11_created_at_on_a_message_is_ignored_and_from_2_11_checked(api):
+    contact = factories.contact(api)
+    older = _message(api.at("2.10"), _recipient(contact), created_at="yesterday")
+    assert older["created_at"] == NOW
+    undated = _message(
+        api.at("2.10"), _recipient(contact), created_at=PAST, create_conversation_without_contact_reply=True
+    )
+    assert api.get(f"/conversations/{undated['conversation_id']}").json()["created_at"] == NOW
+    body = {"message_type": "inapp", "body": "hi", "from": {"type": "admin", "id": _admin_id(api)}}
+    refused = api.at("2.11").post("/messages", json={**body, "to": _recipient(contact), "created_at": "yesterday"})
+    assert _error(refused) == (400, "parameter_invalid", "created_at must be an integer")
+    assert _error(api.at("2.16").post("/messages", json={**body, "to": _recipient(contact), "created_at": -1}))[:2] == (
+        400,
+        "parameter_invalid",
+    )
+
+
 # -- 2.13: title on update, in every version ---------------------------------------------------------
 
 
@@ -153,6 +200,154 @@ def test_a_contact_answers_with_a_quick_reply_option_from_2_14(api):
     assert _error(older) == (400, "parameter_not_found", "body is a required parameter")
     refused = api.at("2.13").post(f"/conversations/{cid}/reply", json=chosen)
     assert _error(refused) == (400, "parameter_invalid", "message_type must be one of 'comment'")
+
+
+def test_an_email_goes_to_several_contacts_and_copies_others_from_2_14(api):
+    ann, bob, cat, dan = (factories.contact(api) for _ in range(4))
+    sent = _message(
+        api.at("2.14"),
+        [_recipient(ann), _recipient(bob)],
+        cc=_recipient(cat),
+        bcc=[_recipient(dan), _recipient(ann)],  # named twice: addressed once, as first named
+        create_conversation_without_contact_reply=True,
+    )
+    shown = api.at("2.16").get(f"/conversations/{sent['conversation_id']}").json()
+    assert [c["id"] for c in shown["contacts"]["contacts"]] == [ann["id"], bob["id"]]
+    assert shown["source"]["recipients"] == [
+        {"type": "to", "email": ann["email"], "drop_reason": None},
+        {"type": "to", "email": bob["email"], "drop_reason": None},
+        {"type": "cc", "email": cat["email"], "drop_reason": None},
+        {"type": "bcc", "email": dan["email"], "drop_reason": None},
+    ]
+    in_2_14 = api.at("2.14").get(f"/conversations/{sent['conversation_id']}").json()
+    assert [c["id"] for c in in_2_14["contacts"]["contacts"]] == [ann["id"], bob["id"]]
+    assert "recipients" not in in_2_14["source"]  # 2.16 first describes them
+
+
+def test_only_an_email_shows_its_recipients(api):
+    contact = factories.contact(api)
+    email = _message(api, _recipient(contact), create_conversation_without_contact_reply=True)
+    in_app = _message(api, _recipient(contact), message_type="inapp", create_conversation_without_contact_reply=True)
+    shown = [api.at("2.16").get(f"/conversations/{m['conversation_id']}").json()["source"] for m in (email, in_app)]
+    assert shown[0]["recipients"] == [{"type": "to", "email": contact["email"], "drop_reason": None}]
+    assert shown[1]["recipients"] is None
+    # A contact without an email has no address to show: it is the conversation's, in no recipients.
+    lead = factories.contact(api, role="lead", email=None)
+    to_both = _message(
+        api.at("2.14"), [_recipient(lead), _recipient(contact)], create_conversation_without_contact_reply=True
+    )
+    both = api.at("2.16").get(f"/conversations/{to_both['conversation_id']}").json()
+    assert [c["id"] for c in both["contacts"]["contacts"]] == [lead["id"], contact["id"]]
+    assert both["source"]["recipients"] == [{"type": "to", "email": contact["email"], "drop_reason": None}]
+
+
+def test_any_contact_a_message_went_to_opens_its_conversation_by_answering(api, clock):
+    ann, bob, cat = (factories.contact(api) for _ in range(3))
+    sent = _message(api.at("2.14"), [_recipient(ann), _recipient(bob)], cc=[_recipient(cat)])
+    reply = {"type": "user", "message_type": "comment", "body": "Thanks"}
+    # A copy is not whom the message asks to answer: cat's reply finds nothing to answer.
+    assert api.post("/conversations/last/reply", json={**reply, "intercom_user_id": cat["id"]}).status_code == 404
+    clock.advance(60)
+    answered = api.post("/conversations/last/reply", json={**reply, "intercom_user_id": bob["id"]})
+    assert answered.status_code == 200, answered.text
+    conversation = answered.json()
+    assert conversation["source"]["id"] == sent["id"] and conversation["created_at"] == NOW
+    assert [c["id"] for c in conversation["contacts"]["contacts"]] == [ann["id"], bob["id"]]
+    assert conversation["conversation_parts"]["conversation_parts"][-1]["author"]["id"] == bob["id"]
+
+
+@pytest.mark.parametrize(
+    ("fields", "status", "code", "message"),
+    [
+        (
+            {"message_type": "inapp", "to": "two"},
+            400,
+            "parameter_invalid",
+            "An in-app message goes to one contact: to names several",
+        ),
+        ({"to": []}, 400, "parameter_invalid", "to must name at least one contact"),
+        ({"to": "ann"}, 400, "parameter_invalid", "to must be an object or an array of objects"),
+        ({"to": ["ann"]}, 400, "parameter_invalid", "to.0 must be an object"),
+        ({"to": "one", "cc": [{"type": "user"}]}, 400, "parameter_not_found", "cc.0.id is a required parameter"),
+        (
+            {"to": "one", "bcc": {"type": "admin", "id": "1"}},
+            400,
+            "parameter_invalid",
+            "bcc.type must be one of 'user' or 'lead'",
+        ),
+        ({"to": "one", "cc": {"type": "user", "id": "6657ac8a6abd0166b52ae266"}}, 404, "not_found", "User Not Found"),
+    ],
+)
+def test_a_message_to_a_list_is_refused_when_it_cannot_be_sent(api, fields, status, code, message):
+    ann, bob = factories.contact(api), factories.contact(api)
+    named = {"two": [_recipient(ann), _recipient(bob)], "one": [_recipient(ann)]}
+    fields = {
+        key: named.get(value, value) if isinstance(value, str) and key in ("to",) else value
+        for key, value in fields.items()
+    }
+    body = {"message_type": "email", "subject": "Hi", "body": "hi", "from": {"type": "admin", "id": _admin_id(api)}}
+    refused = api.at("2.14").post(
+        "/messages", json={**body, **fields, "create_conversation_without_contact_reply": True}
+    )
+    assert _error(refused) == (status, code, message)
+    assert api.get("/conversations").json()["conversations"] == []
+
+
+def test_an_in_app_message_to_a_list_of_one_goes_to_that_contact_and_copies_no_one(api):
+    ann = factories.contact(api)
+    sent = _message(
+        api.at("2.14"),
+        [_recipient(ann)],
+        message_type="in_app",
+        cc={"type": "user", "id": "6657ac8a6abd0166b52ae266"},  # not read for an in-app message
+        create_conversation_without_contact_reply=True,
+    )
+    shown = api.get(f"/conversations/{sent['conversation_id']}").json()
+    assert [c["id"] for c in shown["contacts"]["contacts"]] == [ann["id"]]
+
+
+def test_before_2_14_to_is_one_object_and_cc_bcc_are_ignored(api):
+    ann, bob = factories.contact(api), factories.contact(api)
+    body = {"message_type": "email", "subject": "Hi", "body": "hi", "from": {"type": "admin", "id": _admin_id(api)}}
+    listed = api.at("2.13").post("/messages", json={**body, "to": [_recipient(ann), _recipient(bob)]})
+    assert _error(listed) == (400, "parameter_invalid", "to must be an object")
+    copied = _message(
+        api.at("2.13"),
+        _recipient(ann),
+        cc=[{"type": "user", "id": "6657ac8a6abd0166b52ae266"}],
+        bcc="anything",
+        create_conversation_without_contact_reply=True,
+    )
+    shown = api.at("2.16").get(f"/conversations/{copied['conversation_id']}").json()
+    assert shown["source"]["recipients"] == [{"type": "to", "email": ann["email"], "drop_reason": None}]
+
+
+# -- 2.16: WhatsApp messages ----------------------------------------------------------------------------
+
+WHATSAPP = {  # the 2.16 description's "admin whatsapp message created" request example
+    "to": {"phone": 5547999998888, "name": "John Doe"},
+    "message_type": "whatsapp",
+    "components": [{"type": "BODY", "parameters": [{"type": "text", "text": "Username 123"}]}],
+    "template": "keep_live",
+    "locale": "en",
+}
+
+
+def test_a_whatsapp_message_is_refused_since_inboxd_has_no_whatsapp_channel(api):
+    sent = {**WHATSAPP, "from": {"type": "admin", "id": _admin_id(api)}}
+    refused = api.at("2.16").post("/messages", json=sent)
+    assert refused.status_code == 400
+    [error] = refused.json()["errors"]
+    assert (error["code"], error["field"]) == ("unsupported", "message_type")
+    assert "WhatsApp" in error["message"]
+    # Before 2.16 whatsapp is no message type at all, refused as every unknown one is.
+    older = api.at("2.15").post("/messages", json=sent)
+    assert _error(older) == (
+        400,
+        "parameter_invalid",
+        "message_type must be one of 'in_app', 'inapp', 'email' or 'conversation'",
+    )
+    assert api.get("/conversations").json()["conversations"] == []
 
 
 def test_a_company_cannot_be_given_since_inboxd_keeps_none(api):

@@ -205,9 +205,11 @@ def test_a_ticket_keeps_its_2_10_fields_in_their_order():
 
 # -- requests -------------------------------------------------------------------------------------------
 
-# A body of each kind of request some version reads differently, with what every version adds.
+# A body of each kind of request some version reads differently, with what every version adds (a
+# kind whose additions no one body can hold, since an older version refuses one of them, has several).
 _OPTION = {"text": "Yes", "uuid": "a5e1c524-5ddd-4c3e-9328-6bca5d6e3edb"}
-_REQUESTS = {
+_ADMIN = {"type": "admin", "id": "7"}
+_REQUESTS: dict[str, dict | tuple[dict, ...]] = {
     "create_conversation_request": {
         "from": {"type": "user", "id": "c1"},
         "body": "hi",
@@ -230,46 +232,74 @@ _REQUESTS = {
         "query": {"operator": "OR", "value": [{"field": "priority", "operator": "=", "value": "priority"}]},
         "pagination": {"starting_after": None},
     },
+    "create_message_request": (
+        {"message_type": "inapp", "body": "hi", "from": _ADMIN, "to": {"type": "user", "id": "c1"}, "created_at": 5},
+        {
+            **{"message_type": "email", "subject": "Hi", "body": "hi", "from": _ADMIN},
+            **{"to": [{"type": "user", "id": "c1"}, {"type": "lead", "id": "c2"}], "cc": {"type": "user", "id": "c3"}},
+            "bcc": [{"type": "user", "id": "c4"}],
+        },
+        {"message_type": "whatsapp", "template": "keep_live", "components": [], "from": _ADMIN, "to": {"phone": 1}},
+    ),
 }
 
 
-def _read(kind: str, shape: str) -> dict | str:
-    """The request as the newest version reads it, or the error that refuses it."""
+def _bodies(kind: str) -> tuple[dict, ...]:
+    given = _REQUESTS[kind]
+    return given if isinstance(given, tuple) else (given,)
+
+
+def _read(kind: str, shape: str, body: dict) -> dict | str:
+    """The body as the newest version reads it, or the error ``shape`` refuses it with."""
     version = version_named(shape)
     assert version is not None
     try:
-        return chain.read(kind, copy.deepcopy(_REQUESTS[kind]), version)
-    except IntercomError as error:
-        return f"{error.code}: {error.message}"
+        return chain.read(kind, copy.deepcopy(body), version)
+    except IntercomError as refused:
+        return f"refused: {refused.message}"
 
 
 @pytest.mark.parametrize("change", [c for c in CHANGES if c.request], ids=lambda c: f"{c.version} {c.name}")
 def test_each_request_change_alone_changes_how_its_older_shapes_read_a_request(change, monkeypatch):
     before = _undone_in(change)
     for kind in change.request:
-        with_it = _read(kind, before), _read(kind, change.version)
+        with_it = [(_read(kind, before, b), _read(kind, change.version, b)) for b in _bodies(kind)]
         monkeypatch.setattr(chain, "CHANGES", tuple(c for c in CHANGES if c is not change))
         chain._upgrades.cache_clear()
         try:
-            without_it = _read(kind, before), _read(kind, change.version)
+            without_it = [(_read(kind, before, b), _read(kind, change.version, b)) for b in _bodies(kind)]
         finally:
             monkeypatch.undo()
             chain._upgrades.cache_clear()
-        assert with_it[0] != without_it[0], f"this change reads no {kind} differently"
-        assert with_it[1] == without_it[1]
+        assert any(w[0] != wo[0] for w, wo in zip(with_it, without_it, strict=True)), (
+            f"this change reads no {kind} differently"
+        )
+        assert [w[1] for w in with_it] == [wo[1] for wo in without_it]
 
 
 def test_the_newest_version_reads_every_request_as_sent_and_reading_never_touches_the_body():
-    for kind, body in _REQUESTS.items():
-        kept = copy.deepcopy(body)
-        assert _read(kind, SHAPES[-1]) == body
-        _read(kind, "2.7")
-        assert body == kept
+    for kind in _REQUESTS:
+        for body in _bodies(kind):
+            kept = copy.deepcopy(body)
+            assert _read(kind, SHAPES[-1], body) == body
+            _read(kind, "2.7", body)
+            assert body == kept
+
+
+def test_before_2_14_a_message_goes_to_one_object_and_before_2_16_no_whatsapp():
+    email, whatsapp = _bodies("create_message_request")[1:]
+    assert _read("create_message_request", "2.13", email) == "refused: to must be an object"
+    assert "cc" not in _read("create_message_request", "2.13", {**email, "to": {"type": "user", "id": "c1"}})
+    assert _read("create_message_request", "2.15", whatsapp) == (
+        "refused: message_type must be one of 'in_app', 'inapp', 'email' or 'conversation'"
+    )
+    assert _read("create_message_request", "2.16", whatsapp) == whatsapp
 
 
 def test_only_2_11_requires_a_search_pagination_to_give_per_page():
-    refused = "parameter_not_found: pagination.per_page is a required parameter"
-    assert [shape for shape in SHAPES if _read("search_request", shape) == refused] == ["2.11"]
+    refused = "refused: pagination.per_page is a required parameter"
+    searched = _REQUESTS["search_request"]
+    assert [shape for shape in SHAPES if _read("search_request", shape, searched) == refused] == ["2.11"]
     sized = {"query": {"field": "open", "operator": "=", "value": True}, "pagination": {"per_page": 5}}
     assert chain.read("search_request", sized, VERSIONS["2.11"]) == sized
 

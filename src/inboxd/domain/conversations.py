@@ -103,6 +103,8 @@ class Source:
     author: Actor
     url: str | None
     attachments: tuple[dict[str, Any], ...]
+    # An email's addresses, as (role, email): to, cc or bcc. None for a source that is no email.
+    recipients: tuple[tuple[str, str], ...] | None = None
 
 
 @dataclass
@@ -227,17 +229,27 @@ def start_by_contact(
     return _new(at, statistics.started_by_contact(at), waiting_since=at), source
 
 
-def start_by_admin(admin: Actor, message_type: str, subject: str, body: str, now: int) -> tuple[Conversation, Source]:
+def start_by_admin(
+    admin: Actor,
+    message_type: str,
+    subject: str,
+    body: str,
+    now: int,
+    recipients: tuple[tuple[str, str], ...] = (),
+) -> tuple[Conversation, Source]:
     """The conversation of an admin's outbound message (`POST /messages`): nobody waits yet, and
-    there is no first contact reply until the contact answers."""
+    there is no first contact reply until the contact answers. An email keeps the addresses it went
+    to (``recipients``: role, email)."""
+    email = message_type == "email"
     source = Source(
-        type="email" if message_type == "email" else "conversation",
+        type="email" if email else "conversation",
         delivered_as="admin_initiated",
         subject=subject,
         body=body,
         author=admin,
         url=None,
         attachments=(),
+        recipients=recipients if email else None,
     )
     return _new(now, statistics.Statistics(), waiting_since=None), source
 

@@ -86,6 +86,8 @@ class SourceShown(NamedTuple):
     attachments: list[dict[str, Any]]
     url: str | None
     redacted: bool
+    # An email's addresses (role: to, cc or bcc; email), in the order sent; None for any other source.
+    recipients: list[tuple[str, str]] | None = None
 
 
 class ConversationShown(NamedTuple):

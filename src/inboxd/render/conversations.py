@@ -141,7 +141,11 @@ def conversation(
             "type": source.type,
             "id": str(source.id),
             "delivered_as": source.delivered_as,
-            "recipients": None,
+            "recipients": (
+                [{"type": role, "email": email, "drop_reason": None} for role, email in source.recipients]
+                if source.recipients is not None
+                else None
+            ),
             "reply_to": None,
             "subject": source.subject,
             "body": _body(source.body, plaintext),

@@ -24,6 +24,7 @@ from inboxd.store.tables import (
     conversation_tags,
     conversation_teammates,
     conversations,
+    message_recipients,
     messages,
     tickets,
     workspaces,
@@ -50,6 +51,11 @@ def delete_conversation(conn: Connection, workspace_id: int, row: dict[str, Any]
         )
     conn.execute(
         delete(conversations).where(conversations.c.workspace_id == workspace_id, conversations.c.id == conversation_id)
+    )
+    conn.execute(
+        delete(message_recipients).where(
+            message_recipients.c.workspace_id == workspace_id, message_recipients.c.message_id == row["source_id"]
+        )
     )
     conn.execute(delete(messages).where(messages.c.workspace_id == workspace_id, messages.c.id == row["source_id"]))
     conn.execute(

@@ -201,6 +201,11 @@ def shown(
             attachments=row["source_attachments"],
             url=row["source_url"],
             redacted=row["source_redacted"],
+            recipients=(
+                [(r["role"], r["email"]) for r in row["source_recipients"]]
+                if row["source_recipients"] is not None
+                else None
+            ),
         ),
         contacts=related.contacts,
         first_contact_reply=(

@@ -86,6 +86,11 @@ class Conversations:
             source_url=source.url,
             source_attachments=list(source.attachments),
             source_redacted=False,
+            source_recipients=(
+                [{"role": role, "email": email} for role, email in source.recipients]
+                if source.recipients is not None
+                else None
+            ),
             **_first_contact_reply_values(first_contact_reply(None, conversation, source)),
         )
         taken = next_id(self.conn, conversations)

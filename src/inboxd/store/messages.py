@@ -3,12 +3,13 @@ messages (`POST /messages`), which have a conversation only once the contact ans
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
 from inboxd.store.engine import inserted_id
-from inboxd.store.tables import messages
+from inboxd.store.tables import message_recipients, messages
 
 
 class Messages:
@@ -44,6 +45,35 @@ class Messages:
             )
         )
 
+    def address(self, message_id: int, recipients: Sequence[tuple[str, str, str | None]]) -> None:
+        """Record whom an admin's message went to: (role, contact id, email), in order."""
+        self.conn.execute(
+            insert(message_recipients),
+            [
+                {
+                    "workspace_id": self.workspace_id,
+                    "message_id": message_id,
+                    "position": position,
+                    "role": role,
+                    "contact_id": contact_id,
+                    "email": email,
+                }
+                for position, (role, contact_id, email) in enumerate(recipients)
+            ],
+        )
+
+    def recipients(self, message_id: int) -> list[tuple[str, str, str | None]]:
+        """Whom the message went to, in order: (role, contact id, email)."""
+        rows = self.conn.execute(
+            select(message_recipients.c.role, message_recipients.c.contact_id, message_recipients.c.email)
+            .where(
+                message_recipients.c.workspace_id == self.workspace_id,
+                message_recipients.c.message_id == message_id,
+            )
+            .order_by(message_recipients.c.position)
+        )
+        return [(row.role, row.contact_id, row.email) for row in rows]
+
     def get(self, message_id: int) -> dict[str, Any] | None:
         row = self.conn.execute(
             select(messages).where(messages.c.workspace_id == self.workspace_id, messages.c.id == message_id)
@@ -63,12 +93,18 @@ class Messages:
         )
 
     def latest_unanswered(self, contact_id: str) -> dict[str, Any] | None:
-        """The newest admin message to this contact that has no conversation yet."""
+        """The newest admin message to this contact (one of its `to` recipients) that has no
+        conversation yet."""
+        addressed = select(message_recipients.c.message_id).where(
+            message_recipients.c.workspace_id == self.workspace_id,
+            message_recipients.c.contact_id == contact_id,
+            message_recipients.c.role == "to",
+        )
         row = self.conn.execute(
             select(messages)
             .where(
                 messages.c.workspace_id == self.workspace_id,
-                messages.c.contact_id == contact_id,
+                messages.c.id.in_(addressed),
                 messages.c.kind == "admin_message",
                 messages.c.conversation_id.is_(None),
             )

@@ -240,6 +240,28 @@ def _only(key: str, allowed: tuple[str, ...]) -> Upgrade:
     return upgrade
 
 
+def _one_object(key: str) -> Upgrade:
+    """``key`` held one object in the version before (later: one or a list): anything else is
+    refused with the error it gives."""
+
+    def upgrade(body: dict[str, Any]) -> None:
+        if key in body and not isinstance(body[key], dict):
+            raise ParameterInvalid(f"{key} must be an object", field=key)
+
+    return upgrade
+
+
+def _refused(key: str, value: str, allowed: tuple[str, ...]) -> Upgrade:
+    """``value`` of ``key`` is the change's: the version before refuses it as it refuses every
+    value it lacks, listing its own (``allowed``). Other values are left to the request model."""
+
+    def upgrade(body: dict[str, Any]) -> None:
+        if body.get(key) == value:
+            raise ParameterInvalid(f"{key} must be one of {_one_of(allowed)}", field=key)
+
+    return upgrade
+
+
 _PRIORITY_FLAG = {"priority": tuple(level for level in PRIORITY_LEVELS if level != "none"), "not_priority": ("none",)}
 _NEGATED = {"=": "!=", "!=": "="}
 
@@ -316,6 +338,7 @@ CHANGES: tuple[Change, ...] = (
         request={
             "create_conversation_request": _ignored("created_at"),
             "contact_reply_base_request": _ignored("created_at"),
+            "create_message_request": _ignored("created_at"),
         },
     ),
     Change(
@@ -453,6 +476,12 @@ CHANGES: tuple[Change, ...] = (
     ),
     Change(
         "2.14",
+        "an admin's message goes to one contact or a list of them, and copies others (cc, bcc)",
+        {},
+        request={"create_message_request": _both(_one_object("to"), _ignored("cc", "bcc"))},
+    ),
+    Change(
+        "2.14",
         "a conversation is given its company (company_id)",
         {},
         request={"update_conversation_request": _ignored("company_id")},
@@ -480,6 +509,14 @@ CHANGES: tuple[Change, ...] = (
         "a conversation is started for a brand (brand_id)",
         {},
         request={"create_conversation_request": _ignored("brand_id")},
+    ),
+    Change(
+        "2.16",
+        "admins send WhatsApp template messages (message_type whatsapp)",
+        {},
+        request={
+            "create_message_request": _refused("message_type", "whatsapp", ("in_app", "inapp", "email", "conversation"))
+        },
     ),
     Change("2.16", "no assignee is 0, not null", {"conversation": _unassigned_is_null}),
     Change("2.16", "admins show their role", {"admin": _drop("role")}),

@@ -73,6 +73,8 @@ conversations = Table(
     Column("source_url", Text, nullable=True),
     Column("source_attachments", JSON, nullable=False, default=list),
     Column("source_redacted", Boolean, nullable=False, default=False),
+    # An email's addresses (role, email), from its message's recipients; null for any other source.
+    Column("source_recipients", JSON, nullable=True),
     Column("first_contact_reply_at", BigInteger, nullable=True),
     Column("first_contact_reply_type", String(32), nullable=True),
     Column("first_contact_reply_url", Text, nullable=True),

@@ -178,6 +178,22 @@ messages = Table(
 )
 
 
+# Whom an admin's message went to (2.14+: `to` may list several contacts, with `cc` and `bcc`), in
+# the order given: any of its `to` contacts answering opens its conversation, and an email's
+# conversation shows the addresses it went to (`source.recipients`).
+message_recipients = Table(
+    "message_recipients",
+    metadata,
+    Column("workspace_id", Id, ForeignKey("workspaces.id"), nullable=False),
+    Column("message_id", Id, ForeignKey("messages.id"), primary_key=True, autoincrement=False),
+    Column("position", Integer, primary_key=True),
+    Column("role", String(8), nullable=False),  # to, cc or bcc
+    Column("contact_id", String(24), ForeignKey("contacts.id"), nullable=False),
+    Column("email", String(255), nullable=True),  # the address it was sent to: the contact's then
+    Index(None, "workspace_id", "contact_id"),
+)
+
+
 assignment_rules = Table(
     "assignment_rules",
     metadata,
