@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: serve test fuzz migrate lint check clean bench-search reliability bench
+.PHONY: serve test test-pooler fuzz migrate lint check clean bench-search reliability bench
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,14 @@ PYTEST_WORKERS ?= auto
 test: $(STAMP)  ## the whole suite, on every core; PostgreSQL half runs when INBOXD_TEST_POSTGRES_URL is set
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist worksteal -m "not alone" $(PYTEST_ARGS)
 	$(BIN)/python -m pytest -m alone $(PYTEST_ARGS) || [ $$? -eq 5 ]
+
+# PgBouncer in transaction pooling before the test database (scripts/pgbouncer.sh starts it).
+POOLER_URL ?= postgresql+psycopg://inboxd:inboxd@127.0.0.1:6432/inboxd_test?pooler=transaction
+
+test-pooler: $(STAMP)  ## the PostgreSQL half of the API, store and SDK tests again, through PgBouncer in transaction pooling (docs/deployment.md)
+	scripts/pgbouncer.sh
+	INBOXD_TEST_POSTGRES_URL='$(POOLER_URL)' INBOXD_REQUIRE_POSTGRES=1 $(BIN)/python -m pytest -n $(PYTEST_WORKERS) \
+	  --dist worksteal -m "not alone" -k postgres --ignore tests/api/test_spec_fuzz.py tests/api tests/store tests/sdk $(PYTEST_ARGS)
 
 fuzz: $(STAMP)  ## the spec fuzzed at length (FUZZ_EXAMPLES, FUZZ_SEED); the result goes to docs/fuzzing.md
 	$(BIN)/python scripts/fuzz.py

@@ -16,9 +16,10 @@ from pathlib import Path
 
 import httpx2
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+from inboxd.store.engine import make_engine
 from tests.conftest import POSTGRES_URL, REQUIRE_POSTGRES
 from tests.reliability.driver import drop_database
 
@@ -117,7 +118,8 @@ def postgres_database(prefix: str) -> Iterator[str]:
             pytest.fail(reason + " (INBOXD_REQUIRE_POSTGRES=1 makes it mandatory)")
         pytest.skip(reason)
     name = f"{prefix}_{os.getpid()}"
-    admin = create_engine(make_url(POSTGRES_URL).set(database="postgres"), isolation_level="AUTOCOMMIT")
+    admin = make_engine(make_url(POSTGRES_URL).set(database="postgres").render_as_string(hide_password=False))
+    admin = admin.execution_options(isolation_level="AUTOCOMMIT")
     try:
         drop_database(admin, name)
         with admin.connect() as conn:

@@ -30,6 +30,7 @@ from typing import Any
 import psycopg
 from sqlalchemy import Engine
 
+from inboxd.store.engine import libpq_url, pooled
 from inboxd.store.keyset import AFTER_SQL
 
 # Positional parameters: token digest, workspace, now, workspace, conversation id. No row: no such
@@ -66,9 +67,10 @@ class _LoopConnections:
     """PostgreSQL connections of one event loop (psycopg AsyncConnection, autocommit): at most
     ``capacity``, opened when needed and kept."""
 
-    def __init__(self, conninfo: str, capacity: int) -> None:
+    def __init__(self, conninfo: str, capacity: int, prepare: bool) -> None:
         self.conninfo = conninfo
         self.capacity = capacity
+        self.prepare = prepare  # not behind a transaction pooler (store/engine.py)
         self.idle: asyncio.Queue[psycopg.AsyncConnection[Any]] = asyncio.Queue()
         self.opened: list[psycopg.AsyncConnection[Any]] = []
         self.opening = 0
@@ -88,7 +90,7 @@ class _LoopConnections:
                 except TimeoutError:
                     return None
         try:
-            cursor = await conn.execute(sql, params, prepare=True)
+            cursor = await conn.execute(sql, params, prepare=self.prepare)
             found = [tuple(r) for r in await cursor.fetchall()]
         except Exception:
             self.discard(conn)
@@ -200,7 +202,7 @@ class CachedReads:
         loop = asyncio.get_running_loop()
         connections = self._loops.get(loop)
         if connections is None:
-            connections = self._loops[loop] = _LoopConnections(self._conninfo, self.capacity)
+            connections = self._loops[loop] = _LoopConnections(self._conninfo, self.capacity, not pooled(self.engine))
         return await connections.run(sql, params)
 
     def _run(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]] | None:
@@ -262,4 +264,4 @@ class CachedReads:
 def _conninfo(engine: Engine) -> str:
     """libpq's connection URI for the engine's database (its query parameters, sslmode and the
     like, included). The hot statements are point reads: the engine's `jit=off` does not matter."""
-    return engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    return libpq_url(engine.url)

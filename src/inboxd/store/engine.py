@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 from sqlalchemy import Connection, CursorResult, Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 
 from inboxd.store.budget import within_budget
 from inboxd.store.checkpoints import WAL_AUTOCHECKPOINT_PAGES
@@ -22,6 +22,12 @@ from inboxd.store.transactions import writing
 from inboxd.store.write_gate import give_gate
 
 DEFAULT_DATABASE_URL = "sqlite:///./data/inboxd.sqlite3"
+
+# The URL parameter that says PostgreSQL is reached through a pooler that hands a server connection
+# to another client after each transaction (PgBouncer's `pool_mode = transaction`): inboxd's own,
+# taken off the URL before connecting (docs/deployment.md, "Through a connection pooler").
+POOLER_PARAMETER = "pooler"
+POOLER_MODES = ("transaction",)
 
 
 def normalise_url(url: str) -> str:
@@ -37,6 +43,8 @@ def make_engine(url: str, pool_size: int = 8) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         engine = _sqlite_engine(url)
+    elif POOLER_PARAMETER in parsed.query:
+        engine = _pooled_engine(parsed, pool_size)
     else:
         # JIT off: PostgreSQL compiles any plan estimated above jit_above_cost, which searches that
         # count a few thousand rows reach, and the compiling cost a sizeable share of such a query
@@ -53,6 +61,46 @@ def make_engine(url: str, pool_size: int = 8) -> Engine:
         )
     event.listen(engine, "before_cursor_execute", within_budget)
     return engine
+
+
+def _pooled_engine(parsed: URL, pool_size: int) -> Engine:
+    """PostgreSQL behind a transaction pooler: one transaction's server connection is the next
+    one's of another client, so nothing may outlive a transaction on it. No server-side prepared
+    statements (psycopg prepares a statement run five times; PgBouncer before 1.21 does not carry
+    them over), and no startup `options` (PgBouncer refuses them): what the engine sets per
+    connection is set per transaction where it matters (store/search/searcher.py) or on the
+    database (docs/deployment.md)."""
+    mode = parsed.query[POOLER_PARAMETER]
+    if mode not in POOLER_MODES:
+        raise ValueError(f"{POOLER_PARAMETER}={mode!r}: the pooler modes inboxd knows are {', '.join(POOLER_MODES)}")
+    # The engine's URL keeps the parameter (an engine made from it is pooled too); libpq is not given it.
+    engine = create_engine(
+        parsed,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=False,
+        connect_args={"prepare_threshold": None},
+    )
+
+    @event.listens_for(engine, "do_connect")
+    def _without_pooler_parameter(_dialect: Any, _record: Any, _cargs: Any, cparams: dict[str, Any]) -> None:
+        cparams.pop(POOLER_PARAMETER, None)
+
+    return engine
+
+
+def pooled(engine: Engine) -> bool:
+    """Whether ``engine`` reaches PostgreSQL through a transaction pooler (:func:`_pooled_engine`)."""
+    return POOLER_PARAMETER in engine.url.query
+
+
+def libpq_url(url: URL) -> str:
+    """``url`` as libpq takes it: its scheme, and without inboxd's own parameter."""
+    return (
+        url.set(drivername="postgresql")
+        .difference_update_query([POOLER_PARAMETER])
+        .render_as_string(hide_password=False)
+    )
 
 
 def _sqlite_engine(url: str) -> Engine:

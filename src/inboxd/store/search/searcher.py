@@ -81,8 +81,11 @@ class Search:
             # and switches to a generic one when its estimate is no worse. For a search's bound
             # arrays and ranges the generic plan can be ruinous, many times slower from the
             # eleventh run on (docs/decisions.md, Performance: "A PostgreSQL search runs with").
-            # Plans made for the values, in this transaction only.
-            self.conn.exec_driver_sql("SET LOCAL plan_cache_mode = force_custom_plan")
+            # Plans made for the values, in this transaction only; and no JIT, which the engine's
+            # connections turn off already unless a pooler stands between (store/engine.py).
+            self.conn.exec_driver_sql(
+                "SELECT set_config('plan_cache_mode', 'force_custom_plan', true), set_config('jit', 'off', true)"
+            )
         if _filters(root) > UNCACHED_FILTERS:
             # For the rest of this transaction only (the option is the Connection's, which ends with it).
             self.conn.execution_options(compiled_cache=None)
