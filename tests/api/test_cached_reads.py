@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 
 import orjson
+import psycopg
+import pytest
 from sqlalchemy import event, select
 from starlette.testclient import TestClient
 
@@ -299,3 +301,26 @@ def test_more_concurrent_reads_than_kept_connections_all_answer(api, engine):
     finally:
         hot.close()
     assert [f for f in found if f is not None] == [row.version] * 6
+
+
+@pytest.mark.parametrize("engine", ["postgres"], indirect=True)  # SQLite's statements cost no round trip
+def test_a_cold_get_on_postgresql_is_two_statements_outside_any_transaction(engine, clock, monkeypatch):
+    """The token's check, then the conversation with all it shows in one statement (store/
+    conversation_statements.py SHOWN_IN_FULL), in autocommit: nothing to begin or commit. Seen
+    at the driver, where the store's prepared statements run (store/prepared.py)."""
+    with TestClient(create_app(engine, clock, rate_limit=0)) as client:
+        api = Api(client, ACME_TOKEN)
+        conversation = factories.conversation(api)
+        expected = api.get(f"/conversations/{conversation['id']}").content
+        client.app.state.render_cache._entries.clear()  # another worker, that never drew it
+        sent: list[tuple[str, bool]] = []
+        execute = psycopg.Cursor.execute
+
+        def spied(cursor, query, *args, **kwargs):
+            sent.append((" ".join(str(query).split()[:2]), cursor.connection.autocommit))
+            return execute(cursor, query, *args, **kwargs)
+
+        monkeypatch.setattr(psycopg.Cursor, "execute", spied)
+        assert api.get(f"/conversations/{conversation['id']}").content == expected
+        monkeypatch.undo()
+        assert sent == [("SELECT access_tokens.workspace_id", True), ("SELECT (SELECT", True)]

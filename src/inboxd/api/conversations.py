@@ -98,10 +98,11 @@ def _drawing_retrieved(request: HttpRequest, version: Version) -> Drawing:
     return _drawing(request, version)
 
 
-def render_conversation(call: Call, read: views.Read) -> tuple[bytes, int]:
-    """The conversation as `GET /conversations/{id}` shows it, encoded, and the version it shows."""
-    [view] = views.conversation_views(call.store, [read], call.now, with_parts=True)
-    return _drawing(call.request, call.version).draw(view), view.version
+def _render(store: Store, conversation_id: int, now: int, drawing: Drawing) -> tuple[bytes, views.Read]:
+    """The conversation as `GET /conversations/{id}` shows it, encoded, and its row as read (its
+    version: what the document shows)."""
+    read, view = views.read_in_full(store, conversation_id, now)
+    return drawing.draw(view), read
 
 
 def _render_conversations(
@@ -276,8 +277,10 @@ def conversation_answer(call: Call, conversation_id: int) -> AfterCommit:
     )
 
     def draw(after: Call) -> Response:
-        document, version = render_conversation(after, views.read_one(after.store, conversation_id))
-        after.then.append(lambda: keep_document(request, workspace_id, conversation_id, version, drawing, document))
+        document, read = _render(after.store, conversation_id, after.now, drawing)
+        after.then.append(
+            lambda: keep_document(request, workspace_id, conversation_id, read.version, drawing, document)
+        )
         return Response(document, media_type="application/json")
 
     def draw_all(snapshot: Store, conversation_ids: list[int]) -> list[Response]:
@@ -290,19 +293,20 @@ def conversation_answer(call: Call, conversation_id: int) -> AfterCommit:
     return after_commit(call, draw, conversation_id, together=(("conversation", workspace_id, drawing), draw_all))
 
 
-@endpoint(write=False, shortcut=cached_retrieve)
+@endpoint(write=False, shortcut=cached_retrieve, needs_snapshot=False)
 def retrieve(call: Call) -> Response:
+    """Read in one statement on PostgreSQL (store/views.py ``read_in_full``), after the token's:
+    each its own snapshot, without a transaction around them (``needs_snapshot``)."""
     conversation_id = call.store.conversations.parse_id(call.path["id"])
     drawing = _drawing_retrieved(call.request, call.version)
-    # The row is read once: its version finds a document rendered already, else it is drawn from.
-    read = views.read_one(call.store, conversation_id)
+    read, view = views.read_in_full(call.store, conversation_id, call.now)
     if not read.as_stored(call.now):  # a snooze that ran out: shown woken, and kept nowhere
-        return Response(render_conversation(call, read)[0], media_type="application/json")
+        return Response(drawing.draw(view), media_type="application/json")
     cache: RenderCache = call.request.app.state.render_cache
     document = cache.get(drawing.key(call.workspace.id, conversation_id), read.version)
     if document is None:
-        document, version = render_conversation(call, read)
-        keep_document(call.request, call.workspace.id, conversation_id, version, drawing, document)
+        document = drawing.draw(view)
+        keep_document(call.request, call.workspace.id, conversation_id, read.version, drawing, document)
     return Response(document, media_type="application/json")
 
 

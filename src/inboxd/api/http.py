@@ -119,7 +119,11 @@ Shortcut = Callable[[Request, WorkspaceRef, str, Version, int], Awaitable["Respo
 
 
 def endpoint(
-    write: bool, shortcut: Shortcut | None = None, costly: bool = False, operation: str | None = None
+    write: bool,
+    shortcut: Shortcut | None = None,
+    costly: bool = False,
+    operation: str | None = None,
+    needs_snapshot: bool = True,
 ) -> Callable[[Handler], Callable[[Request], Awaitable[Response]]]:
     """Turn ``handler(call)`` into a Starlette endpoint that authenticates, reads the body and runs
     the handler in one transaction (a write transaction when ``write``).
@@ -137,9 +141,14 @@ def endpoint(
 
     ``costly`` (reads only): the request decides how much work the read is (a search), so it never
     runs on the event loop, even on SQLite, and it has a time budget (``app.state.read_timeout``,
-    ``inboxd serve --search-timeout``): store/unit_of_work.py ``costly_read``."""
+    ``inboxd serve --search-timeout``): store/unit_of_work.py ``costly_read``.
+
+    ``needs_snapshot=False`` (reads only): the token's check and the handler's one statement each
+    answer for themselves, so on PostgreSQL they run without a transaction (no BEGIN, no COMMIT:
+    store/transactions.py); a read of several statements sees them in one snapshot."""
     assert shortcut is None or not write
     assert not (costly and write)
+    assert needs_snapshot or not (write or costly)
 
     def decorate(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         @functools.wraps(handler)
@@ -188,7 +197,7 @@ def endpoint(
                 if costly:
                     answer = await unit_of_work.costly_read(engine, workspace.id, read, request.app.state.read_timeout)
                 else:
-                    answer = await unit_of_work.ordinary_read(engine, workspace.id, read)
+                    answer = await unit_of_work.ordinary_read(engine, workspace.id, read, needs_snapshot)
             else:
                 answer = await unit_of_work.write(engine, workspace.id, written)
                 for work in then:

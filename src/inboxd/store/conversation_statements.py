@@ -24,6 +24,8 @@ from sqlalchemy import (
     union_all,
     update,
 )
+from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.sql import CompoundSelect
 
 from inboxd.store.prepared import Prepared
 from inboxd.store.tables import (
@@ -283,4 +285,26 @@ RECENT_PARTS = Prepared(
     .where(_p.workspace_id == bindparam("ws"), _p.conversation_id == bindparam("id"))
     .order_by(_p.id.desc())
     .limit(MAX_RENDERED_PARTS)
+)
+
+
+def _as_json_list(statement: Select[Any] | CompoundSelect[Any], name: str, *order: str) -> Any:
+    """``statement``'s rows as one JSON array of objects, in ``order`` (column names, each
+    optionally followed by " DESC"): an aggregate keeps no order of its subquery's."""
+    rows = statement.subquery(name)
+    ordering = [rows.c[key.split()[0]].desc() if key.endswith(" DESC") else rows.c[key] for key in order]
+    listed = func.json_agg(aggregate_order_by(rows.table_valued(), *ordering))
+    return select(func.coalesce(listed, literal_column("'[]'::json"))).select_from(rows).scalar_subquery()
+
+
+# One conversation as GET shows it, in one statement (PostgreSQL; a round trip per statement is
+# most of what a read there waits for): SHOWN, RELATED and RECENT_PARTS, bound as ``ids`` (the
+# one id), ``id`` and ``ws``, each as a JSON array of its rows (store/conversations.py
+# ``shown_in_full`` unpacks them as the three statements' rows).
+SHOWN_IN_FULL = Prepared(
+    select(
+        _as_json_list(SHOWN.statement, "shown", "id").label("shown"),  # type: ignore[arg-type]
+        _as_json_list(RELATED.statement, "related", "kind", "conversation_id", "o1", "o2").label("related"),  # type: ignore[arg-type]
+        _as_json_list(RECENT_PARTS.statement, "parts", "id DESC").label("parts"),  # type: ignore[arg-type]
+    )
 )

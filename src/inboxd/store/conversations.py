@@ -44,6 +44,7 @@ from inboxd.store.conversation_statements import (
     ROW_LOCKED,
     SET_STATE,
     SHOWN,
+    SHOWN_IN_FULL,
     UPDATE_STATE,
 )
 from inboxd.store.engine import inserted_id
@@ -372,6 +373,28 @@ class Conversations:
         if not ids:
             return {}
         return related_of(RELATED.values(self.conn, {"ws": self.workspace_id, "ids": list(ids)}), ids)
+
+    def shown_in_full(self, conversation_id: int) -> tuple[dict[str, Any], Related, list[Sequence[Any]], int] | None:
+        """One conversation as GET shows it: its row (SHOWN), what it relates to (RELATED), its
+        recent parts' rows, newest first (RECENT_PARTS) and how many parts it has; None when the
+        workspace has no such conversation. On PostgreSQL one statement (SHOWN_IN_FULL), a single
+        snapshot without a transaction; on SQLite, in-process, the three statements."""
+        params = {"ws": self.workspace_id, "ids": [conversation_id], "id": conversation_id}
+        if self.conn.dialect.name == "postgresql":
+            found = SHOWN_IN_FULL.first(self.conn, params)
+            assert found is not None  # an aggregate always answers a row
+            if not found["shown"]:
+                return None
+            row: dict[str, Any] = found["shown"][0]
+            related: list[Sequence[Any]] = [tuple(item.values()) for item in found["related"]]
+            parts: list[Sequence[Any]] = [tuple(item.values()) for item in found["parts"]]
+        else:
+            rows = self.shown_rows([conversation_id])
+            if not rows:
+                return None
+            row, related, parts = rows[0], RELATED.values(self.conn, params), RECENT_PARTS.values(self.conn, params)
+        total = len(parts) if len(parts) < MAX_RENDERED_PARTS else int(PART_COUNT.scalar(self.conn, params))
+        return row, related_of(related, [conversation_id])[conversation_id], parts, total
 
     def recent_parts(self, conversation_id: int, people: People | None = None) -> tuple[list[PartShown], int]:
         """The 500 most recent parts, oldest first, with their authors (one :class:`Person` per

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import psycopg.types.json
 from sqlalchemy import Connection, CursorResult, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 
@@ -59,8 +60,16 @@ def make_engine(url: str, pool_size: int = 8) -> Engine:
             pool_pre_ping=False,
             connect_args={"options": "-c jit=off"},
         )
+    if engine.dialect.name == "postgresql":
+        event.listen(engine, "connect", _json_by_orjson)
     event.listen(engine, "before_cursor_execute", within_budget)
     return engine
+
+
+def _json_by_orjson(dbapi_conn: Any, _record: Any) -> None:
+    """JSON from PostgreSQL parsed by orjson, as SQLite's is (store/engine.py ``_sqlite_engine``):
+    a conversation's read is JSON throughout (store/conversation_statements.py SHOWN_IN_FULL)."""
+    psycopg.types.json.set_json_loads(orjson.loads, dbapi_conn)
 
 
 def _pooled_engine(parsed: URL, pool_size: int) -> Engine:

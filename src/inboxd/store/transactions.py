@@ -82,6 +82,7 @@ def transaction(
     gate_held: bool = False,
     snapshot: list[Connection] | None = None,
     budget: float | None = None,
+    isolated: bool = True,
 ) -> Iterator[Connection]:
     """One unit of work: commits when the block ends, rolls back when it raises.
 
@@ -101,8 +102,14 @@ def transaction(
     would start with an empty one). Nothing is appended if that read transaction could not begin.
 
     ``budget`` (reads only): seconds the transaction may run, past which it is ended with
-    :class:`~inboxd.domain.errors.RequestTimeout` (store/budget.py)."""
+    :class:`~inboxd.domain.errors.RequestTimeout` (store/budget.py).
+
+    ``isolated=False`` (reads without a budget): the caller's statements each answer for
+    themselves (a token's check, then one statement that reads all it shows), so on PostgreSQL
+    they run in autocommit, each its own snapshot, and no BEGIN or COMMIT is sent: two round
+    trips fewer. SQLite's transactions cost no round trip: it begins one as ever."""
     assert budget is None or not write
+    assert isolated or not (write or budget is not None)
     gate = write_gate(engine) if write else None
     waits = gate is not None and not gate_held
     with gate.held() if waits and gate is not None else contextlib.nullcontext():
@@ -110,7 +117,8 @@ def transaction(
         kept = False
         try:
             if not write and conn.dialect.name == "postgresql":
-                conn.execution_options(isolation_level="REPEATABLE READ")  # reset when pooled again
+                # Reset when the connection goes back to the pool.
+                conn.execution_options(isolation_level="REPEATABLE READ" if isolated else "AUTOCOMMIT")
             conn.info[_STATE] = TransactionState(write, {})
             try:
                 with conn.begin(), budgeted(conn, budget) if budget is not None else contextlib.nullcontext():

@@ -100,13 +100,16 @@ class AfterCommit:
 WriteOutcome = tuple[Any, frozenset[int] | None]
 
 
-def read(engine: Engine, workspace_id: int, work: Callable[[Store], T], budget: float | None = None) -> T:
+def read(
+    engine: Engine, workspace_id: int, work: Callable[[Store], T], budget: float | None = None, isolated: bool = True
+) -> T:
     """``work`` in one read transaction of the workspace, ended past ``budget`` seconds
-    (store/transactions.py ``transaction``). Run again once on a new connection when the one it
-    had was found dropped (a restarted server: store/engine.py pings none)."""
+    (store/transactions.py ``transaction``; ``isolated``: whether its statements must see one
+    snapshot). Run again once on a new connection when the one it had was found dropped (a
+    restarted server: store/engine.py pings none)."""
     for attempt in range(2):
         try:
-            with transaction(engine, write=False, budget=budget) as conn:
+            with transaction(engine, write=False, budget=budget, isolated=isolated) as conn:
                 return work(Store(conn, workspace_id))
         except DBAPIError as error:
             if attempt or not error.connection_invalidated:
@@ -115,13 +118,13 @@ def read(engine: Engine, workspace_id: int, work: Callable[[Store], T], budget: 
     raise AssertionError("unreachable")
 
 
-async def ordinary_read(engine: Engine, workspace_id: int, work: Callable[[Store], T]) -> T:
+async def ordinary_read(engine: Engine, workspace_id: int, work: Callable[[Store], T], isolated: bool = True) -> T:
     """A read of a request: a SQLite read in WAL mode never waits for a lock and takes
     microseconds, so it runs on the event loop rather than pay a thread hop (docs/decisions.md,
     Performance); PostgreSQL's (network round trips) runs in the thread pool."""
     if engine.dialect.name == "sqlite":
         return read(engine, workspace_id, work)
-    return await anyio.to_thread.run_sync(read, engine, workspace_id, work)
+    return await anyio.to_thread.run_sync(read, engine, workspace_id, work, None, isolated)
 
 
 async def costly_read(engine: Engine, workspace_id: int, work: Callable[[Store], T], budget: float | None) -> T:

@@ -18,7 +18,7 @@ from inboxd.domain import conversations as domain
 from inboxd.domain.conversations import Actor
 from inboxd.domain.errors import NotFound
 from inboxd.domain.views import ConversationShown
-from inboxd.store.conversation_rows import STATE_COLUMNS, People, shown, to_domain
+from inboxd.store.conversation_rows import STATE_COLUMNS, People, parts_shown, shown, to_domain
 from inboxd.store.scope import Store
 
 
@@ -66,8 +66,26 @@ def conversation_views(
             view = shown(conversation._row, related[conversation.id], people, parts, total)
         else:
             view = shown(conversation._row, related[conversation.id], people)
-        views.append(view if conversation.as_stored(now) else _woken(store, view, conversation, now))
+        views.append(_as_of(store, view, conversation, now))
     return views
+
+
+def read_in_full(store: Store, conversation_id: int, now: int) -> tuple[Read, ConversationShown]:
+    """The conversation (its :class:`Read`, whose version says whether a rendered document of it
+    is still good) and its read model with its parts as it is at ``now``, as GET shows it, in one
+    statement on PostgreSQL (store/conversations.py ``shown_in_full``); or Intercom's 404."""
+    found = store.conversations.shown_in_full(conversation_id)
+    if found is None:
+        raise NotFound("Resource Not Found")
+    row, related, parts, total = found
+    conversation = Read(row["id"], row["version"], row)
+    people: People = {}
+    view = shown(row, related, people, parts_shown(parts, people), total)
+    return conversation, _as_of(store, view, conversation, now)
+
+
+def _as_of(store: Store, view: ConversationShown, conversation: Read, now: int) -> ConversationShown:
+    return view if conversation.as_stored(now) else _woken(store, view, conversation, now)
 
 
 def _woken(store: Store, view: ConversationShown, conversation: Read, now: int) -> ConversationShown:
@@ -81,5 +99,4 @@ def _woken(store: Store, view: ConversationShown, conversation: Read, now: int) 
 def conversation_view(store: Store, conversation_id: int, now: int) -> ConversationShown:
     """One conversation with its parts as it is at ``now``, as GET /conversations/{id} and a
     ticket show it."""
-    [view] = conversation_views(store, [read_one(store, conversation_id)], now, with_parts=True)
-    return view
+    return read_in_full(store, conversation_id, now)[1]
