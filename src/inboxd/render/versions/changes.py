@@ -363,8 +363,11 @@ CHANGES: tuple[Change, ...] = (
     ),
     Change(
         "2.12",
-        "no conversation_rating or admin_priority_level is null again (2.11: not nullable, so left out)",
-        {"conversation": _drop_if_none("conversation_rating"), "team": _drop_if_none("admin_priority_level")},
+        "first_contact_reply, conversation_rating, admin_priority_level may be null again (2.11: left out)",
+        {
+            "conversation": _drop_if_none("first_contact_reply", "conversation_rating"),
+            "team": _drop_if_none("admin_priority_level"),
+        },
         shapes=("2.11",),
     ),
     Change(
