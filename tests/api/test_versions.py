@@ -57,6 +57,25 @@ def test_every_version_answers_the_conversation_operations_in_its_own_shape(api)
         assert parts[-1]["body"] == f"note in {name}"
 
 
+@pytest.mark.parametrize("message_type", ["inapp", "email"])
+def test_every_version_shows_an_admins_conversation_no_contact_answered_in_its_own_shape(api, message_type):
+    contact = factories.contact(api)
+    message = {
+        **{"message_type": message_type, "subject": "Welcome", "body": "hi", "template": "plain"},
+        "from": {"type": "admin", "id": int(_admin_id(api))},
+        "to": {"type": "user", "id": contact["id"]},
+        "create_conversation_without_contact_reply": True,
+    }
+    for name in ACCEPTED:
+        asked = api.at(name)  # each answer is validated against the description of `name`'s shape
+        sent = asked.post("/messages", json=message)
+        assert sent.status_code == 200, (name, sent.text)
+        shown = asked.get(f"/conversations/{sent.json()['conversation_id']}")
+        assert shown.status_code == 200, (name, shown.text)
+        assert shown.json()["source"]["body"] == "hi"
+        assert asked.get("/conversations").status_code == 200, name
+
+
 def test_every_version_answers_admins_teams_contacts_and_tags_in_its_own_shape(api):
     contact = factories.contact(api, phone="+1 555 0100")
     api.post("/tags", json={"name": "vip"})
