@@ -26,4 +26,4 @@ def list_all(call: Call) -> Response:
 
 @endpoint(write=False)
 def retrieve(call: Call) -> Response:
-    return json(render.admin(call.store.admins.require(call.path["id"], field=None), call.version))
+    return json(render.admin(call.store.admins.require_shown(call.path["id"]), call.version))

@@ -50,15 +50,15 @@ class Admins:
         return self._with_teams([row._asdict() for row in rows])
 
     def get(self, admin_id: int) -> dict[str, Any] | None:
-        """An admin (not the Operator bot) of this workspace. Remembered by the transaction: admins
-        and teams change only when the workspace file is applied, in a transaction of its own."""
+        """An admin (not the Operator bot) of this workspace, without its teams (one statement:
+        every admin's write runs it). Remembered by the transaction: admins and teams change only
+        when the workspace file is applied, in a transaction of its own."""
         remembered = memo(self.conn)
         key = ("admin", self.workspace_id, admin_id)
         if remembered is not None and key in remembered:
             found: dict[str, Any] | None = remembered[key]
             return dict(found) if found is not None else None
-        row = _GET.first(self.conn, {"ws": self.workspace_id, "id": admin_id})
-        found = self._with_teams([row])[0] if row else None
+        found = _GET.first(self.conn, {"ws": self.workspace_id, "id": admin_id})
         if remembered is not None:
             remembered[key] = found
         return dict(found) if found is not None else None
@@ -70,6 +70,10 @@ class Admins:
         if found is None:
             raise NotFound("Admin not found", code="admin_not_found", field=field)
         return found
+
+    def require_shown(self, admin_id: str | int | None) -> dict[str, Any]:
+        """An admin as `GET /admins/{id}` shows it: with its teams (``team_ids``)."""
+        return self._with_teams([self.require(admin_id, field=None)])[0]
 
     def me(self) -> dict[str, Any] | None:
         """The admin a workspace token acts as: the first admin listed in the workspace file."""
