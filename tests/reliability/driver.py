@@ -657,16 +657,18 @@ def op_of(body: dict[str, Any]) -> str:
 Request = tuple[str, str, dict[str, Any] | None]  # method, path, JSON body
 
 
-def burst(base: str, requests: list[Request], recorder: Recorder) -> list[Record]:
+def burst(base: str | list[str], requests: list[Request], recorder: Recorder) -> list[Record]:
     """Send every request at the same instant, each from its own thread and connection (opened
-    beforehand), and return their records in the order given."""
+    beforehand), and return their records in the order given. Several servers (``base`` a list):
+    request ``i`` goes to server ``i mod n``."""
+    bases = [base] if isinstance(base, str) else base
     barrier = threading.Barrier(len(requests))
     out: list[Record | None] = [None] * len(requests)
     errors: list[BaseException] = []
 
     def one(index: int, method: str, path: str, body: dict[str, Any] | None) -> None:
         try:
-            with client(base) as http:
+            with client(bases[index % len(bases)]) as http:
                 http.get("/me")  # the connection is open before the barrier falls
                 barrier.wait()
                 key = str((body or {}).get("body", "")).removeprefix(KEY_PREFIX)
@@ -902,6 +904,7 @@ def crash_campaign(
 class BurstResult:
     engine: str
     workers: int
+    processes: int = 1
     clients: int = 0
     bursts: int = 0
     sent: int = 0
@@ -920,16 +923,20 @@ def burst_campaign(
     workers: int,
     rounds: int,
     clients: int = 32,
+    processes: int = 1,
     report: Callable[[str], None] = log,
 ) -> BurstResult:
     """``rounds`` times, on a fresh conversation: ``clients`` replies at once, then ``clients``
-    state changes at once, twice; everything checked against one serial history at the end."""
+    state changes at once, twice; everything checked against one serial history at the end.
+    ``processes`` > 1: that many `inboxd serve` on the database, each burst spread over them."""
     from tests.reliability import checks
 
     engine = make_url(database_url).get_backend_name()
-    result = BurstResult(engine=engine, workers=workers, clients=clients)
+    result = BurstResult(engine=engine, workers=workers, processes=processes, clients=clients)
     recorder = Recorder()
-    server = Server(workdir, database_url, workers=workers, name=f"bursts-{engine}-w{workers}").start()
+    names = [f"bursts-{engine}-w{workers}-{chr(97 + i)}" for i in range(processes)]
+    servers = start_together([Server(workdir, database_url, workers=workers, name=name) for name in names])
+    server = servers[0]
     started = time.monotonic()
     try:
         world = setup(server.base, recorder, contacts=2, conversations=0, tags=0)
@@ -944,7 +951,7 @@ def burst_campaign(
                 for t in range(2)
             ]
             for requests in batches:
-                records = burst(server.base, requests, recorder)
+                records = burst([s.base for s in servers], requests, recorder)
                 result.bursts += 1
                 result.slowest = max(result.slowest, *(r.finished - r.started for r in records))
         verdict = checks.verify(server.base, recorder.snapshot())
@@ -953,11 +960,16 @@ def burst_campaign(
         result.acknowledged = sum(r.acknowledged for r in records)
         result.statuses = Counter(str(r.status) for r in records)
         result.lost, result.problems = verdict.lost, verdict.problems
-        if server.server_errors():
-            result.problems.append(f"the server logged {server.server_errors()} tracebacks\n{server.logs()}")
+        for other in servers[1:]:  # through the others too: their caches saw every write go by
+            result.problems += [f"through {other.base}: {p}" for p in checks.verify(other.base, records).problems]
+        for each in servers:
+            if each.server_errors():
+                result.problems.append(f"the server logged {each.server_errors()} tracebacks\n{each.logs()}")
         result.seconds = time.monotonic() - started
         slowest = f"slowest {result.slowest:.2f}s"
-        report(f"{engine} w{workers} bursts: {result.bursts} of {clients}, {slowest}: {verdict.summary()}")
+        label = f"w{workers}" if processes == 1 else f"{processes} processes of w{workers}"
+        report(f"{engine} {label} bursts: {result.bursts} of {clients}, {slowest}: {verdict.summary()}")
         return result
     finally:
-        server.close()
+        for each in servers:
+            each.close()

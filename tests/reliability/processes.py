@@ -365,3 +365,70 @@ def shared_rate_limit(
     if not result.refused:
         result.problems.append("nothing was refused")
     return result
+
+
+# -- the long form ------------------------------------------------------------------------------
+
+
+@dataclass
+class ProcessesResult:
+    """`make reliability`'s figures for the checks above, one engine."""
+
+    engine: str
+    workers: int
+    processes: int
+    writes: int = 0
+    reads: int = 0
+    revocations: int = 0
+    calls_after_revocation: int = 0
+    first_refusal: list[float] = field(default_factory=list)  # seconds after each commit, slowest path
+    rate_limit: int = 0
+    rate_slack: int = 0
+    admitted: list[int] = field(default_factory=list)  # per run, in the window where calls were refused
+    lost: int = 0
+    problems: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def processes_campaign(
+    workdir: Path,
+    database_url: str,
+    *,
+    workers: int = 2,
+    count: int = 2,
+    clients: int = 16,
+    rounds: int = 50,
+    revocations: int = 10,
+    rate_runs: int = 3,
+    per_minute: int = 6_000,
+) -> ProcessesResult:
+    """Read-your-writes rounds, ``revocations`` revocations, ``rate_runs`` spent rate limits
+    (fresh tokens throughout), on ``count`` processes started once with ``--rate-limit per_minute``."""
+    from sqlalchemy.engine import make_url
+
+    result = ProcessesResult(make_url(database_url).get_backend_name(), workers, count)
+    started = time.monotonic()
+    group = Processes(workdir, database_url, count=count, workers=workers, rate_limit=per_minute).start()
+    try:
+        writes = read_your_writes(group.bases, database_url, clients=clients, rounds=rounds)
+        result.writes, result.reads = writes.writes, writes.reads
+        result.problems += writes.problems
+        conversation = setup(group.bases[0], Recorder(), contacts=1, conversations=1, tags=0).live[0]
+        for _ in range(revocations):
+            revoked = revocation(group.bases, database_url, conversation)
+            result.revocations += 1
+            result.calls_after_revocation += revoked.after_commit
+            result.first_refusal.append(revoked.slowest)
+            result.problems += revoked.problems
+        for _ in range(rate_runs):
+            spent = shared_rate_limit(group.bases, database_url, conversation, per_minute=per_minute, workers=workers)
+            result.rate_limit, result.rate_slack = spent.limit, spent.slack
+            result.admitted.append(max(spent.admitted[reset] for reset in spent.refused))
+            result.problems += spent.problems
+            time.sleep(10.0)  # the next run in a window of its own
+        if group.server_errors():
+            result.problems.append(f"the servers logged {group.server_errors()} tracebacks\n{group.logs()}")
+    finally:
+        group.close()
+    result.seconds = time.monotonic() - started
+    return result
