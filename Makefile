@@ -50,7 +50,7 @@ lint: $(STAMP)  ## static checks: ruff, mypy --strict, the import contracts, the
 
 check: lint test
 
-reliability: $(STAMP)  ## SIGKILL mid-load ×20 and 32-client bursts, both engines, 1 and 2 workers → docs/reliability.md (RELIABILITY_ARGS apply; PostgreSQL via INBOXD_TEST_POSTGRES_URL)
+reliability: $(STAMP)  ## SIGKILL mid-load ×20 and 32-client bursts, both engines, 1 and 2 workers, and two processes of 2 workers on one database (with reads across them, revocations, a shared rate limit) → docs/reliability.md (RELIABILITY_ARGS apply; PostgreSQL via INBOXD_TEST_POSTGRES_URL)
 	$(BIN)/python -m tests.reliability.long $(RELIABILITY_ARGS)
 
 bench-search: $(STAMP)  ## search latency at 10k/100k/1M on SQLite and PostgreSQL → bench/BENCHMARKS.md (BENCH_ARGS apply)

@@ -134,6 +134,7 @@ def serve(
     try:
         file = load_workspace_file(workspace_file) if workspace_file else None
         with transaction(engine, write=True) as conn:
+            migrations.one_start_up_at_a_time(conn)  # another process may be applying the same file
             if file is not None:
                 applied = apply_workspace_file(conn, file, now)
                 click.echo(f"workspace file {workspace_file}: {', '.join(ws.name for ws in applied)}")

@@ -19,6 +19,7 @@ their conversation must be whole either way, and nothing may be applied twice.
 from __future__ import annotations
 
 import itertools
+import time
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -165,6 +166,7 @@ class Verdict:
     conversations: int = 0
     parts: int = 0
     time_inversions: int = 0  # a part dated before the one stored ahead of it (informational)
+    moved_during_walk: int = 0  # conversations the list walk missed, updated meanwhile (informational)
     problems: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
@@ -172,13 +174,21 @@ class Verdict:
             f"{self.acknowledged} acknowledged, {self.unanswered} unanswered ({self.unanswered_applied} of them "
             f"found applied), lost {self.lost}, "
             f"{self.conversations} conversations with {self.parts} parts, {self.time_inversions} parts dated "
-            f"before the part ahead of them, {len(self.problems)} problems"
-            + (f": {self.problems[:3]}" if self.problems else "")
+            f"before the part ahead of them, {self.moved_during_walk} moved ahead of the list walk, "
+            f"{len(self.problems)} problems" + (f": {self.problems[:3]}" if self.problems else "")
         )
 
 
-def all_conversations(http: Any) -> dict[str, dict[str, Any]]:
-    """Every conversation of the workspace, with its parts: the list walked, then each retrieved."""
+def all_conversations(
+    http: Any, known: set[str] | None = None, problems: list[str] | None = None, moved: list[str] | None = None
+) -> dict[str, dict[str, Any]]:
+    """Every conversation of the workspace, with its parts: the list walked, then each retrieved.
+
+    ``known``: conversations the records name, retrieved too when the walk did not show them. A
+    conversation updated while the pages are walked moves to the front, ahead of the cursor — the
+    snooze sweep of any process keeps writing while nothing else does — so a walk can miss it;
+    one the walk missed that was last updated before the walk began is a problem of the list."""
+    began = int(time.time())
     ids: list[str] = []
     path: str | None = "/conversations?per_page=150"
     while path is not None:
@@ -186,14 +196,34 @@ def all_conversations(http: Any) -> dict[str, dict[str, Any]]:
         ids += [c["id"] for c in page["conversations"]]
         cursor = page["pages"].get("next", {}).get("starting_after")
         path = f"/conversations?per_page=150&starting_after={cursor}" if cursor else None
-    return {cid: get_json(http, f"/conversations/{cid}") for cid in ids}
+    found = {cid: get_json(http, f"/conversations/{cid}") for cid in ids}
+    for cid in sorted((known or set()) - set(found)):
+        response = http.get(f"/conversations/{cid}")
+        if response.status_code != 200:
+            continue  # gone: the records' checks say what that loses
+        found[cid] = conversation = response.json()
+        parts = parts_of(conversation)
+        woken = bool(parts) and parts[-1]["part_type"] == "timer_unsnooze"  # dated when it was due
+        if moved is not None:
+            moved.append(cid)
+        if conversation["updated_at"] < began and not woken and problems is not None:
+            problems.append(
+                f"conversation {cid} (updated at {conversation['updated_at']}) is not in the list walked from {began}"
+            )
+    return found
 
 
 def verify(base: str, records: list[Record]) -> Verdict:
     """Everything the records promise, against the server at ``base`` (no writes in flight)."""
     verdict = Verdict()
     with client(base) as http:
-        final = all_conversations(http)
+        known = {r.conversation for r in records if r.conversation}
+        known |= {
+            str(r.response["conversation_id"]) for r in records if r.op == "create_conversation" and r.acknowledged
+        }
+        moved: list[str] = []
+        final = all_conversations(http, known, verdict.problems, moved)
+        verdict.moved_during_walk = len(moved)
         tags = {t["id"]: t["name"] for t in get_json(http, "/tags")["data"]}
         contacts_seen = {}
         for r in records:

@@ -147,10 +147,13 @@ class Server:
     """`inboxd serve` on a fixed loopback port; start() again after kill() to restart it on the
     same port and database. Output goes to files (appended across restarts), never to pipes."""
 
-    def __init__(self, workdir: Path, database_url: str, *, workers: int = 1, name: str = "inboxd") -> None:
+    def __init__(
+        self, workdir: Path, database_url: str, *, workers: int = 1, name: str = "inboxd", rate_limit: int = RATE_LIMIT
+    ) -> None:
         self.workdir = workdir
         self.database_url = database_url
         self.workers = workers
+        self.rate_limit = rate_limit
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.workspace_file = write_workspace_file(workdir)
@@ -164,8 +167,8 @@ class Server:
         env = {k: v for k, v in os.environ.items() if not k.startswith("INBOXD_")}
         env.update(PYTHONUNBUFFERED="1", INBOXD_WORKSPACE_FILE=str(self.workspace_file))
         # Rate limiting stays on (its shared counters are written under the same load) with a
-        # quota no run reaches: a 429 would be a refusal, not a lost write.
-        env["INBOXD_RATE_LIMIT"] = str(RATE_LIMIT)
+        # quota no run reaches unless one is asked for: a 429 would be a refusal, not a lost write.
+        env["INBOXD_RATE_LIMIT"] = str(self.rate_limit)
         command = [sys.executable, "-m", "inboxd", "serve", "--host", "127.0.0.1", "--port", str(self.port)]
         command += ["--database-url", self.database_url, "--workers", str(self.workers)]
         for attempt in itertools.count():
@@ -282,6 +285,7 @@ class Record:
     error: str | None = None
     started: float = 0.0
     finished: float = 0.0
+    via: str = ""  # the base URL of the server it was sent to
 
     @property
     def acknowledged(self) -> bool:
@@ -331,7 +335,9 @@ def send(
     key: str = "",
     conversation: str | None = None,
 ) -> Record:
-    record = Record(op, key, method, path, body, conversation, started=time.monotonic())
+    record = Record(
+        op, key, method, path, body, conversation, started=time.monotonic(), via=str(http.base_url).rstrip("/")
+    )
     try:
         response = http.request(method, path, json=body)
     except httpx2.ConnectError as exc:
@@ -539,10 +545,15 @@ class Load:
     """``writers`` threads, each with its own connection, sending :data:`MIX` at full speed.
 
     pause() returns once every writer is parked (no request in flight); a writer whose request
-    broke (the server was killed) reconnects and parks until resume()."""
+    broke (the server was killed) reconnects and parks until resume().
 
-    def __init__(self, base: str, world: World, recorder: Recorder, *, writers: int, seed: int = 0) -> None:
-        self.base = base
+    With several servers (``base`` a list: processes on one database), writer ``i`` sends to
+    server ``i mod n``; a request its server refuses to connect (killed, not restarted yet) goes to
+    the next one that accepts, as a load balancer sends it: it never reached the first, so it is
+    sent once all the same."""
+
+    def __init__(self, base: str | list[str], world: World, recorder: Recorder, *, writers: int, seed: int = 0) -> None:
+        self.bases = [base] if isinstance(base, str) else list(base)
         self.world = world
         self.recorder = recorder
         self.writers = writers
@@ -574,19 +585,27 @@ class Load:
 
     def _writer(self, index: int) -> None:
         rng = random.Random(self.seed * 1000 + index)
-        http = client(self.base)
+        at = index % len(self.bases)
+        home, others = self.bases[at], self.bases[at + 1 :] + self.bases[:at]
+        http = client(home)
+        fallbacks = [client(b) for b in others]
         try:
             while True:
                 if not self._running and not self._park():
                     return
-                try:
-                    record = Writer(http, self.recorder, self.world, rng).run(rng.choices(self.ops, self.weights)[0])
-                except NotSent:
-                    record = None
-                if record is None or record.status is None:
-                    # The server is gone: drop the dead connections; wait for the restart.
+                op = rng.choices(self.ops, self.weights)[0]
+                record = None
+                for connection in (http, *fallbacks):
+                    try:
+                        record = Writer(connection, self.recorder, self.world, rng).run(op)
+                        break
+                    except NotSent:
+                        continue
+                if record is None or (record.via == home and record.status is None):
+                    # Its server is gone: drop the dead connections; wait for the restart (or,
+                    # with several servers, go on through the others meanwhile).
                     http.close()
-                    http = client(self.base)
+                    http = client(home)
                     time.sleep(0.02)
         except BaseException as exc:  # reported by stop()
             self.failures.append(exc)
@@ -595,6 +614,8 @@ class Load:
                 self._cond.notify_all()
         finally:
             http.close()
+            for connection in fallbacks:
+                connection.close()
 
     def pause(self, timeout: float = 2 * REQUEST_TIMEOUT) -> None:
         with self._cond:
@@ -636,16 +657,18 @@ def op_of(body: dict[str, Any]) -> str:
 Request = tuple[str, str, dict[str, Any] | None]  # method, path, JSON body
 
 
-def burst(base: str, requests: list[Request], recorder: Recorder) -> list[Record]:
+def burst(base: str | list[str], requests: list[Request], recorder: Recorder) -> list[Record]:
     """Send every request at the same instant, each from its own thread and connection (opened
-    beforehand), and return their records in the order given."""
+    beforehand), and return their records in the order given. Several servers (``base`` a list):
+    request ``i`` goes to server ``i mod n``."""
+    bases = [base] if isinstance(base, str) else base
     barrier = threading.Barrier(len(requests))
     out: list[Record | None] = [None] * len(requests)
     errors: list[BaseException] = []
 
     def one(index: int, method: str, path: str, body: dict[str, Any] | None) -> None:
         try:
-            with client(base) as http:
+            with client(bases[index % len(bases)]) as http:
                 http.get("/me")  # the connection is open before the barrier falls
                 barrier.wait()
                 key = str((body or {}).get("body", "")).removeprefix(KEY_PREFIX)
@@ -719,6 +742,7 @@ def state_change_requests(
 class CampaignResult:
     engine: str
     workers: int
+    processes: int = 1  # `inboxd serve` processes on the database, each with ``workers`` workers
     kills: int = 0
     sent: int = 0
     acknowledged: int = 0
@@ -729,9 +753,39 @@ class CampaignResult:
     conversations: int = 0
     parts: int = 0
     time_inversions: int = 0
+    # Several processes: requests the others answered while one was down (killed, restarting),
+    # and how many of those were not a 2xx (each is also a problem).
+    served_during_kills: int = 0
+    failed_during_kills: int = 0
     problems: list[str] = field(default_factory=list)
     seconds: float = 0.0
     settings: dict[str, str] = field(default_factory=dict)
+
+
+ALONE_REQUESTS = 20  # answered by the others after a kill before the killed process is started again
+
+
+def start_together(servers: list[Server]) -> list[Server]:
+    """Start every server at the same moment (as a deployment starts its processes), each in a
+    thread of its own; returns once all answer, or raises the first failure."""
+    failures: list[BaseException] = []
+
+    def start(server: Server) -> None:
+        try:
+            server.start()
+        except BaseException as exc:
+            failures.append(exc)
+
+    threads = [threading.Thread(target=start, args=(server,)) for server in servers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if failures:
+        for server in servers:
+            server.close()
+        raise failures[0]
+    return servers
 
 
 def crash_campaign(
@@ -742,43 +796,77 @@ def crash_campaign(
     writers: int,
     requests_per_kill: tuple[int, int],
     workers: int = 1,
+    processes: int = 1,
     seed: int = 0,
     report: Callable[[str], None] = log,
 ) -> CampaignResult:
     """Start inboxd, load it at full speed, SIGKILL it mid-load (after a number of requests drawn
     from ``requests_per_kill``: the same volume on a fast or a busy machine), restart it, verify
-    everything acknowledged so far; ``kills`` times. Stops at the first check that finds problems."""
+    everything acknowledged so far; ``kills`` times. Stops at the first check that finds problems.
+
+    ``processes`` > 1: that many `inboxd serve` on the one database, the writers spread over them;
+    each kill takes the next process in turn while the others serve on, and every request they
+    were sent from the kill until the killed one answers again must be a 2xx. The check then runs
+    through the restarted process and through each of the others, whose caches lived through it."""
     from tests.reliability import checks
 
     engine = make_url(database_url).get_backend_name()
-    result = CampaignResult(engine=engine, workers=workers)
+    result = CampaignResult(engine=engine, workers=workers, processes=processes)
     rng = random.Random(seed)
     recorder = Recorder()
-    server = Server(workdir, database_url, workers=workers, name=f"{engine}-w{workers}").start()
+    names = (
+        [f"{engine}-w{workers}"] if processes == 1 else [f"{engine}-w{workers}-{chr(97 + i)}" for i in range(processes)]
+    )
+    servers = start_together([Server(workdir, database_url, workers=workers, name=name) for name in names])
     started = time.monotonic()
     load: Load | None = None
     try:
-        world = setup(server.base, recorder)
-        load = Load(server.base, world, recorder, writers=writers, seed=seed).start()
+        world = setup(servers[0].base, recorder)
+        load = Load([s.base for s in servers], world, recorder, writers=writers, seed=seed).start()
         for kill in range(1, kills + 1):
+            victim = servers[(kill - 1) % processes]
+            others = [s for s in servers if s is not victim]
             before = len(recorder.snapshot())
             target, loading = before + rng.randint(*requests_per_kill), time.monotonic()
             while len(recorder.records) < target and time.monotonic() - loading < MAX_LOAD_SECONDS:
                 time.sleep(0.01)
             loaded = time.monotonic() - loading
-            server.kill()  # mid-load: writers have requests in flight
-            load.pause()
-            during = len(recorder.snapshot()) - before
+            killed_at = time.monotonic()
+            victim.kill()  # mid-load: writers have requests in flight
+            alone = len(recorder.snapshot()) + ALONE_REQUESTS
+            while others and len(recorder.records) < alone and time.monotonic() - killed_at < MAX_LOAD_SECONDS:
+                time.sleep(0.01)
+            if not others:
+                load.pause()  # no process to serve meanwhile: the writers wait for the restart
             restart = time.monotonic()
-            server.start()
+            victim.start()  # with several processes, the writers go on through the others meanwhile
             restarted = time.monotonic() - restart
-            verdict = checks.verify(server.base, recorder.snapshot())
+            back_at = time.monotonic()
+            load.pause()
+            records = recorder.snapshot()
+            during = len(records) - before
+            bases = {s.base for s in others}
+            problems = []
+            for r in records:
+                if r.via in bases and killed_at <= r.started <= back_at:
+                    result.served_during_kills += 1
+                    if not r.acknowledged:
+                        result.failed_during_kills += 1
+                        problems.append(
+                            f"{r.via} answered {r.op} {r.key} with {r.status or r.error} while {victim.base} was down"
+                        )
+            verdict = checks.verify(victim.base, records)
+            for other in others:
+                verdict.problems += [f"through {other.base}: {p}" for p in checks.verify(other.base, records).problems]
+            verdict.problems += problems
             result.kills = kill
             if engine == "sqlite" and (integrity := sqlite_integrity(database_url)) != "ok":
                 verdict.problems.append(f"PRAGMA integrity_check: {integrity}")
+            label = f"w{workers}" if processes == 1 else f"{processes} processes of w{workers}"
+            which = f" (process {servers.index(victim) + 1} of {processes})" if processes > 1 else ""
             report(
-                f"{engine} w{workers} kill {kill}/{kills} after {loaded:.1f}s ({during} requests), "
-                f"restarted in {restarted:.1f}s, checked in {time.monotonic() - restart - restarted:.1f}s: "
+                f"{engine} {label} kill {kill}/{kills}{which} after {loaded:.1f}s ({during} requests), "
+                f"restarted in {restarted:.1f}s, checked in {time.monotonic() - back_at:.1f}s: "
                 f"{verdict.summary()}"
             )
             if verdict.problems:
@@ -795,8 +883,9 @@ def crash_campaign(
         result.acknowledged = sum(r.acknowledged for r in records)
         result.unanswered = sum(r.status is None for r in records)
         result.statuses = Counter(str(r.status) if r.status is not None else "no answer" for r in records)
-        if server.server_errors():
-            result.problems.append(f"the server logged {server.server_errors()} tracebacks\n{server.logs()}")
+        for server in servers:
+            if server.server_errors():
+                result.problems.append(f"the server logged {server.server_errors()} tracebacks\n{server.logs()}")
         result.settings = durability_settings(database_url)
         result.seconds = time.monotonic() - started
         return result
@@ -804,7 +893,8 @@ def crash_campaign(
         if load is not None:
             with contextlib.suppress(AssertionError):
                 load.stop()
-        server.close()
+        for server in servers:
+            server.close()
 
 
 # -- concurrency campaigns ----------------------------------------------------------------------
@@ -814,6 +904,7 @@ def crash_campaign(
 class BurstResult:
     engine: str
     workers: int
+    processes: int = 1
     clients: int = 0
     bursts: int = 0
     sent: int = 0
@@ -832,16 +923,20 @@ def burst_campaign(
     workers: int,
     rounds: int,
     clients: int = 32,
+    processes: int = 1,
     report: Callable[[str], None] = log,
 ) -> BurstResult:
     """``rounds`` times, on a fresh conversation: ``clients`` replies at once, then ``clients``
-    state changes at once, twice; everything checked against one serial history at the end."""
+    state changes at once, twice; everything checked against one serial history at the end.
+    ``processes`` > 1: that many `inboxd serve` on the database, each burst spread over them."""
     from tests.reliability import checks
 
     engine = make_url(database_url).get_backend_name()
-    result = BurstResult(engine=engine, workers=workers, clients=clients)
+    result = BurstResult(engine=engine, workers=workers, processes=processes, clients=clients)
     recorder = Recorder()
-    server = Server(workdir, database_url, workers=workers, name=f"bursts-{engine}-w{workers}").start()
+    names = [f"bursts-{engine}-w{workers}-{chr(97 + i)}" for i in range(processes)]
+    servers = start_together([Server(workdir, database_url, workers=workers, name=name) for name in names])
+    server = servers[0]
     started = time.monotonic()
     try:
         world = setup(server.base, recorder, contacts=2, conversations=0, tags=0)
@@ -856,7 +951,7 @@ def burst_campaign(
                 for t in range(2)
             ]
             for requests in batches:
-                records = burst(server.base, requests, recorder)
+                records = burst([s.base for s in servers], requests, recorder)
                 result.bursts += 1
                 result.slowest = max(result.slowest, *(r.finished - r.started for r in records))
         verdict = checks.verify(server.base, recorder.snapshot())
@@ -865,11 +960,16 @@ def burst_campaign(
         result.acknowledged = sum(r.acknowledged for r in records)
         result.statuses = Counter(str(r.status) for r in records)
         result.lost, result.problems = verdict.lost, verdict.problems
-        if server.server_errors():
-            result.problems.append(f"the server logged {server.server_errors()} tracebacks\n{server.logs()}")
+        for other in servers[1:]:  # through the others too: their caches saw every write go by
+            result.problems += [f"through {other.base}: {p}" for p in checks.verify(other.base, records).problems]
+        for each in servers:
+            if each.server_errors():
+                result.problems.append(f"the server logged {each.server_errors()} tracebacks\n{each.logs()}")
         result.seconds = time.monotonic() - started
         slowest = f"slowest {result.slowest:.2f}s"
-        report(f"{engine} w{workers} bursts: {result.bursts} of {clients}, {slowest}: {verdict.summary()}")
+        label = f"w{workers}" if processes == 1 else f"{processes} processes of w{workers}"
+        report(f"{engine} {label} bursts: {result.bursts} of {clients}, {slowest}: {verdict.summary()}")
         return result
     finally:
-        server.close()
+        for each in servers:
+            each.close()

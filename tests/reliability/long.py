@@ -8,6 +8,11 @@ with SIGKILL mid-load ``--kills`` times, restarted, and everything acknowledged 
 and whole after every restart), then concurrency bursts (``--clients`` clients writing to one
 conversation at the same instant, ``--rounds`` times). PostgreSQL runs in a database of its own
 beside INBOXD_TEST_POSTGRES_URL's (or ``--postgres-url``), created and dropped here.
+
+``--processes 2`` (in the default ``1,2``): the same with two `inboxd serve` processes
+(``--process-workers`` workers each) on one database, the load spread over both, each kill taking
+one while the other serves on; then the checks of processes.py (reads through one right after
+writes through the other, revocations, a shared rate limit).
 Exit status 1 if anything was lost, half-applied or refused.
 """
 
@@ -36,6 +41,7 @@ from tests.reliability.driver import (
     postgres_database,
     sqlite_url,
 )
+from tests.reliability.processes import ProcessesResult, processes_campaign
 
 
 def machine() -> dict[str, str]:
@@ -61,7 +67,9 @@ def machine() -> dict[str, str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.reliability.long", description=__doc__.split("\n")[0])
     parser.add_argument("--engines", default="sqlite,postgres", help="comma-separated: sqlite, postgres")
-    parser.add_argument("--workers", default="1,2", help="comma-separated worker counts")
+    parser.add_argument("--workers", default="1,2", help="comma-separated worker counts (one process)")
+    parser.add_argument("--processes", default="1,2", help="comma-separated `inboxd serve` counts on one database")
+    parser.add_argument("--process-workers", type=int, default=2, help="workers of each of several processes")
     parser.add_argument("--kills", type=int, default=20)
     parser.add_argument("--writers", type=int, default=8, help="concurrent writer connections")
     parser.add_argument(
@@ -88,11 +96,17 @@ def main(argv: list[str] | None = None) -> int:
             log("PostgreSQL skipped: set INBOXD_TEST_POSTGRES_URL or pass --postgres-url")
             failed = True
             continue
-        for workers in (int(w) for w in args.workers.split(",")):
+        forms = []
+        for count in (int(p) for p in args.processes.split(",")):
+            if count == 1:
+                forms += [(1, int(w), ("crash", "bursts")) for w in args.workers.split(",")]
+            else:
+                forms.append((count, args.process_workers, ("crash", "bursts", "processes")))
+        for count, workers, kinds in forms:
             with tempfile.TemporaryDirectory(prefix=f"inboxd-reliability-{engine}-") as directory:
                 workdir = Path(directory)
-                for kind in ("crash", "bursts"):
-                    result = _run(kind, engine, workers, workdir / kind, args)
+                for kind in kinds:
+                    result = _run(kind, engine, workers, count, workdir / kind, args)
                     failed |= bool(result["problems"]) or result["lost"] > 0
                     results.append(result)
     _print(results, about)
@@ -101,19 +115,22 @@ def main(argv: list[str] | None = None) -> int:
     return 1 if failed else 0
 
 
-def _run(kind: str, engine: str, workers: int, workdir: Path, args: argparse.Namespace) -> dict[str, Any]:
+def _run(
+    kind: str, engine: str, workers: int, processes: int, workdir: Path, args: argparse.Namespace
+) -> dict[str, Any]:
     workdir.mkdir()
-    result: CampaignResult | BurstResult
+    result: CampaignResult | BurstResult | ProcessesResult
     if engine == "sqlite":
         url = sqlite_url(workdir)
-        result = _campaign(kind, workdir, url, workers, args)
+        result = _campaign(kind, workdir, url, workers, processes, args)
         settings = durability_settings(url)
     else:
         with postgres_database(args.postgres_url, f"inboxd_reliability_{os.getpid()}") as url:
-            result = _campaign(kind, workdir, url, workers, args)
+            result = _campaign(kind, workdir, url, workers, processes, args)
             settings = durability_settings(url)
     out = {"kind": kind, **asdict(result), "settings": settings}
-    out["statuses"] = dict(result.statuses)  # asdict() would turn a Counter inside out
+    if not isinstance(result, ProcessesResult):
+        out["statuses"] = dict(result.statuses)  # asdict() would turn a Counter inside out
     out["problems"] = out["problems"][:50]
     for problem in out["problems"][:10]:
         log(f"PROBLEM ({engine}, {workers} workers, {kind}): {problem}")
@@ -121,8 +138,17 @@ def _run(kind: str, engine: str, workers: int, workdir: Path, args: argparse.Nam
 
 
 def _campaign(
-    kind: str, workdir: Path, url: str, workers: int, args: argparse.Namespace
-) -> CampaignResult | BurstResult:
+    kind: str, workdir: Path, url: str, workers: int, processes: int, args: argparse.Namespace
+) -> CampaignResult | BurstResult | ProcessesResult:
+    if kind == "processes":
+        result = processes_campaign(workdir, url, workers=workers, count=processes)
+        log(
+            f"{result.engine} {processes} processes of w{workers}: {result.writes} writes, {result.reads} reads "
+            f"compared, {result.revocations} revocations (first refusal at most "
+            f"{max(result.first_refusal, default=0) * 1000:.0f} ms after the commit), admitted {result.admitted} "
+            f"of {result.rate_limit} + {result.rate_slack}: {len(result.problems)} problems"
+        )
+        return result
     if kind == "crash":
         return crash_campaign(
             workdir,
@@ -131,35 +157,67 @@ def _campaign(
             writers=args.writers,
             requests_per_kill=tuple(args.requests_per_kill),
             workers=workers,
+            processes=processes,
             seed=args.seed,
         )
-    return burst_campaign(workdir, url, workers=workers, rounds=args.rounds, clients=args.clients)
+    return burst_campaign(workdir, url, workers=workers, processes=processes, rounds=args.rounds, clients=args.clients)
+
+
+def _processes(r: dict[str, Any]) -> str:
+    return f"{r['processes']} × {r['workers']}" if r["processes"] > 1 else str(r["workers"])
 
 
 def _print(results: list[dict[str, Any]], about: dict[str, str]) -> None:
     crash = [r for r in results if r["kind"] == "crash"]
     bursts = [r for r in results if r["kind"] == "bursts"]
+    several = [r for r in results if r["kind"] == "processes"]
     print()
     print(
-        "| engine | workers | kills | requests | acknowledged | in flight at a kill | lost | problems "
-        "| conversations / parts | parts dated before the one ahead | time |"
+        "| engine | workers (processes × workers) | kills | requests | acknowledged | in flight at a kill | lost "
+        "| problems | conversations / parts | parts dated before the one ahead "
+        "| answered by the other while one was down | time |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in crash:
+        down = f"{r['served_during_kills']:,} ({r['failed_during_kills']} not 2xx)" if r["processes"] > 1 else "–"
         print(
-            f"| {r['engine']} | {r['workers']} | {r['kills']} | {r['sent']:,} | {r['acknowledged']:,} | "
+            f"| {r['engine']} | {_processes(r)} | {r['kills']} | {r['sent']:,} | {r['acknowledged']:,} | "
             f"{r['unanswered']} ({r['unanswered_applied']} found applied) | {r['lost']} | {len(r['problems'])} | "
-            f"{r['conversations']} / {r['parts']:,} | {r['time_inversions']} | {r['seconds']:.0f} s |"
+            f"{r['conversations']} / {r['parts']:,} | {r['time_inversions']} | {down} | {r['seconds']:.0f} s |"
         )
     print()
-    print("| engine | workers | bursts × clients | requests | acknowledged | lost | problems | slowest | time |")
+    print(
+        "| engine | workers (processes × workers) | bursts × clients | requests | acknowledged | lost | problems "
+        "| slowest | time |"
+    )
     print("|---|---|---|---|---|---|---|---|---|")
     for r in bursts:
         print(
-            f"| {r['engine']} | {r['workers']} | {r['bursts']} × {r['clients']} | {r['sent']:,} | "
+            f"| {r['engine']} | {_processes(r)} | {r['bursts']} × {r['clients']} | {r['sent']:,} | "
             f"{r['acknowledged']:,} | {r['lost']} | {len(r['problems'])} | {r['slowest']:.2f} s | "
             f"{r['seconds']:.0f} s |"
         )
+    if several:
+        print()
+        print(
+            "| engine | processes × workers | writes, then reads through the other compared | problems "
+            "| revocations: calls after the commit, all refused? | first refusal after the commit (slowest path) "
+            "| rate limit per window (+ slack): admitted | time |"
+        )
+        print("|---|---|---|---|---|---|---|---|")
+        for r in several:
+            refusals = sorted(r["first_refusal"])
+            slowest = (
+                f"median {refusals[len(refusals) // 2] * 1000:.0f} ms, max {refusals[-1] * 1000:.0f} ms"
+                if refusals
+                else "–"
+            )
+            print(
+                f"| {r['engine']} | {_processes(r)} | {r['writes']:,}, {r['reads']:,} | {len(r['problems'])} | "
+                f"{r['revocations']}: {r['calls_after_revocation']:,} | {slowest} | "
+                f"{r['rate_limit']:,} (+{r['rate_slack']}): {', '.join(f'{a:,}' for a in r['admitted'])} | "
+                f"{r['seconds']:.0f} s |"
+            )
     print()
     for key, value in about.items():
         print(f"- {key}: {value}")

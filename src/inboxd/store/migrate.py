@@ -23,10 +23,26 @@ def alembic_config(engine: Engine) -> Config:
     return config
 
 
+# Any constant: PostgreSQL's advisory locks are one namespace per database, and only inboxd takes one.
+_START_UP_LOCK = 0x1B0CD
+
+
+def one_start_up_at_a_time(conn: Connection) -> None:
+    """Hold, until ``conn``'s transaction ends, the lock that makes processes starting together
+    on one PostgreSQL database (several `inboxd serve` behind a load balancer, started at once)
+    migrate and apply their workspace file one after the other: two `CREATE TABLE alembic_version`
+    at once fail the second with a unique violation (PostgreSQL's catalog), not with "exists".
+    SQLite needs none: a write transaction there begins IMMEDIATE, which is already one at a time."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _START_UP_LOCK})
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Bring the database to ``revision``; safe to run any number of times."""
+    """Bring the database to ``revision``; safe to run any number of times, from several processes
+    at once."""
     config = alembic_config(engine)
     with engine.connect() as conn, writing_connection(conn), conn.begin():
+        one_start_up_at_a_time(conn)
         config.attributes["connection"] = conn
         command.upgrade(config, revision)
 
