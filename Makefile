@@ -33,10 +33,11 @@ test: $(STAMP)  ## the whole suite, on every core; PostgreSQL half runs when INB
 # PgBouncer in transaction pooling before the test database (scripts/pgbouncer.sh starts it).
 POOLER_URL ?= postgresql+psycopg://inboxd:inboxd@127.0.0.1:6432/inboxd_test?pooler=transaction
 
-test-pooler: $(STAMP)  ## the PostgreSQL half of the API, store and SDK tests again, through PgBouncer in transaction pooling (docs/deployment.md)
+test-pooler: $(STAMP)  ## the PostgreSQL half of the API, store, SDK and two-process tests again, through PgBouncer in transaction pooling (docs/deployment.md)
 	scripts/pgbouncer.sh
 	INBOXD_TEST_POSTGRES_URL='$(POOLER_URL)' INBOXD_REQUIRE_POSTGRES=1 $(BIN)/python -m pytest -n $(PYTEST_WORKERS) \
-	  --dist worksteal -m "not alone" -k postgres --ignore tests/api/test_spec_fuzz.py tests/api tests/store tests/sdk $(PYTEST_ARGS)
+	  --dist worksteal -m "not alone" -k postgres --ignore tests/api/test_spec_fuzz.py tests/api tests/store tests/sdk \
+	  tests/reliability/test_processes.py $(PYTEST_ARGS)
 
 fuzz: $(STAMP)  ## the spec fuzzed at length (FUZZ_EXAMPLES, FUZZ_SEED); the result goes to docs/fuzzing.md
 	$(BIN)/python scripts/fuzz.py
