@@ -1,7 +1,12 @@
 """The schema, one definition for SQLite and PostgreSQL.
 
-Every table but ``id_floors`` carries ``workspace_id`` and every index that serves a request starts with it, so a
-query scoped to one workspace never reads another's rows. Timestamps are
+Every table of a workspace's data carries ``workspace_id`` and every index that serves a request starts with it, so a
+query scoped to one workspace never reads another's rows; every primary and unique key includes it, and
+the foreign keys between those tables name it, so that the schema can be distributed by workspace
+(Citus: docs/deployment.md, tests/store/test_workspace_keys.py). The tables outside that rule: workspaces
+and the tokens (read before the workspace is known), the rate-limit counters (per token) and
+``id_floors``. A numbered table's key is (id, workspace_id): the id first, so a lookup by id alone
+is still one probe of it. Timestamps are
 Unix seconds, as Intercom sends them. Ids that Intercom shows as numeric strings are integer
 primary keys here; contact ids are 24 hex characters.
 

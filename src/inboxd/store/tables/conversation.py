@@ -9,9 +9,11 @@ from sqlalchemy import (
     Boolean,
     Column,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     LargeBinary,
+    PrimaryKeyConstraint,
     String,
     Table,
     Text,
@@ -51,7 +53,7 @@ conversations = Table(
     "conversations",
     metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
-    Column("workspace_id", Id, ForeignKey("workspaces.id"), nullable=False),
+    Column("workspace_id", Id, ForeignKey("workspaces.id"), primary_key=True),
     Column("created_at", BigInteger, nullable=False),
     Column("updated_at", BigInteger, nullable=False),
     Column("title", Text, nullable=True),
@@ -63,7 +65,7 @@ conversations = Table(
     Column("admin_assignee_id", BigInteger, nullable=True),
     Column("team_assignee_id", BigInteger, nullable=True),
     # The source message (messages.id): what `source.id` and `POST /conversations` answer with.
-    Column("source_id", Id, ForeignKey("messages.id"), nullable=False),
+    Column("source_id", Id, nullable=False),
     Column("source_type", String(32), nullable=False),
     Column("source_delivered_as", String(32), nullable=False),
     Column("source_subject", Text, nullable=False, default=""),
@@ -104,6 +106,7 @@ conversations = Table(
     # Snoozes that are due wake up before any read sees them (domain/conversations.py, wake).
     Index(None, "workspace_id", "state", "snoozed_until"),
     Index(None, "workspace_id", "source_id"),
+    ForeignKeyConstraint(["source_id", "workspace_id"], ["messages.id", "messages.workspace_id"]),
 )
 
 # The UTC day a conversation was created on, as both engines compute `created_at / 86400` on
@@ -143,43 +146,52 @@ conversation_contacts = Table(
     "conversation_contacts",
     metadata,
     Column("workspace_id", Id, ForeignKey("workspaces.id"), nullable=False),
-    Column("conversation_id", Id, ForeignKey("conversations.id"), primary_key=True),
-    Column("contact_id", String(24), ForeignKey("contacts.id"), primary_key=True),
+    Column("conversation_id", Id, nullable=False),
+    Column("contact_id", String(24), nullable=False),
     # Order in which contacts joined; the first one is the conversation's initiator.
     Column("position", Integer, nullable=False),
     # Covering: a value's conversations come from the index alone (search).
     Index(None, "workspace_id", "contact_id", "conversation_id"),
+    PrimaryKeyConstraint("conversation_id", "contact_id", "workspace_id"),
+    ForeignKeyConstraint(["conversation_id", "workspace_id"], ["conversations.id", "conversations.workspace_id"]),
+    ForeignKeyConstraint(["contact_id", "workspace_id"], ["contacts.id", "contacts.workspace_id"]),
 )
 
 conversation_teammates = Table(
     "conversation_teammates",
     metadata,
     Column("workspace_id", Id, ForeignKey("workspaces.id"), nullable=False),
-    Column("conversation_id", Id, ForeignKey("conversations.id"), primary_key=True),
-    Column("admin_id", Id, ForeignKey("admins.id"), primary_key=True),
+    Column("conversation_id", Id, nullable=False),
+    Column("admin_id", Id, nullable=False),
     Column("position", Integer, nullable=False),
     # Covering: a value's conversations come from the index alone (search).
     Index(None, "workspace_id", "admin_id", "conversation_id"),
+    PrimaryKeyConstraint("conversation_id", "admin_id", "workspace_id"),
+    ForeignKeyConstraint(["conversation_id", "workspace_id"], ["conversations.id", "conversations.workspace_id"]),
+    ForeignKeyConstraint(["admin_id", "workspace_id"], ["admins.id", "admins.workspace_id"]),
 )
 
 conversation_tags = Table(
     "conversation_tags",
     metadata,
     Column("workspace_id", Id, ForeignKey("workspaces.id"), nullable=False),
-    Column("conversation_id", Id, ForeignKey("conversations.id"), primary_key=True),
-    Column("tag_id", Id, ForeignKey("tags.id"), primary_key=True),
+    Column("conversation_id", Id, nullable=False),
+    Column("tag_id", Id, nullable=False),
     Column("applied_at", BigInteger, nullable=False),
     Column("applied_by_admin_id", BigInteger, nullable=True),
     # Covering: a value's conversations come from the index alone (search).
     Index(None, "workspace_id", "tag_id", "conversation_id"),
+    PrimaryKeyConstraint("conversation_id", "tag_id", "workspace_id"),
+    ForeignKeyConstraint(["conversation_id", "workspace_id"], ["conversations.id", "conversations.workspace_id"]),
+    ForeignKeyConstraint(["tag_id", "workspace_id"], ["tags.id", "tags.workspace_id"]),
 )
 
 conversation_parts = Table(
     "conversation_parts",
     metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
-    Column("workspace_id", Id, ForeignKey("workspaces.id"), nullable=False),
-    Column("conversation_id", Id, ForeignKey("conversations.id"), nullable=False),
+    Column("workspace_id", Id, ForeignKey("workspaces.id"), primary_key=True),
+    Column("conversation_id", Id, nullable=False),
     Column("part_type", String(64), nullable=False),
     Column("body", Text, nullable=True),
     Column("created_at", BigInteger, nullable=False),
@@ -202,32 +214,35 @@ conversation_parts = Table(
     Column("metadata", JSON, nullable=True),
     Index(None, "conversation_id", "id"),
     Index(None, "workspace_id", "id"),
+    ForeignKeyConstraint(["conversation_id", "workspace_id"], ["conversations.id", "conversations.workspace_id"]),
 )
 
 tickets = Table(
     "tickets",
     metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
-    Column("workspace_id", Id, ForeignKey("workspaces.id"), nullable=False),
-    Column("conversation_id", Id, ForeignKey("conversations.id"), nullable=False),
-    Column("ticket_type_id", Id, ForeignKey("ticket_types.id"), nullable=False),
+    Column("workspace_id", Id, ForeignKey("workspaces.id"), primary_key=True),
+    Column("conversation_id", Id, nullable=False),
+    Column("ticket_type_id", Id, nullable=False),
     Column("ticket_state", String(32), nullable=False),
     Column("attributes", JSON, nullable=False, default=dict),
     Column("is_shared", Boolean, nullable=False, default=True),
     Column("created_at", BigInteger, nullable=False),
     Column("updated_at", BigInteger, nullable=False),
-    UniqueConstraint("conversation_id"),
+    UniqueConstraint("conversation_id", "workspace_id"),
     Index(None, "workspace_id", "id"),
+    ForeignKeyConstraint(["conversation_id", "workspace_id"], ["conversations.id", "conversations.workspace_id"]),
+    ForeignKeyConstraint(["ticket_type_id", "workspace_id"], ["ticket_types.id", "ticket_types.workspace_id"]),
 )
 
 attachments = Table(
     "attachments",
     metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
-    Column("workspace_id", Id, ForeignKey("workspaces.id"), nullable=False),
+    Column("workspace_id", Id, ForeignKey("workspaces.id"), primary_key=True),
     # The unguessable part of the attachment's URL, which is served without a token like
     # Intercom's signed attachment URLs.
-    Column("token", String(64), nullable=False, unique=True),
+    Column("token", String(64), nullable=False),
     Column("name", String(255), nullable=False),
     Column("content_type", String(255), nullable=False),
     Column("filesize", BigInteger, nullable=False),
@@ -235,4 +250,6 @@ attachments = Table(
     Column("height", Integer, nullable=True),
     Column("data", LargeBinary, nullable=False),
     Column("created_at", BigInteger, nullable=False),
+    # The token first: a file is found by its URL's token alone (store/attachments.py).
+    UniqueConstraint("token", "workspace_id"),
 )

@@ -7,6 +7,7 @@ from sqlalchemy import (
     BigInteger,
     Column,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     String,
     Table,
@@ -24,9 +25,10 @@ conversation_tokens = Table(
     metadata,
     Column("workspace_id", Id, ForeignKey("workspaces.id"), primary_key=True),
     Column("token", String(MAX_TOKEN_LENGTH), primary_key=True),
-    Column("conversation_id", Id, ForeignKey("conversations.id"), primary_key=True),
+    Column("conversation_id", Id, primary_key=True),
     # The other way round: a conversation's tokens (contains / starts with / ends with, redaction).
     Index(None, "conversation_id", "token"),
+    ForeignKeyConstraint(["conversation_id", "workspace_id"], ["conversations.id", "conversations.workspace_id"]),
     sqlite_with_rowid=False,
 )
 

@@ -10,8 +10,10 @@ from sqlalchemy import (
     Boolean,
     Column,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
+    PrimaryKeyConstraint,
     String,
     Table,
     Text,
@@ -51,7 +53,7 @@ admins = Table(
     "admins",
     metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
-    Column("workspace_id", Id, ForeignKey("workspaces.id"), nullable=False),
+    Column("workspace_id", Id, ForeignKey("workspaces.id"), primary_key=True),
     Column("name", String(255), nullable=False),
     Column("email", String(255), nullable=False),
     # "admin" for teammates; "bot" for the workspace's Operator, which authors automatic parts.
@@ -69,7 +71,7 @@ teams = Table(
     "teams",
     metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
-    Column("workspace_id", Id, ForeignKey("workspaces.id"), nullable=False),
+    Column("workspace_id", Id, ForeignKey("workspaces.id"), primary_key=True),
     Column("name", String(255), nullable=False),
     Column("created_at", BigInteger, nullable=False),
     UniqueConstraint("workspace_id", "name"),
@@ -79,16 +81,19 @@ team_members = Table(
     "team_members",
     metadata,
     Column("workspace_id", Id, ForeignKey("workspaces.id"), nullable=False),
-    Column("team_id", Id, ForeignKey("teams.id"), primary_key=True),
-    Column("admin_id", Id, ForeignKey("admins.id"), primary_key=True),
+    Column("team_id", Id, nullable=False),
+    Column("admin_id", Id, nullable=False),
     Index(None, "workspace_id", "admin_id"),
+    PrimaryKeyConstraint("team_id", "admin_id", "workspace_id"),
+    ForeignKeyConstraint(["team_id", "workspace_id"], ["teams.id", "teams.workspace_id"]),
+    ForeignKeyConstraint(["admin_id", "workspace_id"], ["admins.id", "admins.workspace_id"]),
 )
 
 contacts = Table(
     "contacts",
     metadata,
     Column("id", String(24), primary_key=True),
-    Column("workspace_id", Id, ForeignKey("workspaces.id"), nullable=False),
+    Column("workspace_id", Id, ForeignKey("workspaces.id"), primary_key=True),
     Column("role", String(16), nullable=False),
     Column("external_id", String(255), nullable=True),
     Column("email", String(255), nullable=True),
@@ -111,7 +116,7 @@ tags = Table(
     "tags",
     metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
-    Column("workspace_id", Id, ForeignKey("workspaces.id"), nullable=False),
+    Column("workspace_id", Id, ForeignKey("workspaces.id"), primary_key=True),
     Column("name", String(255), nullable=False),
     # Intercom tag names are case-insensitive: "VIP" and "vip" are one tag.
     Column("name_folded", String(255), nullable=False),
@@ -123,7 +128,7 @@ ticket_types = Table(
     "ticket_types",
     metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
-    Column("workspace_id", Id, ForeignKey("workspaces.id"), nullable=False),
+    Column("workspace_id", Id, ForeignKey("workspaces.id"), primary_key=True),
     Column("name", String(255), nullable=False),
     Column("description", Text, nullable=False, default=""),
     Column("icon", String(64), nullable=False),
@@ -139,8 +144,8 @@ ticket_type_attributes = Table(
     "ticket_type_attributes",
     metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
-    Column("workspace_id", Id, ForeignKey("workspaces.id"), nullable=False),
-    Column("ticket_type_id", Id, ForeignKey("ticket_types.id"), nullable=False),
+    Column("workspace_id", Id, ForeignKey("workspaces.id"), primary_key=True),
+    Column("ticket_type_id", Id, nullable=False),
     Column("name", String(255), nullable=False),
     Column("description", Text, nullable=False, default=""),
     Column("data_type", String(32), nullable=False),
@@ -155,13 +160,14 @@ ticket_type_attributes = Table(
     Column("created_at", BigInteger, nullable=False),
     Column("updated_at", BigInteger, nullable=False),
     Index(None, "workspace_id", "ticket_type_id"),
+    ForeignKeyConstraint(["ticket_type_id", "workspace_id"], ["ticket_types.id", "ticket_types.workspace_id"]),
 )
 
 messages = Table(
     "messages",
     metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
-    Column("workspace_id", Id, ForeignKey("workspaces.id"), nullable=False),
+    Column("workspace_id", Id, ForeignKey("workspaces.id"), primary_key=True),
     # "user_message" (a contact wrote it) or "admin_message" (POST /messages).
     Column("kind", String(16), nullable=False),
     Column("message_type", String(16), nullable=False),
@@ -169,12 +175,13 @@ messages = Table(
     Column("body", Text, nullable=False),
     Column("author_type", String(16), nullable=False),
     Column("author_id", String(32), nullable=False),
-    Column("contact_id", String(24), ForeignKey("contacts.id"), nullable=False),
+    Column("contact_id", String(24), nullable=False),
     # Set once the message has a conversation: at once for contacts, on the contact's reply (or
     # create_conversation_without_contact_reply) for admin messages.
     Column("conversation_id", BigInteger, nullable=True),
     Column("created_at", BigInteger, nullable=False),
     Index(None, "workspace_id", "contact_id", "created_at"),
+    ForeignKeyConstraint(["contact_id", "workspace_id"], ["contacts.id", "contacts.workspace_id"]),
 )
 
 
@@ -185,12 +192,15 @@ message_recipients = Table(
     "message_recipients",
     metadata,
     Column("workspace_id", Id, ForeignKey("workspaces.id"), nullable=False),
-    Column("message_id", Id, ForeignKey("messages.id"), primary_key=True, autoincrement=False),
-    Column("position", Integer, primary_key=True),
+    Column("message_id", Id, nullable=False, autoincrement=False),
+    Column("position", Integer, nullable=False),
     Column("role", String(8), nullable=False),  # to, cc or bcc
-    Column("contact_id", String(24), ForeignKey("contacts.id"), nullable=False),
+    Column("contact_id", String(24), nullable=False),
     Column("email", String(255), nullable=True),  # the address it was sent to: the contact's then
     Index(None, "workspace_id", "contact_id"),
+    PrimaryKeyConstraint("message_id", "position", "workspace_id"),
+    ForeignKeyConstraint(["message_id", "workspace_id"], ["messages.id", "messages.workspace_id"]),
+    ForeignKeyConstraint(["contact_id", "workspace_id"], ["contacts.id", "contacts.workspace_id"]),
 )
 
 
@@ -198,15 +208,16 @@ assignment_rules = Table(
     "assignment_rules",
     metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
-    Column("workspace_id", Id, ForeignKey("workspaces.id"), nullable=False),
+    Column("workspace_id", Id, ForeignKey("workspaces.id"), primary_key=True),
     Column("position", Integer, nullable=False),
     Column("name", String(255), nullable=False),
     Column("conditions", JSON, nullable=False),
-    Column("team_id", Id, ForeignKey("teams.id"), nullable=False),
+    Column("team_id", Id, nullable=False),
     Column("round_robin", Boolean, nullable=False, default=False),
     # The admin who got the last round-robin assignment from this rule.
     Column("last_admin_id", BigInteger, nullable=True),
     UniqueConstraint("workspace_id", "position"),
+    ForeignKeyConstraint(["team_id", "workspace_id"], ["teams.id", "teams.workspace_id"]),
 )
 
 
