@@ -16,6 +16,7 @@ from sqlalchemy.exc import OperationalError
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
+from inboxd.api.rate_limits import DEFAULT_PER_MINUTE, RateLimiter
 from inboxd.app import create_app
 from inboxd.domain.clock import FrozenClock
 from inboxd.store.database_errors import database_unavailable
@@ -116,11 +117,20 @@ def test_sqlite_errors_are_told_apart_by_their_result_code(tmp_path: Path, cause
 
 
 @pytest.mark.parametrize("engine", ["postgres"], indirect=True)  # SQLite's connections are files
-def test_connections_the_server_dropped_cost_no_request_an_error(engine: Any, clock: FrozenClock) -> None:
+@pytest.mark.parametrize("meets_it", ["the request's own work", "the rate limit's shared count"])
+def test_connections_the_server_dropped_cost_no_request_an_error(
+    engine: Any, clock: FrozenClock, meets_it: str
+) -> None:
     """No connection is pinged when it leaves the pool (store/engine.py): after PostgreSQL dropped
-    them (a restart, an idle timeout), the first statement on each fails and the request runs
-    again on a new connection, so reads and writes still answer 200."""
+    them (a restart, an idle timeout), the first statement on each fails and the transaction runs
+    again on a new connection, so reads and writes still answer 200: whether the first transaction
+    to meet a dropped connection is the request's read or write, or the rate limiter adding the
+    request to the count every process shares (api/rate_limits.py)."""
     with TestClient(create_app(engine, clock)) as client:
+        if meets_it == "the rate limit's shared count":  # every call adds to the shared count first
+            client.app.state.rate_limiter = RateLimiter(engine, DEFAULT_PER_MINUTE, interval=0)  # type: ignore[attr-defined]
+        else:
+            client.app.state.rate_limiter = None  # type: ignore[attr-defined]
         api = Api(client, ACME_TOKEN)
         conversation = factories.conversation(api)
         path = f"/conversations/{conversation['id']}"

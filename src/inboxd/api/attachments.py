@@ -22,7 +22,7 @@ from inboxd.store.attachments import load_by_token
 from inboxd.store.engine import Database
 
 # A host name, IPv4 or bracketed IPv6 address, and an optional port: a Host header that is anything
-from inboxd.store.transactions import transaction
+from inboxd.store.transactions import transacted
 
 # else (a path, a user, spaces) must not end up inside the URLs we hand out.
 _HOST = re.compile(r"(?:[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?")
@@ -80,8 +80,7 @@ def _server_host(request: Request, scheme: str) -> str:
 
 
 def _load(engine: Database, token: str) -> dict[str, Any] | None:
-    with transaction(engine, write=False) as conn:
-        return load_by_token(conn, token)
+    return transacted(engine, lambda conn: load_by_token(conn, token))
 
 
 async def download(request: Request) -> Response:

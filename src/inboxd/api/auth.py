@@ -19,7 +19,7 @@ from inboxd.domain.errors import Unauthorized
 from inboxd.store import access_tokens
 from inboxd.store.engine import Database
 from inboxd.store.scope import Store
-from inboxd.store.transactions import transaction
+from inboxd.store.transactions import transacted
 from inboxd.store.workspaces import WorkspaceRef, token_digest, workspace_for_digest
 
 TOKEN_TTL = 5.0  # seconds the gate remembers a token (TokenCache); revocation does not wait for it
@@ -100,8 +100,7 @@ def check_token(request: Request, store: Store, digest: str) -> None:
 
 
 def _lookup_token(engine: Database, digest: str) -> WorkspaceRef | None:
-    with transaction(engine, write=False) as conn:
-        return workspace_for_digest(conn, digest)
+    return transacted(engine, lambda conn: workspace_for_digest(conn, digest))
 
 
 def _refuse(request: Request, reason: str) -> Unauthorized:

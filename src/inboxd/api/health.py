@@ -19,7 +19,7 @@ from starlette.responses import Response
 
 from inboxd.store import migrate
 from inboxd.store.engine import Database
-from inboxd.store.transactions import transaction
+from inboxd.store.transactions import transacted
 
 READY_TIMEOUT = 5.0  # seconds: a database that takes longer is not ready
 log = logging.getLogger("inboxd")
@@ -36,8 +36,7 @@ async def healthz(request: Request) -> Response:
 
 
 def _revisions(engine: Database) -> list[str]:
-    with transaction(engine, write=False) as conn:
-        return migrate.current_revisions(conn)
+    return transacted(engine, migrate.current_revisions)
 
 
 async def readyz(request: Request) -> Response:

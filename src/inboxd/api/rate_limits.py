@@ -29,7 +29,7 @@ from starlette.requests import Request
 from inboxd.domain.errors import RateLimited
 from inboxd.store import rate_limits
 from inboxd.store.engine import Database
-from inboxd.store.transactions import transaction
+from inboxd.store.transactions import transacted
 
 WINDOW_SECONDS = 10
 WINDOWS_PER_MINUTE = 60 // WINDOW_SECONDS
@@ -119,8 +119,9 @@ class RateLimiter:
             count.synced = self._monotonic()
             prune, count.pruned = not count.pruned, True
         try:
-            with transaction(self.engine, write=True) as conn:
-                total = rate_limits.add_calls(conn, digest, start, sent, prune=prune)
+            total = transacted(
+                self.engine, lambda conn: rate_limits.add_calls(conn, digest, start, sent, prune=prune), write=True
+            )
         except BaseException:
             with self._lock:
                 count.pending += sent - 1  # this call fails; the others were admitted all the same

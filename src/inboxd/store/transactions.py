@@ -16,16 +16,19 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 
 from inboxd.store.budget import budgeted
 from inboxd.store.write_gate import write_gate
 
 log = logging.getLogger("inboxd.engine")
+
+T = TypeVar("T")
 
 
 @dataclass(slots=True)
@@ -132,6 +135,30 @@ def transaction(
         finally:
             if not kept:
                 conn.close()
+
+
+def transacted(
+    engine: Engine,
+    work: Callable[[Connection], T],
+    write: bool = False,
+    budget: float | None = None,
+    isolated: bool = True,
+) -> T:
+    """``work`` in one :func:`transaction` (its arguments), run again once on a new connection
+    when the one it had was found dropped: no connection is pinged when it leaves the pool
+    (store/engine.py), so after a database restart or an idle timeout the first statement on
+    each pooled connection fails. Nothing was committed on a connection found dropped, so running
+    the work again is safe. Writes of a request are retried by store/unit_of_work.py, which also
+    retries serialisation failures; this is for every other transaction."""
+    for attempt in range(2):
+        try:
+            with transaction(engine, write=write, budget=budget, isolated=isolated) as conn:
+                return work(conn)
+        except DBAPIError as error:
+            if attempt or not error.connection_invalidated:
+                raise
+            log.info("a pooled connection was dropped by the database; the transaction runs again")
+    raise AssertionError("unreachable")
 
 
 def _read_on(conn: Connection) -> bool:

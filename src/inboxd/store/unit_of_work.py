@@ -60,10 +60,10 @@ from typing import Any, TypeVar
 
 import anyio
 from sqlalchemy import Connection, Engine
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from inboxd.store.scope import Store
-from inboxd.store.transactions import close_snapshot, transaction
+from inboxd.store.transactions import close_snapshot, transacted, transaction
 from inboxd.store.write_gate import WriteGate, write_gate
 
 MAX_BATCH = 32  # writes in one transaction: bounds how long the other processes wait for the gate
@@ -107,15 +107,7 @@ def read(
     (store/transactions.py ``transaction``; ``isolated``: whether its statements must see one
     snapshot). Run again once on a new connection when the one it had was found dropped (a
     restarted server: store/engine.py pings none)."""
-    for attempt in range(2):
-        try:
-            with transaction(engine, write=False, budget=budget, isolated=isolated) as conn:
-                return work(Store(conn, workspace_id))
-        except DBAPIError as error:
-            if attempt or not error.connection_invalidated:
-                raise
-            log.info("a pooled connection was dropped by the database; the read runs again")
-    raise AssertionError("unreachable")
+    return transacted(engine, lambda conn: work(Store(conn, workspace_id)), budget=budget, isolated=isolated)
 
 
 async def ordinary_read(engine: Engine, workspace_id: int, work: Callable[[Store], T], isolated: bool = True) -> T:
@@ -193,8 +185,7 @@ def drawn(engine: Engine, answer: Any, snapshot: Connection | None) -> Any:
         return answer
     if snapshot is not None:
         return answer.draw(Store(snapshot, answer.workspace_id), answer.now)
-    with transaction(engine, write=False) as conn:
-        return answer.draw(Store(conn, answer.workspace_id), answer.now)
+    return transacted(engine, lambda conn: answer.draw(Store(conn, answer.workspace_id), answer.now))
 
 
 @dataclass(eq=False)
