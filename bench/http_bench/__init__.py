@@ -20,7 +20,9 @@ bench/search_bench.py, an admin reply, close/open through POST /conversations/{i
 request a real state change), a cold GET (each request renders: cold_get.py) and
 read-after-write (a reply then a GET of it, beside a cached GET under the same load:
 read_after_write.py); the ceiling (bench/ceiling.py: the same stack answering a pre-encoded
-document of the size of a GET response); the workers' resident memory, a soak, and the start-up
+document of the size of a GET response); on PostgreSQL, the floors (bench/floors.py: the same stack
+doing one primary-key SELECT, or one committed INSERT, per request) and the main loads again with
+two ``inboxd serve`` processes on the one database, the load spread over both; the workers' resident memory, a soak, and the start-up
 time and memory on the 1M database of bench/search_bench.py. See bench/README.md.
 
 The modules, in the order a run uses them: cli (options, the run from start to end), databases

@@ -15,7 +15,7 @@ import http_bench
 from http_bench.big_database import big_database
 from http_bench.databases import postgres_template, postgres_unreachable, postgres_version, run_copy, sqlite_cache
 from http_bench.machine import machine
-from http_bench.measure import measure_ceiling, measure_engine
+from http_bench.measure import measure_ceiling, measure_engine, measure_floors, measure_processes
 from http_bench.paths import BENCH, BIG_DB, log
 from http_bench.report import report, to_json, write_markdown
 from http_bench.runner import Run
@@ -33,7 +33,7 @@ def main() -> int:
         "--loads",
         default="",
         help="only these loads (a quick look): comma-separated keys of get, list, search-open, search-window, "
-        "search-rare, reply, parts, cold-get, read-after-write",
+        "search-rare, reply, parts, cold-get, read-after-write, select-floor, insert-floor",
     )
     parser.add_argument("--duration", type=int, default=10, help="seconds measured per endpoint and concurrency")
     parser.add_argument("--warmup", type=int, default=3, help="seconds of warm-up before each measured run (0: none)")
@@ -56,6 +56,19 @@ def main() -> int:
         "--postgres-url",
         default=os.environ.get("INBOXD_BENCH_POSTGRES_URL", "postgresql+psycopg://inboxd:inboxd@127.0.0.1/postgres"),
         help="a database of a role that may CREATE DATABASE (env INBOXD_BENCH_POSTGRES_URL)",
+    )
+    parser.add_argument(
+        "--floors",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="PostgreSQL: also measure the SELECT and INSERT floors the PostgreSQL targets are written in",
+    )
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=2,
+        help="PostgreSQL: also measure this many `inboxd serve` processes on the one database, the load "
+        "spread over them, at the highest concurrency (1: not)",
     )
     parser.add_argument("--output", type=Path, default=BENCH / "BENCHMARKS.md")
     parser.add_argument("--no-write", action="store_true", help="print the results, leave BENCHMARKS.md alone")
@@ -86,7 +99,12 @@ def main() -> int:
         try:
             for engine_name in engines:
                 with run_copy(engine_name, args.conversations, args.data, args.postgres_url) as url:
-                    sample = measure_engine(run, engine_name, url, logs)
+                    sample, ids = measure_engine(run, engine_name, url, logs)
+                    if engine_name == "postgresql":
+                        if args.floors:
+                            measure_floors(run, engine_name, url, ids.workspace, logs)
+                        if args.processes > 1:
+                            measure_processes(run, engine_name, url, ids, logs, args.processes)
                 if document is None:
                     document = sample
                     measure_ceiling(run, document, workdir / f"{engine_name}-get.txt", logs)

@@ -31,6 +31,11 @@ LABELS = {
     "cold-get": "GET /conversations/{id}, cold (document not cached)",
     "read-after-write": "read-after-write: reply, then GET (pipelined)",
 }
+# The PostgreSQL floors (bench/floors.py): the same stack doing one statement per request.
+FLOOR_LABELS = {
+    "select-floor": "floor: one primary-key SELECT per request",
+    "insert-floor": "floor: one single-row INSERT committed per request",
+}
 
 
 def get_script(ids_file: Path) -> Script:

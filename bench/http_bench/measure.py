@@ -4,6 +4,7 @@ around them) and the ceiling the figures are read against."""
 from __future__ import annotations
 
 import concurrent.futures
+import json
 import sys
 import time
 from pathlib import Path
@@ -14,7 +15,7 @@ from sqlalchemy import Engine
 from http_bench.cold_get import cold_get_load
 from http_bench.databases import WORKSPACE_TOML
 from http_bench.id_sets import IdSets, id_sets
-from http_bench.loads import get_script, list_paths, read_loads, search_bodies
+from http_bench.loads import FLOOR_LABELS, get_script, list_paths, read_loads, search_bodies
 from http_bench.paths import BENCH, log
 from http_bench.profiling import profile
 from http_bench.read_after_write import halves, read_after_write_load
@@ -22,12 +23,13 @@ from http_bench.runner import Load, Run
 from http_bench.servers import WORKERS, Sampler, Server, free_port, inboxd_serve
 from http_bench.soak import soak
 from http_bench.write_loads import write_loads
-from http_bench.wrk import Figure
+from http_bench.wrk import Figure, Script
 from inboxd.store.engine import make_engine
 
 
-def measure_engine(run: Run, engine_name: str, url: str, logs: Path) -> bytes:
-    """Every load on one engine; returns a GET response of median size (the ceiling's document)."""
+def measure_engine(run: Run, engine_name: str, url: str, logs: Path) -> tuple[bytes, IdSets]:
+    """Every load on one engine; returns a GET response of median size (the ceiling's document) and
+    the conversations the loads asked for."""
     args = run.args
     t = id_sets(url)
     files = run.workdir
@@ -77,7 +79,81 @@ def measure_engine(run: Run, engine_name: str, url: str, logs: Path) -> bytes:
     finally:
         server.stop()
         probe.dispose()
-    return sample
+    return sample, t
+
+
+# The loads of the several-processes form (those issue 20's targets name), at the top concurrency.
+PROCESSES_LOADS = ("get", "list", "reply", "parts", "cold-get")
+
+
+def measure_processes(run: Run, engine_name: str, url: str, t: IdSets, logs: Path, count: int) -> None:
+    """``count`` ``inboxd serve`` processes of WORKERS workers each on one database, as a team runs
+    them behind a load balancer: each load spread evenly over them (one wrk per process, at once),
+    at the highest concurrency. Each process's workers view the GET set first, as the one process
+    did. Recorded as an engine of its own, "<engine> × <count> processes"."""
+    files = run.workdir
+    probe = make_engine(url)
+    workspace_file = files / "workspace.toml"
+    servers = [inboxd_serve(url, free_port(), logs, f"inboxd-{engine_name}-{n}", workspace_file) for n in range(count)]
+    figures: dict[str, dict[int, Figure]] = {}
+    result: dict[str, Any] = {"figures": figures, "get_ids": len(t.get_ids), "processes": count}
+    name = result_name(engine_name, count)
+    run.results["engines"][name] = result
+    top = [max(run.concurrency)]
+    bases = [server.base for server in servers]
+    try:
+        result["startup_s"] = max(server.start() for server in servers)
+        result["rss_idle"] = sorted(mb for server in servers for mb in server.rss().values())
+        sample = servers[0].get(f"/conversations/{t.get_ids[0]}")
+        result["document_bytes"] = len(sample)
+        views = [first_views(server, t.get_ids, probe) for server in servers]
+        result["first_views"] = {**views[0], "rps": min(v["rps"] for v in views)}
+        get_file = files / f"{engine_name}-get.txt"
+        loads = read_loads(get_file, list_paths(servers[0]), search_bodies(url))
+        wanted = [load for load in [*loads, *write_loads(run, engine_name, t, probe)] if load.key in PROCESSES_LOADS]
+        for load in filter(run.wanted, wanted):
+            run.measure(bases, load, name, figures, top)
+        cold = cold_get_load(get_file, t.get_ids, t.workspace, probe)
+        if run.wanted(cold):
+            run.measure(bases, cold, name, figures, top)
+    finally:
+        for server in servers:
+            server.stop()
+        probe.dispose()
+
+
+def result_name(engine_name: str, count: int) -> str:
+    """The several-processes form's name in the results and the report."""
+    return f"{engine_name} × {count} processes"
+
+
+def measure_floors(run: Run, engine_name: str, url: str, workspace: int, logs: Path) -> None:
+    """The PostgreSQL floors (bench/floors.py) on the run's database, with the GET set and the
+    reply ids of the engine's loads: one primary-key SELECT, and one committed single-row INSERT,
+    per request."""
+    files = run.workdir
+    port = free_port()
+    argv = [sys.executable, str(BENCH / "floors.py"), "--database-url", url, "--workspace", str(workspace)]
+    argv += ["--port", str(port), "--workers", str(WORKERS)]
+    server = Server("floors", argv, port, logs)
+    figures: dict[str, dict[int, Figure]] = {}
+    body = json.dumps({"type": "admin", "message_type": "comment", "body": "On it, thanks!"})
+    loads = [
+        Load("select-floor", FLOOR_LABELS["select-floor"], "/", lambda c: get_script(files / f"{engine_name}-get.txt")),
+        Load(
+            "insert-floor",
+            FLOOR_LABELS["insert-floor"],
+            "/",
+            lambda c: Script("reply", {"ids": files / f"{engine_name}-reply.txt", "body": body, "offset": 0}),
+        ),
+    ]
+    try:
+        server.start()
+        for load in filter(run.wanted, loads):
+            run.measure(server.base, load, "floors", figures)
+    finally:
+        server.stop()
+    run.results["floors"] = figures
 
 
 def cache_loads(

@@ -9,7 +9,7 @@ from typing import Any
 
 from http_bench.databases import NOW, SEED
 from http_bench.id_sets import GET_PARTS
-from http_bench.loads import LABELS
+from http_bench.loads import FLOOR_LABELS, LABELS
 from http_bench.paths import shown
 from http_bench.read_after_write import SPLIT_LABELS
 from http_bench.runner import Run
@@ -55,6 +55,22 @@ def report(run: Run, command: str) -> str:
         for c, f in sorted(ceiling.items()):
             lines.append(f"| {c} | {f.rps:,.0f} | {f.p50_ms:.2f} | {f.p99_ms:.2f} | {f.error_count} |")
         lines.append("")
+    if r["floors"]:
+        lines += [
+            "### PostgreSQL floors",
+            "",
+            f"bench/floors.py: the same stack ({WORKERS} workers) and pool as `inboxd serve`, on the PostgreSQL run's "
+            "database, doing one statement per request in autocommit: a primary-key SELECT of a conversation "
+            "of the GET set, or a single-row INSERT (the reply ids); the PostgreSQL targets are ratios to these.",
+            "",
+            "| floor | c | rps | p50 | p99 | errors | × ceiling |",
+            "|---|---:|---:|---:|---:|---:|---:|",
+        ]
+        for key, by_c in r["floors"].items():
+            for c, f in sorted(by_c.items()):
+                ratio = f"{f.rps / ceiling[c].rps:.2f}" if c in ceiling and ceiling[c].rps else "—"
+                lines.append(_row(FLOOR_LABELS[key], c, f, f"{f.error_count} ✗" if f.error_count else "0", ratio))
+        lines.append("")
     for engine_name, e in r["engines"].items():
         lines += [
             f"### {engine_name}",
@@ -74,6 +90,16 @@ def report(run: Run, command: str) -> str:
                     "",
                 ]
                 if (fv := e.get("first_views"))
+                else []
+            ),
+            *(
+                [
+                    f"{e['processes']} `inboxd serve --workers {WORKERS}` processes on the one database, each load "
+                    "spread evenly over them (one wrk per process, run at once: requests added, p50 the mean of "
+                    "theirs weighted by requests, p99 the worst of theirs), at the highest concurrency only.",
+                    "",
+                ]
+                if e.get("processes")
                 else []
             ),
             "| endpoint | c | rps | p50 | p99 | errors | × ceiling |",

@@ -4,6 +4,7 @@ concurrency: a warm-up run, then the measured run."""
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import dataclasses
 import json
 from collections.abc import Callable
@@ -40,17 +41,27 @@ class Run:
             "big": {},
             "soak": None,
             "profiles": [],
+            "floors": {},
             "notes": [],
         }
 
     def wanted(self, load: Load) -> bool:
         return self.only is None or load.key in self.only
 
-    def measure(self, server_base: str, load: Load, engine: str, figures: dict[str, dict[int, Figure]]) -> None:
-        for c in self.concurrency:
+    def measure(
+        self,
+        bases: str | list[str],
+        load: Load,
+        engine: str,
+        figures: dict[str, dict[int, Figure]],
+        concurrency: list[int] | None = None,
+    ) -> None:
+        """``load`` at each concurrency against one server, or spread evenly over several (their
+        base URLs: a load balancer's share, one wrk each, run at once)."""
+        for c in concurrency or self.concurrency:
             if self.args.warmup > 0:
-                self._once(server_base, load, c, self.args.warmup)
-            figure = self._once(server_base, load, c, self.args.duration)
+                self._once(bases, load, c, self.args.warmup)
+            figure = self._once(bases, load, c, self.args.duration)
             figures.setdefault(load.key, {})[c] = figure
             flag = "  ✗ ERRORS " + json.dumps(figure.errors) if figure.errors else ""
             if figure.noop:
@@ -67,11 +78,47 @@ class Run:
                     f"p50 {part.p50_ms:7.2f}  p99 {part.p99_ms:7.2f} ms"
                 )
 
-    def _once(self, base: str, load: Load, c: int, seconds: int) -> Figure:
+    def _once(self, bases: str | list[str], load: Load, c: int, seconds: int) -> Figure:
         if load.before is not None:
             load.before()
-        script = self.wrk.script(load.script(c), c)
-        figure = self.wrk.run(base + load.url_path, script, c, seconds)
+        if isinstance(bases, str):
+            figure = self.wrk.run(bases + load.url_path, self.wrk.script(load.script(c), c), c, seconds)
+        else:
+            share = max(1, c // len(bases))
+            scripts = [
+                self.wrk.script(load.script(share), share, instance=n, instances=len(bases)) for n in range(len(bases))
+            ]
+            with concurrent.futures.ThreadPoolExecutor(len(bases)) as pool:
+                runs = pool.map(
+                    lambda pair: self.wrk.run(pair[0] + load.url_path, pair[1], share, seconds),
+                    zip(bases, scripts, strict=True),
+                )
+                figure = combined(list(runs))
         if load.check is not None:
             load.check(figure)
         return figure
+
+
+def combined(runs: list[Figure]) -> Figure:
+    """Several wrk runs made at once, one per server, as one figure: the requests and errors added,
+    over the longest run's time; p50 the mean of theirs weighted by requests (each run's own
+    distribution is all wrk prints), p99 the worst of theirs. A split (read-after-write) is
+    combined the same way, kind by kind."""
+    if len(runs) == 1:
+        return runs[0]
+    requests = sum(f.requests for f in runs)
+    errors: dict[str, int] = {}
+    for f in runs:
+        for kind, count in f.errors.items():
+            errors[kind] = errors.get(kind, 0) + count
+    splits = [f.split for f in runs if f.split]
+    return Figure(
+        requests=requests,
+        seconds=max(f.seconds for f in runs),
+        errors=errors,
+        p50_ms=sum(f.p50_ms * f.requests for f in runs) / requests if requests else 0.0,
+        p99_ms=max(f.p99_ms for f in runs),
+        noop=None if all(f.noop is None for f in runs) else sum(f.noop or 0 for f in runs),
+        stale=None if all(f.stale is None for f in runs) else sum(f.stale or 0 for f in runs),
+        split={kind: combined([s[kind] for s in splits if kind in s]) for kind in splits[0]} if splits else None,
+    )

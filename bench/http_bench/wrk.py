@@ -83,10 +83,20 @@ class Wrk:
         self.binary = shutil.which("wrk") or "wrk"
         self.count = 0
 
-    def script(self, script: Script, connections: int, token: str = TOKEN) -> Path:
+    def script(
+        self, script: Script, connections: int, token: str = TOKEN, instance: int = 0, instances: int = 1
+    ) -> Path:
+        """The run's script file; ``instance`` of ``instances``: this wrk's number among those run
+        at once against several servers (lua/common.lua ``lines_of`` shares the lines out)."""
         self.count += 1
         path = self.workdir / f"load-{self.count}-{script.name}.lua"
-        params = {"token": token, "threads": threads(connections), **script.params}
+        params = {
+            "token": token,
+            "threads": threads(connections),
+            "instance": instance,
+            "instances": instances,
+            **script.params,
+        }
         table = ",\n".join(f"  {key} = {lua_value(value)}" for key, value in params.items())
         parts = [
             f"PARAMS = {{\n{table}\n}}\n",

@@ -11,13 +11,17 @@ wrk.headers["Authorization"] = "Bearer " .. PARAMS.token
 wrk.headers["Intercom-Version"] = "2.10"
 wrk.headers["Accept"] = "application/json"
 NTHREADS = PARAMS.threads
+-- A load spread over several servers runs one wrk per server at once (http_bench/runner.py): this
+-- wrk is number PARAMS.instance of PARAMS.instances, and their threads share the lines between them.
+SHARES = NTHREADS * PARAMS.instances
 
--- This thread's share of the lines of a file: every NTHREADS-th line, from its own number on.
+-- This thread's share of the lines of a file: every SHARES-th line, from its own number on.
 function lines_of(path)
   local out = {}
   local n = 0
+  local mine = PARAMS.instance * NTHREADS + (tid or 0)
   for line in io.lines(path) do
-    if n % NTHREADS == (tid or 0) then out[#out + 1] = line end
+    if n % SHARES == mine then out[#out + 1] = line end
     n = n + 1
   end
   return out
