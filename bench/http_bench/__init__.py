@@ -22,8 +22,9 @@ read-after-write (a reply then a GET of it, beside a cached GET under the same l
 read_after_write.py); the ceiling (bench/ceiling.py: the same stack answering a pre-encoded
 document of the size of a GET response); on PostgreSQL, the floors (bench/floors.py: the same stack
 doing one primary-key SELECT, or one committed INSERT, per request) and the main loads again with
-two ``inboxd serve`` processes on the one database, the load spread over both; the workers' resident memory, a soak, and the start-up
-time and memory on the 1M database of bench/search_bench.py. See bench/README.md.
+two ``inboxd serve`` processes on the one database, the load spread over both; the workers'
+resident memory, a soak, and the start-up time and memory on the 1M database of
+bench/search_bench.py. See bench/README.md.
 
 The modules, in the order a run uses them: cli (options, the run from start to end), databases
 (the seeded data and each run's copy), id_sets (which conversations each load asks for), servers
