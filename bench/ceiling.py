@@ -15,8 +15,7 @@ import argparse
 import os
 from pathlib import Path
 
-from granian import Granian
-from granian.constants import Interfaces
+from granian_serve import serve
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -51,14 +50,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
     os.environ[BODY_ENV] = str(args.body.resolve())
-    Granian(
-        "ceiling:create_app",
-        address=args.host,
-        port=args.port,
-        interface=Interfaces.ASGI,
-        workers=args.workers,
-        factory=True,
-    ).serve()
+    serve("ceiling:create_app", args.host, args.port, args.workers)
 
 
 if __name__ == "__main__":

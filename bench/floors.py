@@ -24,8 +24,7 @@ import os
 
 import anyio
 import orjson
-from granian import Granian
-from granian.constants import Interfaces
+from granian_serve import serve
 from sqlalchemy import BigInteger, Column, Engine, MetaData, Table, Text, bindparam, insert, select
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -105,14 +104,7 @@ def main() -> None:
         engine.dispose()
     os.environ[URL_ENV] = args.database_url
     os.environ[WORKSPACE_ENV] = str(args.workspace)
-    Granian(
-        "floors:create_app",
-        address=args.host,
-        port=args.port,
-        interface=Interfaces.ASGI,
-        workers=args.workers,
-        factory=True,
-    ).serve()
+    serve("floors:create_app", args.host, args.port, args.workers)
 
 
 if __name__ == "__main__":

@@ -20,8 +20,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from granian import Granian
-from granian.constants import Interfaces
+from granian_serve import serve
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
@@ -47,14 +46,7 @@ def main() -> None:
     args = parser.parse_args()
     os.environ["INBOXD_DATABASE_URL"] = args.database_url
     os.environ[NOW_ENV] = str(args.now)
-    Granian(
-        "frozen_serve:create_app",
-        address=args.host,
-        port=args.port,
-        interface=Interfaces.ASGI,
-        workers=args.workers,
-        factory=True,
-    ).serve()
+    serve("frozen_serve:create_app", args.host, args.port, args.workers)
 
 
 if __name__ == "__main__":

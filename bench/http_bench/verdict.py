@@ -36,7 +36,7 @@ def verdicts(run: Run) -> list[str]:
     out: list[str] = []
 
     def line(ok: bool | None, text: str) -> None:
-        out.append(f"- {'✓' if ok else '✗' if ok is not None else '–'} {text}")
+        out.append(_mark(ok, text))
 
     for engine_name, e in r["engines"].items():
         figures = e["figures"]

@@ -147,9 +147,10 @@ def transacted(
     """``work`` in one :func:`transaction` (its arguments), run again once on a new connection
     when the one it had was found dropped: no connection is pinged when it leaves the pool
     (store/engine.py), so after a database restart or an idle timeout the first statement on
-    each pooled connection fails. Nothing was committed on a connection found dropped, so running
-    the work again is safe. Writes of a request are retried by store/unit_of_work.py, which also
-    retries serialisation failures; this is for every other transaction."""
+    each pooled connection fails. A connection found dropped before its COMMIT committed nothing, so
+    the work runs again safely; only a drop during the COMMIT itself leaves it unknown, which the
+    callers here can bear (a read, or the rate limiter counting a few calls twice). A request's
+    writes are retried by store/unit_of_work.py instead, which also retries serialisation failures."""
     for attempt in range(2):
         try:
             with transaction(engine, write=write, budget=budget, isolated=isolated) as conn:
