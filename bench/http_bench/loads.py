@@ -44,11 +44,12 @@ def get_script(ids_file: Path) -> Script:
 
 
 def read_loads(get_file: Path, paths: list[str], searches: dict[str, str]) -> list[Load]:
-    """GET by id, the list pages, then each search: the first two are the ones profiled."""
+    """GET by id, the list pages, then each search of ``searches`` (search_bodies): the first two
+    are the ones profiled."""
     return [
         Load("get", LABELS["get"], "/", lambda c: get_script(get_file)),
         Load("list", LABELS["list"], "/", lambda c: Script("cycle", {"paths": paths})),
-        *(search_load(key, label, searches[key]) for key, (label, _) in SEARCHES.items()),
+        *(search_load(key, label, searches[key]) for key, (label, _) in SEARCHES.items() if key in searches),
     ]
 
 
