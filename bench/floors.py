@@ -7,8 +7,9 @@ uses), each request costing one statement and nothing else — no authentication
 - ``POST /conversations/{id}/reply``: one single-row INSERT into a table of its own, committed (the
   INSERT floor; the body is stored as sent).
 
-Each runs in the thread pool, in autocommit (the statement its own transaction, no BEGIN or COMMIT
-round trip), as inboxd runs its reads on PostgreSQL (store/unit_of_work.py ``ordinary_read``). What
+Each runs in one of the engine's threads (store/threads.py ``in_thread``, as many as the pool keeps
+connections for them), in autocommit (the statement its own transaction, no BEGIN or COMMIT round
+trip), as inboxd runs its reads on PostgreSQL (store/unit_of_work.py ``ordinary_read``). What
 inboxd reaches relative to these, in the same run and on the same database, is what issue 20's
 targets are written in (bench/README.md, "Targets"). Run by bench/http_bench (measure.py)::
 
@@ -22,7 +23,6 @@ from __future__ import annotations
 import argparse
 import os
 
-import anyio
 import orjson
 from granian_serve import serve
 from sqlalchemy import BigInteger, Column, Engine, MetaData, Table, Text, bindparam, insert, select
@@ -33,6 +33,7 @@ from starlette.routing import Route
 
 from inboxd.store.engine import make_engine
 from inboxd.store.tables import conversations
+from inboxd.store.threads import in_thread
 
 URL_ENV = "INBOXD_BENCH_FLOORS_URL"
 WORKSPACE_ENV = "INBOXD_BENCH_FLOORS_WORKSPACE"
@@ -70,11 +71,11 @@ def create_app() -> Starlette:
             conn.execute(add, {"conversation": conversation, "text": body.decode()})
 
     async def get(request: Request) -> Response:
-        body = await anyio.to_thread.run_sync(select_row, int(request.path_params["id"]))
+        body = await in_thread(engine, select_row, int(request.path_params["id"]))
         return Response(body, media_type="application/json")
 
     async def post(request: Request) -> Response:
-        await anyio.to_thread.run_sync(insert_row, int(request.path_params["id"]), await request.body())
+        await in_thread(engine, insert_row, int(request.path_params["id"]), await request.body())
         return Response(b'{"type":"inserted"}', media_type="application/json")
 
     async def readyz(request: Request) -> Response:

@@ -12,7 +12,6 @@ import re
 from typing import Any
 from urllib.parse import quote
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -20,6 +19,7 @@ from inboxd.domain.attachments import shown_inline
 from inboxd.domain.errors import NotFound
 from inboxd.store.attachments import load_by_token
 from inboxd.store.engine import Database
+from inboxd.store.threads import in_thread
 
 # A host name, IPv4 or bracketed IPv6 address, and an optional port: a Host header that is anything
 from inboxd.store.transactions import transacted
@@ -86,7 +86,7 @@ def _load(engine: Database, token: str) -> dict[str, Any] | None:
 async def download(request: Request) -> Response:
     token = request.path_params["token"]
     name = request.path_params["name"]
-    row = await run_in_threadpool(_load, request.app.state.engine, token)
+    row = await in_thread(request.app.state.engine, _load, request.app.state.engine, token)
     # The name is part of the URL as in Intercom's; a wrong name is as unknown as a wrong token.
     if row is None or row["name"] != name:
         raise NotFound("Resource Not Found")

@@ -12,13 +12,13 @@ import logging
 import time
 from collections.abc import Callable
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from inboxd.domain.errors import Unauthorized
 from inboxd.store import access_tokens
 from inboxd.store.engine import Database
 from inboxd.store.scope import Store
+from inboxd.store.threads import in_thread
 from inboxd.store.transactions import transacted
 from inboxd.store.workspaces import WorkspaceRef, token_digest, workspace_for_digest
 
@@ -85,7 +85,7 @@ def authenticated(request: Request) -> tuple[WorkspaceRef | None, str]:
 
 async def authenticate(request: Request, digest: str) -> WorkspaceRef:
     """The workspace a token this process does not know opens, asked of the database."""
-    workspace = await run_in_threadpool(_lookup_token, request.app.state.engine, digest)
+    workspace = await in_thread(request.app.state.engine, _lookup_token, request.app.state.engine, digest)
     if workspace is None:
         raise _refuse(request, f"unknown token sha256:{digest[:8]}")
     request.app.state.tokens.put(digest, workspace)

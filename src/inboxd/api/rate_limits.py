@@ -23,12 +23,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from inboxd.domain.errors import RateLimited
 from inboxd.store import rate_limits
 from inboxd.store.engine import Database
+from inboxd.store.threads import in_thread
 from inboxd.store.transactions import transacted
 
 WINDOW_SECONDS = 10
@@ -161,7 +161,7 @@ def admitted(request: Request, digest: str, now: int) -> bool:
 async def admit(request: Request, digest: str, now: int) -> None:
     """The rate-limit step when the shared count must be asked (a thread: it is a write)."""
     limiter: RateLimiter = request.app.state.rate_limiter
-    _apply(request, await run_in_threadpool(limiter.sync, digest, now), now)
+    _apply(request, await in_thread(limiter.engine, limiter.sync, digest, now), now)
 
 
 def _apply(request: Request, verdict: Verdict, now: int) -> None:

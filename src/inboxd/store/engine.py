@@ -56,7 +56,7 @@ def make_engine(url: str, pool_size: int = 8) -> Engine:
         engine = create_engine(
             url,
             pool_size=pool_size,
-            max_overflow=pool_size,
+            max_overflow=0,
             pool_pre_ping=False,
             connect_args={"options": "-c jit=off"},
         )
@@ -86,7 +86,7 @@ def _pooled_engine(parsed: URL, pool_size: int) -> Engine:
     engine = create_engine(
         parsed,
         pool_size=pool_size,
-        max_overflow=pool_size,
+        max_overflow=0,
         pool_pre_ping=False,
         connect_args={"prepare_threshold": None},
     )

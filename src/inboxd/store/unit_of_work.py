@@ -58,11 +58,11 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-import anyio
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from inboxd.store.scope import Store
+from inboxd.store.threads import in_thread
 from inboxd.store.transactions import close_snapshot, transacted, transaction
 from inboxd.store.write_gate import WriteGate, write_gate
 
@@ -113,36 +113,17 @@ def read(
 async def ordinary_read(engine: Engine, workspace_id: int, work: Callable[[Store], T], isolated: bool = True) -> T:
     """A read of a request: a SQLite read in WAL mode never waits for a lock and takes
     microseconds, so it runs on the event loop rather than pay a thread hop (docs/decisions.md,
-    Performance); PostgreSQL's (network round trips) runs in the thread pool."""
+    Performance); PostgreSQL's (network round trips) runs in one of the engine's threads
+    (store/threads.py)."""
     if engine.dialect.name == "sqlite":
         return read(engine, workspace_id, work)
-    return await anyio.to_thread.run_sync(read, engine, workspace_id, work, None, isolated)
+    return await in_thread(engine, read, engine, workspace_id, work, None, isolated)
 
 
 async def costly_read(engine: Engine, workspace_id: int, work: Callable[[Store], T], budget: float | None) -> T:
     """A read whose cost the request decides (a search): in a thread, never on the event loop, one
-    at a time per process (:data:`COSTLY_READS`), within ``budget`` seconds."""
-    return await anyio.to_thread.run_sync(read, engine, workspace_id, work, budget, limiter=_costly_reads())
-
-
-# Costly reads one process runs at once, each in a thread and on a connection of its own; the
-# others wait their turn. One: their Python work (a search's parsing and SQL building) holds the
-# GIL that the event loop needs, and with two at once the loop waited measurably longer
-# (docs/decisions.md, Performance). Their turns are not the ordinary thread pool's, so however many
-# costly reads arrive, every other request still finds a thread and a connection.
-COSTLY_READS = 1
-_COSTLY_LIMITERS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, anyio.CapacityLimiter] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-def _costly_reads() -> anyio.CapacityLimiter:
-    """The turns of costly reads on the running event loop (an anyio limiter belongs to one)."""
-    loop = asyncio.get_running_loop()
-    limiter = _COSTLY_LIMITERS.get(loop)
-    if limiter is None:
-        limiter = _COSTLY_LIMITERS[loop] = anyio.CapacityLimiter(COSTLY_READS)
-    return limiter
+    at a time per process (store/threads.py ``COSTLY_READS``), within ``budget`` seconds."""
+    return await in_thread(engine, read, engine, workspace_id, work, budget, costly=True)
 
 
 async def write(engine: Engine, workspace_id: int, work: Callable[[Store], Any]) -> Any:
@@ -157,7 +138,7 @@ async def write(engine: Engine, workspace_id: int, work: Callable[[Store], Any])
     gate = write_gate(engine)
     if gate is not None:
         return await write_queue(engine, gate).submit(run)
-    return await anyio.to_thread.run_sync(_with_retries, engine, run)
+    return await in_thread(engine, _with_retries, engine, run)
 
 
 def _with_retries(engine: Engine, run: Callable[[Connection], WriteOutcome]) -> Any:
