@@ -7,9 +7,9 @@ uses), each request costing one statement and nothing else — no authentication
 - ``POST /conversations/{id}/reply``: one single-row INSERT into a table of its own, committed (the
   INSERT floor; the body is stored as sent).
 
-Each runs in one of the engine's threads (store/threads.py ``in_thread``, as many as the pool keeps
-connections for them), in autocommit (the statement its own transaction, no BEGIN or COMMIT round
-trip), as inboxd runs its reads on PostgreSQL (store/unit_of_work.py ``ordinary_read``). What
+Each runs on the event loop's engine (store/loop_work.py ``loop_engine``: the pool inboxd's requests
+use), in autocommit (the statement its own transaction, no BEGIN or COMMIT round trip), as inboxd
+runs its reads on PostgreSQL (store/unit_of_work.py ``ordinary_read``). What
 inboxd reaches relative to these, in the same run and on the same database, is what issue 20's
 targets are written in (bench/README.md, "Targets"). Run by bench/http_bench (measure.py)::
 
@@ -21,19 +21,21 @@ targets are written in (bench/README.md, "Targets"). Run by bench/http_bench (me
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+from collections.abc import AsyncIterator
 
 import orjson
 from granian_serve import serve
-from sqlalchemy import BigInteger, Column, Engine, MetaData, Table, Text, bindparam, insert, select
+from sqlalchemy import BigInteger, Column, MetaData, Table, Text, bindparam, insert, select
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from inboxd.store.engine import make_engine
+from inboxd.store.loop_work import close_loop_engine, loop_engine, open_loop_engine
 from inboxd.store.tables import conversations
-from inboxd.store.threads import in_thread
 
 URL_ENV = "INBOXD_BENCH_FLOORS_URL"
 WORKSPACE_ENV = "INBOXD_BENCH_FLOORS_WORKSPACE"
@@ -48,45 +50,48 @@ floor_inserts = Table(
 )
 
 
-def _autocommit(engine: Engine) -> Engine:
-    return engine.execution_options(isolation_level="AUTOCOMMIT")
-
-
 def create_app() -> Starlette:
-    """The app a granian worker builds: a pool of its own, as each inboxd worker has."""
-    engine = _autocommit(make_engine(os.environ[URL_ENV]))
+    """The app a granian worker builds: an engine of its own, as each inboxd worker has, whose
+    statements run on the event loop's pool as inboxd's requests do (store/loop_work.py)."""
+    engine = make_engine(os.environ[URL_ENV])
     workspace = int(os.environ[WORKSPACE_ENV])
     by_id = select(conversations.c.id, conversations.c.state).where(
         conversations.c.workspace_id == workspace, conversations.c.id == bindparam("id")
     )
     add = insert(floor_inserts).values(conversation_id=bindparam("conversation"), body=bindparam("text"))
 
-    def select_row(conversation: int) -> bytes:
-        with engine.connect() as conn:
-            row = conn.execute(by_id, {"id": conversation}).first()
-        return orjson.dumps({"id": str(row.id), "state": row.state} if row is not None else None)
-
-    def insert_row(conversation: int, body: bytes) -> None:
-        with engine.connect() as conn:
-            conn.execute(add, {"conversation": conversation, "text": body.decode()})
-
     async def get(request: Request) -> Response:
-        body = await in_thread(engine, select_row, int(request.path_params["id"]))
+        async with loop_engine(engine).connect() as conn:
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
+            row = (await conn.execute(by_id, {"id": int(request.path_params["id"])})).first()
+        body = orjson.dumps({"id": str(row.id), "state": row.state} if row is not None else None)
         return Response(body, media_type="application/json")
 
     async def post(request: Request) -> Response:
-        await in_thread(engine, insert_row, int(request.path_params["id"]), await request.body())
+        text = (await request.body()).decode()
+        async with loop_engine(engine).connect() as conn:
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await conn.execute(add, {"conversation": int(request.path_params["id"]), "text": text})
         return Response(b'{"type":"inserted"}', media_type="application/json")
 
     async def readyz(request: Request) -> Response:
         return Response(b'{"status":"ready"}', media_type="application/json")
 
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        await open_loop_engine(engine)  # as inboxd's app does (app.py)
+        try:
+            yield
+        finally:
+            await close_loop_engine(engine)
+
     return Starlette(
+        lifespan=lifespan,
         routes=[
             Route("/conversations/{id:int}", get, methods=["GET"]),
             Route("/conversations/{id:int}/reply", post, methods=["POST"]),
             Route("/readyz", readyz, methods=["GET"]),
-        ]
+        ],
     )
 
 

@@ -40,6 +40,8 @@ from inboxd.operations.snoozes import SnoozeSweeper
 from inboxd.search.query import DEFAULT_COUNT_LIMIT, DEFAULT_TIMEOUT
 from inboxd.store.cached_reads import CachedReads
 from inboxd.store.checkpoints import Checkpointer
+from inboxd.store.loop_work import close_loop_engine, on_loop, open_loop_engine
+from inboxd.store.threads import THREAD_CONNECTIONS
 
 
 def _segment_but(*words: str) -> Convertor[str]:
@@ -156,12 +158,16 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         snooze_sweeper.start()
+        if on_loop(engine):
+            await open_loop_engine(engine)
         try:
             yield
         finally:
             snooze_sweeper.close()
             checkpointer.close()
             cached_reads.close()
+            if on_loop(engine):
+                await close_loop_engine(engine)
 
     app = Starlette(routes=ROUTES, exception_handlers=HANDLERS, lifespan=lifespan)
     snooze_sweeper = SnoozeSweeper(engine, clock, listener=lambda: app.state.on_events)
@@ -193,7 +199,7 @@ def asgi_from_env() -> Any:
     timeout = float(os.environ.get("INBOXD_SEARCH_TIMEOUT") or DEFAULT_TIMEOUT)
     document_cache_mb = int(os.environ.get("INBOXD_DOCUMENT_CACHE_MB") or DEFAULT_BUDGET_MB)
     app = create_app(
-        make_engine(database_url_from_env()),
+        make_engine(database_url_from_env(), pool_size=THREAD_CONNECTIONS),
         rate_limit=rate_limit,
         search_count_limit=count_limit,
         search_timeout=timeout,

@@ -314,13 +314,13 @@ def test_a_cold_get_on_postgresql_is_two_statements_outside_any_transaction(engi
         expected = api.get(f"/conversations/{conversation['id']}").content
         client.app.state.render_cache._entries.clear()  # another worker, that never drew it
         sent: list[tuple[str, bool]] = []
-        execute = psycopg.Cursor.execute
+        execute = psycopg.AsyncCursor.execute  # a request's statements run on the loop (store/loop_work.py)
 
-        def spied(cursor, query, *args, **kwargs):
+        async def spied(cursor, query, *args, **kwargs):
             sent.append((" ".join(str(query).split()[:2]), cursor.connection.autocommit))
-            return execute(cursor, query, *args, **kwargs)
+            return await execute(cursor, query, *args, **kwargs)
 
-        monkeypatch.setattr(psycopg.Cursor, "execute", spied)
+        monkeypatch.setattr(psycopg.AsyncCursor, "execute", spied)
         assert api.get(f"/conversations/{conversation['id']}").content == expected
         monkeypatch.undo()
         assert sent == [("SELECT access_tokens.workspace_id", True), ("SELECT (SELECT", True)]

@@ -16,6 +16,8 @@ import orjson
 import psycopg.types.json
 from sqlalchemy import Connection, CursorResult, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import NullPool
 
 from inboxd.store.budget import within_budget
 from inboxd.store.checkpoints import WAL_AUTOCHECKPOINT_PAGES
@@ -44,62 +46,77 @@ def make_engine(url: str, pool_size: int = 8) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         engine = _sqlite_engine(url)
-    elif POOLER_PARAMETER in parsed.query:
-        engine = _pooled_engine(parsed, pool_size)
     else:
-        # JIT off: PostgreSQL compiles any plan estimated above jit_above_cost, which searches that
-        # count a few thousand rows reach, and the compiling cost a sizeable share of such a query
-        # (docs/decisions.md, Performance: "PostgreSQL connections run with"). No ping when a
-        # connection leaves the pool (a round trip per request): a connection the server dropped
-        # fails its first statement, SQLAlchemy then discards the pool's connections, and the
-        # request runs again on a new one (store/unit_of_work.py).
-        engine = create_engine(
-            url,
-            pool_size=pool_size,
-            max_overflow=0,
-            pool_pre_ping=False,
-            connect_args={"options": "-c jit=off"},
-        )
-    if engine.dialect.name == "postgresql":
-        event.listen(engine, "connect", _json_by_orjson)
+        target, options = _postgres(parsed, pool_size)
+        engine = create_engine(target, **options)
+        _configure_postgres(engine)
     event.listen(engine, "before_cursor_execute", within_budget)
     return engine
 
 
-def _json_by_orjson(dbapi_conn: Any, _record: Any) -> None:
+def make_loop_engine(engine: Engine, pool_size: int | None) -> AsyncEngine:
+    """The PostgreSQL engine of one event loop, configured as ``engine`` is (its database, its
+    pooler, the same connection settings): psycopg's AsyncConnection under SQLAlchemy's asyncio
+    layer, so a request's statements are awaited on the loop instead of run in a thread
+    (store/loop_work.py). ``pool_size`` None: no connection kept, each closed after its use."""
+    target, options = _postgres(engine.url, pool_size or 1)
+    if pool_size is None:
+        del options["pool_size"], options["max_overflow"]
+        options["poolclass"] = NullPool
+    loop_engine = create_async_engine(target, **options)
+    _configure_postgres(loop_engine.sync_engine)
+    event.listen(loop_engine.sync_engine, "before_cursor_execute", within_budget)
+    return loop_engine
+
+
+def _postgres(parsed: URL, pool_size: int) -> tuple[URL, dict[str, Any]]:
+    """The URL and the ``create_engine`` options of a PostgreSQL engine. The pool keeps every
+    connection it opens (no overflow: store/threads.py). No ping when a connection leaves the pool
+    (a round trip per request): a connection the server dropped fails its first statement,
+    SQLAlchemy then discards the pool's connections, and the request runs again on a new one
+    (store/transactions.py ``transacted``)."""
+    options: dict[str, Any] = {"pool_size": pool_size, "max_overflow": 0, "pool_pre_ping": False}
+    if POOLER_PARAMETER in parsed.query:
+        # Behind a transaction pooler one transaction's server connection is the next one's of
+        # another client, so nothing may outlive a transaction on it. No server-side prepared
+        # statements (psycopg prepares a statement run five times; PgBouncer before 1.21 does not
+        # carry them over), and no startup `options` (PgBouncer refuses them): what the engine sets
+        # per connection is set per transaction where it matters (store/search/searcher.py) or on
+        # the database (docs/deployment.md).
+        mode = parsed.query[POOLER_PARAMETER]
+        if mode not in POOLER_MODES:
+            raise ValueError(
+                f"{POOLER_PARAMETER}={mode!r}: the pooler modes inboxd knows are {', '.join(POOLER_MODES)}"
+            )
+        options["connect_args"] = {"prepare_threshold": None}
+    else:
+        # JIT off: PostgreSQL compiles any plan estimated above jit_above_cost, which searches that
+        # count a few thousand rows reach, and the compiling cost a sizeable share of such a query
+        # (docs/decisions.md, Performance: "PostgreSQL connections run with").
+        options["connect_args"] = {"options": "-c jit=off"}
+    return parsed, options
+
+
+def _configure_postgres(engine: Engine) -> None:
+    event.listen(engine, "connect", _json_by_orjson)
+    if POOLER_PARAMETER in engine.url.query:
+        # The engine's URL keeps the parameter (an engine made from it is pooled too); libpq is not given it.
+        event.listen(engine, "do_connect", _without_pooler_parameter)
+
+
+def _without_pooler_parameter(_dialect: Any, _record: Any, _cargs: Any, cparams: dict[str, Any]) -> None:
+    cparams.pop(POOLER_PARAMETER, None)
+
+
+def _json_by_orjson(_dbapi_conn: Any, record: Any) -> None:
     """JSON from PostgreSQL parsed by orjson, as SQLite's is (store/engine.py ``_sqlite_engine``):
-    a conversation's read is JSON throughout (store/conversation_statements.py SHOWN_IN_FULL)."""
-    psycopg.types.json.set_json_loads(orjson.loads, dbapi_conn)
-
-
-def _pooled_engine(parsed: URL, pool_size: int) -> Engine:
-    """PostgreSQL behind a transaction pooler: one transaction's server connection is the next
-    one's of another client, so nothing may outlive a transaction on it. No server-side prepared
-    statements (psycopg prepares a statement run five times; PgBouncer before 1.21 does not carry
-    them over), and no startup `options` (PgBouncer refuses them): what the engine sets per
-    connection is set per transaction where it matters (store/search/searcher.py) or on the
-    database (docs/deployment.md)."""
-    mode = parsed.query[POOLER_PARAMETER]
-    if mode not in POOLER_MODES:
-        raise ValueError(f"{POOLER_PARAMETER}={mode!r}: the pooler modes inboxd knows are {', '.join(POOLER_MODES)}")
-    # The engine's URL keeps the parameter (an engine made from it is pooled too); libpq is not given it.
-    engine = create_engine(
-        parsed,
-        pool_size=pool_size,
-        max_overflow=0,
-        pool_pre_ping=False,
-        connect_args={"prepare_threshold": None},
-    )
-
-    @event.listens_for(engine, "do_connect")
-    def _without_pooler_parameter(_dialect: Any, _record: Any, _cargs: Any, cparams: dict[str, Any]) -> None:
-        cparams.pop(POOLER_PARAMETER, None)
-
-    return engine
+    a conversation's read is JSON throughout (store/conversation_statements.py SHOWN_IN_FULL). Set
+    on psycopg's own connection (under the asyncio layer, the DBAPI connection is an adapter)."""
+    psycopg.types.json.set_json_loads(orjson.loads, record.driver_connection)
 
 
 def pooled(engine: Engine) -> bool:
-    """Whether ``engine`` reaches PostgreSQL through a transaction pooler (:func:`_pooled_engine`)."""
+    """Whether ``engine`` reaches PostgreSQL through a transaction pooler (:func:`_postgres`)."""
     return POOLER_PARAMETER in engine.url.query
 
 

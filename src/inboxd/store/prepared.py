@@ -169,7 +169,9 @@ class Prepared:
     def _execute(self, conn: Connection, params: Mapping[str, Any]) -> tuple[_Form, Any]:
         form = self._form(conn.dialect, params)
         sql, arguments = form.arguments(params)
-        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        # The DBAPI connection: the driver's own, or on the event loop the asyncio layer's adapter
+        # of it, which awaits each call on the loop (store/loop_work.py).
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         try:
             cursor.execute(sql, arguments)
         except conn.dialect.loaded_dbapi.Error as exc:

@@ -1,6 +1,7 @@
 """The worker threads that hold a database connection: every hop from the event loop to work on
-PostgreSQL (a request's read or write, the token lookup, the rate limiter's shared count, an
-attachment, the readiness probe) goes through :func:`in_thread`.
+PostgreSQL in a thread (a search; the token lookup, the rate limiter's shared count, an attachment;
+an in-memory SQLite database's writes) goes through :func:`in_thread`. A request's ordinary reads
+and writes on PostgreSQL run on the event loop instead (store/loop_work.py).
 
 On PostgreSQL, at most as many of them run at once, per event loop, as the engine's pool keeps
 connections for them. With anyio's default of 40 threads over a pool of 8, the threads beyond the
@@ -11,9 +12,9 @@ on the event loop (docs/decisions.md, Performance: "One thread per pooled connec
 bench/BENCHMARKS.md, "The pool").
 
 The pool keeps :data:`COSTLY_READS` connections out of the ordinary turns: however many ordinary
-requests queue, a search still finds a connection, and the other way round. SQLite's work needs no
-turns of its own (its reads run on the event loop, its file writes in the group commit), and takes
-anyio's default limiter.
+requests queue, a search still finds a connection, and the other way round. SQLite's other work
+needs no turns of its own (its reads run on the event loop, its file writes in the group commit),
+and takes anyio's default limiter.
 """
 
 from __future__ import annotations
@@ -35,6 +36,12 @@ Ts = TypeVarTuple("Ts")
 # (docs/decisions.md, Performance). Their turns are not the ordinary ones, so however many costly
 # reads arrive, every other request still finds a thread and a connection.
 COSTLY_READS = 1
+
+# The connections a serving worker keeps for its threads once its requests run on the event loop
+# (store/loop_work.py): the rarer work around a request (a token this process does not know yet,
+# the rate limiter's shared count, an attachment, the readiness probe) takes three turns, a search
+# the fourth (docs/deployment.md counts them in `max_connections`).
+THREAD_CONNECTIONS = 4
 
 _Turns = dict[str, anyio.CapacityLimiter]
 _TURNS: weakref.WeakKeyDictionary[Engine, weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Turns]] = (

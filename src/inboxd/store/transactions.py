@@ -119,15 +119,8 @@ def transaction(
         conn = engine.connect()
         kept = False
         try:
-            if not write and conn.dialect.name == "postgresql":
-                # Reset when the connection goes back to the pool.
-                conn.execution_options(isolation_level="REPEATABLE READ" if isolated else "AUTOCOMMIT")
-            conn.info[_STATE] = TransactionState(write, {})
-            try:
-                with conn.begin(), budgeted(conn, budget) if budget is not None else contextlib.nullcontext():
-                    yield conn
-            finally:
-                _forget(conn)
+            with begun(conn, write, budget, isolated):
+                yield conn
             if snapshot is not None:
                 kept = _read_on(conn)
                 if kept:
@@ -135,6 +128,21 @@ def transaction(
         finally:
             if not kept:
                 conn.close()
+
+
+@contextlib.contextmanager
+def begun(conn: Connection, write: bool, budget: float | None = None, isolated: bool = True) -> Iterator[Connection]:
+    """The transaction of :func:`transaction` (its arguments) on ``conn``, a connection just taken
+    from its pool: committed when the block ends, rolled back when it raises."""
+    if not write and conn.dialect.name == "postgresql":
+        # Reset when the connection goes back to the pool.
+        conn.execution_options(isolation_level="REPEATABLE READ" if isolated else "AUTOCOMMIT")
+    conn.info[_STATE] = TransactionState(write, {})
+    try:
+        with conn.begin(), budgeted(conn, budget) if budget is not None else contextlib.nullcontext():
+            yield conn
+    finally:
+        _forget(conn)
 
 
 def transacted(

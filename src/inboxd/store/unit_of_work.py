@@ -61,6 +61,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from inboxd.store.loop_work import on_loop, transacted_on_loop
 from inboxd.store.scope import Store
 from inboxd.store.threads import in_thread
 from inboxd.store.transactions import close_snapshot, transacted, transaction
@@ -113,11 +114,10 @@ def read(
 async def ordinary_read(engine: Engine, workspace_id: int, work: Callable[[Store], T], isolated: bool = True) -> T:
     """A read of a request: a SQLite read in WAL mode never waits for a lock and takes
     microseconds, so it runs on the event loop rather than pay a thread hop (docs/decisions.md,
-    Performance); PostgreSQL's (network round trips) runs in one of the engine's threads
-    (store/threads.py)."""
+    Performance); PostgreSQL's on the loop too, each round trip awaited (store/loop_work.py)."""
     if engine.dialect.name == "sqlite":
         return read(engine, workspace_id, work)
-    return await in_thread(engine, read, engine, workspace_id, work, None, isolated)
+    return await transacted_on_loop(engine, lambda conn: work(Store(conn, workspace_id)), isolated=isolated)
 
 
 async def costly_read(engine: Engine, workspace_id: int, work: Callable[[Store], T], budget: float | None) -> T:
@@ -138,24 +138,26 @@ async def write(engine: Engine, workspace_id: int, work: Callable[[Store], Any])
     gate = write_gate(engine)
     if gate is not None:
         return await write_queue(engine, gate).submit(run)
-    return await in_thread(engine, _with_retries, engine, run)
-
-
-def _with_retries(engine: Engine, run: Callable[[Connection], WriteOutcome]) -> Any:
-    """A write in a transaction of its own. Its answer is drawn inside it, just before the commit:
-    exactly what the write left, the rows it changed still locked (PostgreSQL writes lock what they
-    read), where drawing after the commit would cost a read transaction more."""
     for attempt in range(RETRIES):
         try:
-            with transaction(engine, write=True) as conn:
-                answer, _ = run(conn)
-                if isinstance(answer, AfterCommit):
-                    answer = answer.draw(Store(conn, answer.workspace_id), answer.now)
-            return answer
+            if on_loop(engine):
+                return await transacted_on_loop(engine, lambda conn: _answered(conn, run), write=True)
+            return await in_thread(engine, transacted, engine, lambda conn: _answered(conn, run), True)
         except (IntegrityError, OperationalError):
             if attempt == RETRIES - 1:
                 raise
     raise AssertionError("unreachable")
+
+
+def _answered(conn: Connection, run: Callable[[Connection], WriteOutcome]) -> Any:
+    """A write in a transaction of its own (PostgreSQL's, an in-memory SQLite database's). Its
+    answer is drawn inside it, just before the commit: exactly what the write left, the rows it
+    changed still locked (PostgreSQL writes lock what they read), where drawing after the commit
+    would cost a read transaction more."""
+    answer, _ = run(conn)
+    if isinstance(answer, AfterCommit):
+        answer = answer.draw(Store(conn, answer.workspace_id), answer.now)
+    return answer
 
 
 def drawn(engine: Engine, answer: Any, snapshot: Connection | None) -> Any:

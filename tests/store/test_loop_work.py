@@ -1,0 +1,63 @@
+"""PostgreSQL reads and writes on the event loop (store/loop_work.py): a request's transaction
+gives the loop away while PostgreSQL works, so the loop's other requests go on meanwhile, and all
+of them together keep to the loop's own connections."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from sqlalchemy import Engine, func, select, text
+
+from inboxd.store.loop_work import LOOP_CONNECTIONS, close_loop_engine, loop_engine, open_loop_engine
+from inboxd.store.scope import Store
+from inboxd.store.tables import tags
+from inboxd.store.transactions import transaction
+from inboxd.store.unit_of_work import ordinary_read, write
+
+POSTGRES = pytest.mark.parametrize("engine", ["postgres"], indirect=True)
+
+
+@POSTGRES
+def test_reads_overlap_on_the_loop_within_its_connections(engine: Engine) -> None:
+    running = 0
+    most = 0
+
+    def slow_read(store: Store) -> None:
+        nonlocal running, most
+        running += 1
+        most = max(most, running)
+        try:
+            store.conn.execute(text("SELECT pg_sleep(0.02)")).all()
+        finally:
+            running -= 1
+
+    async def burst() -> int:
+        await open_loop_engine(engine)  # as the app's start does
+        try:
+            await asyncio.gather(*(ordinary_read(engine, 1, slow_read) for _ in range(4 * LOOP_CONNECTIONS)))
+            return int(loop_engine(engine).pool.checkedin())  # type: ignore[attr-defined]
+        finally:
+            await close_loop_engine(engine)
+
+    opened = asyncio.run(burst())
+    assert most > 1  # the reads overlapped: each gave the loop away while PostgreSQL slept
+    assert most <= opened <= LOOP_CONNECTIONS  # on the loop's own connections, no more than it keeps
+
+
+@POSTGRES
+def test_a_write_that_fails_on_the_loop_leaves_nothing(engine: Engine) -> None:
+    def tag_then_fail(store: Store) -> None:
+        store.conn.execute(tags.insert().values(workspace_id=1, name="half", name_folded="half", created_at=0))
+        raise ValueError("the write's own error")
+
+    async def attempt() -> None:
+        try:
+            await write(engine, 1, tag_then_fail)
+        finally:
+            await close_loop_engine(engine)
+
+    with pytest.raises(ValueError, match="the write's own error"):
+        asyncio.run(attempt())
+    with transaction(engine, write=False) as conn:
+        assert conn.execute(select(func.count()).select_from(tags).where(tags.c.name == "half")).scalar() == 0
