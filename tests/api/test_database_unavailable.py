@@ -23,7 +23,7 @@ from inboxd.api.rate_limits import DEFAULT_PER_MINUTE, RateLimiter
 from inboxd.app import create_app
 from inboxd.domain.clock import FrozenClock
 from inboxd.store.database_errors import database_unavailable
-from inboxd.store.engine import make_engine
+from inboxd.store.engine import POOLER_PARAMETER, make_engine
 from tests import factories
 from tests.api.test_errors import error_of
 from tests.conftest import ACME_TOKEN, Api
@@ -159,7 +159,7 @@ def test_connections_the_server_dropped_cost_no_request_an_error(
 
 @contextlib.contextmanager
 def _terminator(engine: Any) -> Iterator[Any]:
-    alone = create_engine(engine.url, poolclass=NullPool)
+    alone = create_engine(engine.url.difference_update_query([POOLER_PARAMETER]), poolclass=NullPool)
     try:
         with alone.connect() as conn:
             yield conn
