@@ -9,11 +9,12 @@ import asyncio
 import pytest
 from sqlalchemy import Engine, func, select, text
 
+from inboxd.store.engine import pooled
 from inboxd.store.loop_work import LOOP_CONNECTIONS, close_loop_engine, loop_engine, open_loop_engine
 from inboxd.store.scope import Store
 from inboxd.store.tables import tags
 from inboxd.store.transactions import transaction
-from inboxd.store.unit_of_work import ordinary_read, write
+from inboxd.store.unit_of_work import costly_read, ordinary_read, write
 
 POSTGRES = pytest.mark.parametrize("engine", ["postgres"], indirect=True)
 
@@ -61,3 +62,23 @@ def test_a_write_that_fails_on_the_loop_leaves_nothing(engine: Engine) -> None:
         asyncio.run(attempt())
     with transaction(engine, write=False) as conn:
         assert conn.execute(select(func.count()).select_from(tags).where(tags.c.name == "half")).scalar() == 0
+
+
+@POSTGRES
+def test_requests_plan_once_and_searches_per_value(engine: Engine) -> None:
+    """A request's prepared statements keep one generic plan (their shapes are fixed); a search,
+    whose best plan depends on the values it asks for, keeps PostgreSQL's default. Behind a
+    transaction pooler no statement is prepared, and nothing is set."""
+
+    def planning(store: Store) -> str:
+        return str(store.conn.execute(text("SHOW plan_cache_mode")).scalar())
+
+    async def both() -> tuple[str, str]:
+        await open_loop_engine(engine)
+        try:
+            return await ordinary_read(engine, 1, planning), await costly_read(engine, 1, planning, None)
+        finally:
+            await close_loop_engine(engine)
+
+    request, search = asyncio.run(both())
+    assert (request, search) == (("auto" if pooled(engine) else "force_generic_plan"), "auto")

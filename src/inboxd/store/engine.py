@@ -60,6 +60,15 @@ def make_loop_engine(engine: Engine, pool_size: int | None) -> AsyncEngine:
     layer, so a request's statements are awaited on the loop instead of run in a thread
     (store/loop_work.py). ``pool_size`` None: no connection kept, each closed after its use."""
     target, options = _postgres(engine.url, pool_size or 1)
+    startup = options["connect_args"].get("options")
+    if startup is not None:
+        # Generic plans for the prepared statements of requests: their shapes are fixed (a
+        # conversation by its key, a page of a workspace's), and PostgreSQL otherwise kept planning
+        # each execution anew, which cost it more than running the statement (docs/decisions.md,
+        # Performance: "Generic plans"). Searches, whose plans depend on the values asked for, run
+        # on the thread engine with PostgreSQL's default. Behind a pooler statements are not
+        # prepared, so there is nothing to set.
+        options["connect_args"]["options"] = startup + " -c plan_cache_mode=force_generic_plan"
     if pool_size is None:
         del options["pool_size"], options["max_overflow"]
         options["poolclass"] = NullPool
