@@ -30,7 +30,7 @@ from typing import Any
 import psycopg
 from sqlalchemy import Engine
 
-from inboxd.store.engine import libpq_url, pooled
+from inboxd.store.engine import GENERIC_PLANS, libpq_url, pooled
 from inboxd.store.keyset import AFTER_SQL
 
 # Positional parameters: token digest, workspace, now, workspace, conversation id. No row: no such
@@ -104,7 +104,9 @@ class _LoopConnections:
     async def _open(self) -> psycopg.AsyncConnection[Any] | None:
         self.opening += 1
         try:
-            conn = await psycopg.AsyncConnection.connect(self.conninfo, autocommit=True, connect_timeout=5)
+            # Prepared, the statements keep one generic plan, as the loop engine's do (store/engine.py).
+            settings: dict[str, Any] = {"options": GENERIC_PLANS} if self.prepare else {}
+            conn = await psycopg.AsyncConnection.connect(self.conninfo, autocommit=True, connect_timeout=5, **settings)
         except Exception:
             return None
         finally:

@@ -32,6 +32,10 @@ DEFAULT_DATABASE_URL = "sqlite:///./data/inboxd.sqlite3"
 POOLER_PARAMETER = "pooler"
 POOLER_MODES = ("transaction",)
 
+# The startup setting of the connections that run requests' prepared statements (make_loop_engine,
+# store/cached_reads.py): one generic plan each, planned once per connection.
+GENERIC_PLANS = "-c plan_cache_mode=force_generic_plan"
+
 
 def normalise_url(url: str) -> str:
     """Accept the URLs people paste: ``postgres://`` and ``postgresql://`` mean psycopg 3 here."""
@@ -68,7 +72,7 @@ def make_loop_engine(engine: Engine, pool_size: int | None) -> AsyncEngine:
         # Performance: "Generic plans"). Searches, whose plans depend on the values asked for, run
         # on the thread engine with PostgreSQL's default. Behind a pooler statements are not
         # prepared, so there is nothing to set.
-        options["connect_args"]["options"] = startup + " -c plan_cache_mode=force_generic_plan"
+        options["connect_args"]["options"] = f"{startup} {GENERIC_PLANS}"
     if pool_size is None:
         del options["pool_size"], options["max_overflow"]
         options["poolclass"] = NullPool
