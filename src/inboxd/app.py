@@ -163,11 +163,13 @@ def create_app(
         try:
             yield
         finally:
-            snooze_sweeper.close()
-            checkpointer.close()
-            cached_reads.close()
-            if on_loop(engine):
-                await close_loop_engine(engine)
+            try:
+                snooze_sweeper.close()
+                checkpointer.close()
+                cached_reads.close()
+            finally:
+                if on_loop(engine):
+                    await close_loop_engine(engine)
 
     app = Starlette(routes=ROUTES, exception_handlers=HANDLERS, lifespan=lifespan)
     snooze_sweeper = SnoozeSweeper(engine, clock, listener=lambda: app.state.on_events)

@@ -42,6 +42,9 @@ LOOP_CONNECTIONS = 8
 _ENGINES: weakref.WeakKeyDictionary[Engine, weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, AsyncEngine]] = (
     weakref.WeakKeyDictionary()
 )
+_OPENS: weakref.WeakKeyDictionary[Engine, weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, int]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def on_loop(engine: Engine) -> bool:
@@ -50,18 +53,19 @@ def on_loop(engine: Engine) -> bool:
 
 
 async def transacted_on_loop(
-    engine: Engine, work: Callable[[Connection], T], write: bool = False, isolated: bool = True
+    engine: Engine, work: Callable[[Connection], T], write: bool = False, isolated: bool = True, attempts: int = 2
 ) -> T:
     """``work`` in one transaction (store/transactions.py ``begun``) on a connection of the
     running loop's engine, run again once on a new connection when the one it had was found
-    dropped (no connection is pinged when it leaves the pool), as ``transacted`` does in a thread."""
+    dropped (no connection is pinged when it leaves the pool), as ``transacted`` does in a thread.
+    ``attempts=1``: never again here (a request's write, which store/unit_of_work.py retries)."""
     engine_of_loop = loop_engine(engine)
-    for attempt in range(2):
+    for attempt in range(attempts):
         try:
             async with engine_of_loop.connect() as conn:
                 return await conn.run_sync(_in_transaction, work, write, isolated)
         except DBAPIError as error:
-            if attempt or not error.connection_invalidated:
+            if attempt == attempts - 1 or not error.connection_invalidated:
                 raise
             log.info("a pooled connection was dropped by the database; the transaction runs again")
     raise AssertionError("unreachable")
@@ -74,13 +78,28 @@ def _in_transaction(conn: Connection, work: Callable[[Connection], T], write: bo
 
 async def open_loop_engine(engine: Engine) -> None:
     """Keep connections of ``engine`` for the running loop (the app's start, on its loop): up to
-    :data:`LOOP_CONNECTIONS`, closed by :func:`close_loop_engine` at its end."""
-    _by_loop(engine)[asyncio.get_running_loop()] = make_loop_engine(engine, LOOP_CONNECTIONS)
+    :data:`LOOP_CONNECTIONS`, closed by the last :func:`close_loop_engine` of that loop (two apps
+    on one engine and loop, as tests run them, share it)."""
+    loop = asyncio.get_running_loop()
+    by_loop = _by_loop(engine)
+    opens = _OPENS.setdefault(engine, weakref.WeakKeyDictionary())
+    if opens.get(loop, 0) == 0:
+        by_loop[loop] = make_loop_engine(engine, LOOP_CONNECTIONS)
+    opens[loop] = opens.get(loop, 0) + 1
 
 
 async def close_loop_engine(engine: Engine) -> None:
-    """Close the running loop's connections of ``engine`` (the app's end, on its loop)."""
-    engine_of_loop = _by_loop(engine).pop(asyncio.get_running_loop(), None)
+    """Close the running loop's connections of ``engine`` (the app's end, on its loop), once every
+    :func:`open_loop_engine` of the loop has its close."""
+    loop = asyncio.get_running_loop()
+    opens = _OPENS.get(engine)
+    left = (opens.get(loop, 1) if opens is not None else 1) - 1
+    if opens is not None and left > 0:
+        opens[loop] = left
+        return
+    if opens is not None:
+        opens.pop(loop, None)
+    engine_of_loop = _by_loop(engine).pop(loop, None)
     if engine_of_loop is not None:
         await engine_of_loop.dispose()
 

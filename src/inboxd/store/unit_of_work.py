@@ -140,13 +140,19 @@ async def write(engine: Engine, workspace_id: int, work: Callable[[Store], Any])
         return await write_queue(engine, gate).submit(run)
     for attempt in range(RETRIES):
         try:
+            # One level of retries, this one: a write dropped during its COMMIT may have committed.
             if on_loop(engine):
-                return await transacted_on_loop(engine, lambda conn: _answered(conn, run), write=True)
-            return await in_thread(engine, transacted, engine, lambda conn: _answered(conn, run), True)
+                return await transacted_on_loop(engine, lambda conn: _answered(conn, run), write=True, attempts=1)
+            return await in_thread(engine, _in_own_transaction, engine, run)
         except (IntegrityError, OperationalError):
             if attempt == RETRIES - 1:
                 raise
     raise AssertionError("unreachable")
+
+
+def _in_own_transaction(engine: Engine, run: Callable[[Connection], WriteOutcome]) -> Any:
+    with transaction(engine, write=True) as conn:
+        return _answered(conn, run)
 
 
 def _answered(conn: Connection, run: Callable[[Connection], WriteOutcome]) -> Any:
