@@ -19,9 +19,9 @@ their Python work is long, and on the loop it would hold up every other request.
 from __future__ import annotations
 
 import asyncio
-import logging
 import weakref
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TypeVar
 
 from sqlalchemy import Connection, Engine
@@ -29,9 +29,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from inboxd.store.engine import make_loop_engine
-from inboxd.store.transactions import begun
-
-log = logging.getLogger("inboxd.engine")
+from inboxd.store.transactions import DROPPED_ATTEMPTS, begun, runs_again
 
 T = TypeVar("T")
 
@@ -39,10 +37,17 @@ T = TypeVar("T")
 # while the others wait for PostgreSQL (docs/deployment.md counts them in `max_connections`).
 LOOP_CONNECTIONS = 8
 
-_ENGINES: weakref.WeakKeyDictionary[Engine, weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, AsyncEngine]] = (
-    weakref.WeakKeyDictionary()
-)
-_OPENS: weakref.WeakKeyDictionary[Engine, weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, int]] = (
+
+@dataclass
+class _Kept:
+    """A loop's engine of one sync engine, and how many apps on that loop opened it (0: the
+    no-connection engine of a loop that opened none)."""
+
+    engine: AsyncEngine
+    opens: int = 0
+
+
+_KEPT: weakref.WeakKeyDictionary[Engine, weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Kept]] = (
     weakref.WeakKeyDictionary()
 )
 
@@ -53,7 +58,11 @@ def on_loop(engine: Engine) -> bool:
 
 
 async def transacted_on_loop(
-    engine: Engine, work: Callable[[Connection], T], write: bool = False, isolated: bool = True, attempts: int = 2
+    engine: Engine,
+    work: Callable[[Connection], T],
+    write: bool = False,
+    isolated: bool = True,
+    attempts: int = DROPPED_ATTEMPTS,
 ) -> T:
     """``work`` in one transaction (store/transactions.py ``begun``) on a connection of the
     running loop's engine, run again once on a new connection when the one it had was found
@@ -65,9 +74,8 @@ async def transacted_on_loop(
             async with engine_of_loop.connect() as conn:
                 return await conn.run_sync(_in_transaction, work, write, isolated)
         except DBAPIError as error:
-            if attempt == attempts - 1 or not error.connection_invalidated:
+            if not runs_again(error, attempt, attempts):
                 raise
-            log.info("a pooled connection was dropped by the database; the transaction runs again")
     raise AssertionError("unreachable")
 
 
@@ -80,28 +88,26 @@ async def open_loop_engine(engine: Engine) -> None:
     """Keep connections of ``engine`` for the running loop (the app's start, on its loop): up to
     :data:`LOOP_CONNECTIONS`, closed by the last :func:`close_loop_engine` of that loop (two apps
     on one engine and loop, as tests run them, share it)."""
+    kept = _kept(engine)
     loop = asyncio.get_running_loop()
-    by_loop = _by_loop(engine)
-    opens = _OPENS.setdefault(engine, weakref.WeakKeyDictionary())
-    if opens.get(loop, 0) == 0:
-        by_loop[loop] = make_loop_engine(engine, LOOP_CONNECTIONS)
-    opens[loop] = opens.get(loop, 0) + 1
+    found = kept.get(loop)
+    if found is None or found.opens == 0:
+        found = kept[loop] = _Kept(make_loop_engine(engine, LOOP_CONNECTIONS))
+    found.opens += 1
 
 
 async def close_loop_engine(engine: Engine) -> None:
     """Close the running loop's connections of ``engine`` (the app's end, on its loop), once every
     :func:`open_loop_engine` of the loop has its close."""
+    kept = _kept(engine)
     loop = asyncio.get_running_loop()
-    opens = _OPENS.get(engine)
-    left = (opens.get(loop, 1) if opens is not None else 1) - 1
-    if opens is not None and left > 0:
-        opens[loop] = left
+    found = kept.get(loop)
+    if found is None:
         return
-    if opens is not None:
-        opens.pop(loop, None)
-    engine_of_loop = _by_loop(engine).pop(loop, None)
-    if engine_of_loop is not None:
-        await engine_of_loop.dispose()
+    found.opens -= 1
+    if found.opens <= 0:
+        del kept[loop]
+        await found.engine.dispose()
 
 
 def loop_engine(engine: Engine) -> AsyncEngine:
@@ -109,16 +115,16 @@ def loop_engine(engine: Engine) -> AsyncEngine:
     loop that did not open one (an app run without its lifespan, as a test client may) gets one
     that keeps no connection: each transaction opens its own and closes it, so nothing is left
     open when that loop goes away."""
-    by_loop = _by_loop(engine)
+    kept = _kept(engine)
     loop = asyncio.get_running_loop()
-    engine_of_loop = by_loop.get(loop)
-    if engine_of_loop is None:
-        engine_of_loop = by_loop[loop] = make_loop_engine(engine, None)
-    return engine_of_loop
+    found = kept.get(loop)
+    if found is None:
+        found = kept[loop] = _Kept(make_loop_engine(engine, None))
+    return found.engine
 
 
-def _by_loop(engine: Engine) -> weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, AsyncEngine]:
-    by_loop = _ENGINES.get(engine)
-    if by_loop is None:
-        by_loop = _ENGINES[engine] = weakref.WeakKeyDictionary()
-    return by_loop
+def _kept(engine: Engine) -> weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Kept]:
+    kept = _KEPT.get(engine)
+    if kept is None:
+        kept = _KEPT[engine] = weakref.WeakKeyDictionary()
+    return kept

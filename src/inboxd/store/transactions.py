@@ -159,15 +159,27 @@ def transacted(
     the work runs again safely; only a drop during the COMMIT itself leaves it unknown, which the
     callers here can bear (a read, or the rate limiter counting a few calls twice). A request's
     writes are retried by store/unit_of_work.py instead, which also retries serialisation failures."""
-    for attempt in range(2):
+    for attempt in range(DROPPED_ATTEMPTS):
         try:
             with transaction(engine, write=write, budget=budget, isolated=isolated) as conn:
                 return work(conn)
         except DBAPIError as error:
-            if attempt or not error.connection_invalidated:
+            if not runs_again(error, attempt):
                 raise
-            log.info("a pooled connection was dropped by the database; the transaction runs again")
     raise AssertionError("unreachable")
+
+
+DROPPED_ATTEMPTS = 2  # a transaction that met a dropped connection runs once more, on a new one
+
+
+def runs_again(error: DBAPIError, attempt: int, attempts: int = DROPPED_ATTEMPTS) -> bool:
+    """Whether a transaction that failed with ``error`` on its ``attempt`` (from 0) runs again:
+    only when its connection was found dropped and attempts are left (:func:`transacted`, and
+    store/loop_work.py on the event loop)."""
+    if attempt >= attempts - 1 or not error.connection_invalidated:
+        return False
+    log.info("a pooled connection was dropped by the database; the transaction runs again")
+    return True
 
 
 def _read_on(conn: Connection) -> bool:
