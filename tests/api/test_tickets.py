@@ -474,3 +474,21 @@ def test_ticket_ids_are_not_shared_between_workspaces(api, globex):
     assert api.get(f"/tickets/{acme_ticket['id']}").json()["ticket_type"]["workspace_id"] == "acme"
     assert globex.get(f"/tickets/{globex_ticket['id']}").json()["ticket_type"]["workspace_id"] == "globex"
     assert api.get(f"/tickets/{globex_ticket['id']}").status_code == 404
+
+
+def test_in_2_11_every_ticket_part_shows_the_tickets_state(api):
+    """2.11 requires `ticket_state` on every ticket part, not only on the part that set it."""
+    conversation = factories.conversation(api)
+    joined = factories.contact(api, email="joined@example.test")
+    added = api.post(
+        f"/conversations/{conversation['id']}/customers",
+        json={"admin_id": me(api), "customer": {"intercom_user_id": joined["id"]}},
+    )
+    assert added.status_code == 200, added.text
+    ticket = converted(api.at("2.11"), conversation["id"], factories.ticket_type(api)["id"])
+    parts = ticket["ticket_parts"]["ticket_parts"]
+    assert [p["part_type"] for p in parts] == ["participant_added", "ticket_state_updated_by_admin"]
+    assert [p["ticket_state"] for p in parts] == ["submitted", "submitted"]
+    assert "previous_ticket_state" not in parts[0]
+    later = api.at("2.12").get(f"/tickets/{ticket['id']}").json()["ticket_parts"]["ticket_parts"]
+    assert "ticket_state" not in later[0] and later[1]["ticket_state"] == "submitted"

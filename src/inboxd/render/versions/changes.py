@@ -175,6 +175,19 @@ def _ticket_state_as_string(ticket: dict[str, Any]) -> None:
         )
 
 
+def _every_part_with_its_ticket_state(ticket: dict[str, Any]) -> None:
+    """2.11 requires every ticket part's ``ticket_state`` (a plain enum): a part that did not set
+    the state shows the ticket's (docs/decisions.md, Tickets)."""
+    state = ticket.get("ticket_state")
+    category = state["category"] if isinstance(state, dict) else state
+    parts = ticket.get("ticket_parts")
+    if category is None or not isinstance(parts, dict):
+        return
+    for part in parts.get("ticket_parts") or ():
+        if "ticket_state" not in part:
+            _in_place(part, "body", {"body": part.get("body"), "ticket_state": category})
+
+
 def _ticket_types_under_their_name(listed: dict[str, Any]) -> None:
     if "data" in listed:
         _in_place(listed, "data", {"ticket_types": listed["data"]})
@@ -383,6 +396,12 @@ CHANGES: tuple[Change, ...] = (
             "ticket_type": _ticket_type_lists_as_2_11_names_them,
             "ticket_type.list": _ticket_type_lists_as_2_11_names_them,
         },
+        shapes=("2.11",),
+    ),
+    Change(
+        "2.12",
+        "a ticket part that did not set the ticket's state leaves it out (2.11 requires it: the ticket's)",
+        {"ticket": _every_part_with_its_ticket_state},
         shapes=("2.11",),
     ),
     Change(
