@@ -18,7 +18,7 @@ from inboxd.store.tables import conversations
 from inboxd.store.transactions import transaction
 from inboxd.store.workspaces import token_digest
 from tests import factories
-from tests.conftest import ACME_TOKEN, T0, Api
+from tests.conftest import ACME_TOKEN, GLOBEX_TOKEN, T0, Api
 
 NOW = T0 + 3600
 
@@ -293,14 +293,182 @@ def test_more_concurrent_reads_than_kept_connections_all_answer(api, engine):
             hot.conversation_version(token_digest(ACME_TOKEN), row.workspace_id, int(conversation["id"]), NOW)
             for _ in range(6)
         ]
-        return list(await asyncio.gather(*calls))
+        found = list(await asyncio.gather(*calls))
+        assert len(hot.kept()) == 1
+        return found
 
     try:
         found = asyncio.run(many())
-        assert len(hot.kept()) == 1
     finally:
         hot.close()
-    assert [f for f in found if f is not None] == [row.version] * 6
+    assert found == [row.version] * 6
+
+
+# -- PostgreSQL: the requests that arrive together share one statement (store/read_groups.py) -------
+
+
+def _sent_statements(monkeypatch):
+    """The parameters of every statement sent on a kept async connection, as they are sent."""
+    sent: list[tuple[object, ...]] = []
+    execute = psycopg.AsyncConnection.execute
+
+    async def spied(conn, query, params=None, **kwargs):
+        sent.append(tuple(params or ()))
+        return await execute(conn, query, params, **kwargs)
+
+    monkeypatch.setattr(psycopg.AsyncConnection, "execute", spied)
+    return sent
+
+
+def _workspace_ids(engine):
+    with transaction(engine, write=False) as conn:
+        return dict(conn.exec_driver_sql("SELECT name, id FROM workspaces").all())
+
+
+@pytest.mark.parametrize("engine", ["postgres"], indirect=True)
+def test_concurrent_reads_share_one_statement_and_each_gets_its_own_answer(api, globex, engine, monkeypatch):
+    acme = factories.conversation(api)
+    other = factories.conversation(globex)
+    ids = _workspace_ids(engine)
+    with transaction(engine, write=False) as conn:
+        versions = dict(conn.exec_driver_sql("SELECT id, version FROM conversations").all())
+    acme_id, other_id = int(acme["id"]), int(other["id"])
+    ours, theirs = token_digest(ACME_TOKEN), token_digest(GLOBEX_TOKEN)
+    hot = CachedReads(engine, connections=1)
+    sent = _sent_statements(monkeypatch)
+    asked = [
+        (ours, ids["Acme"], acme_id),  # the plain case
+        (theirs, ids["Globex"], other_id),  # another workspace's, in the same statement
+        (theirs, ids["Acme"], acme_id),  # a token of another workspace
+        (token_digest("no-such-token"), ids["Acme"], acme_id),
+        (ours, ids["Acme"], 999_999),  # no such conversation
+        (ours, ids["Acme"], other_id),  # another workspace's conversation
+        (ours, ids["Acme"], acme_id),
+    ]
+
+    async def together() -> list[int | None]:
+        return list(await asyncio.gather(*(hot.conversation_version(d, w, c, NOW) for d, w, c in asked)))
+
+    try:
+        found = asyncio.run(together())
+    finally:
+        hot.close()
+    assert found == [versions[acme_id], versions[other_id], None, None, None, None, versions[acme_id]]
+    assert len(sent) == 1, "one statement for the seven"
+
+
+@pytest.mark.parametrize("engine", ["postgres"], indirect=True)
+def test_grouped_list_pages_are_the_pages_read_alone(api, globex, engine, clock, monkeypatch):
+    for _ in range(5):
+        factories.conversation(api)
+        clock.advance(1)
+    factories.conversation(globex)
+    ids = _workspace_ids(engine)
+    ours, theirs = token_digest(ACME_TOKEN), token_digest(GLOBEX_TOKEN)
+    hot = CachedReads(engine, connections=1)
+    first = asyncio.run(hot.conversation_page(ours, ids["Acme"], NOW, 3, None))
+    assert first is not None and first[0] == 5 and len(first[1]) == 3
+    last = first[1][-1]
+    asked = [
+        (ours, ids["Acme"], NOW, 3, None),
+        (ours, ids["Acme"], NOW, 3, (last[2], last[0])),  # the next page
+        (theirs, ids["Globex"], NOW, 20, None),
+        (theirs, ids["Acme"], NOW, 20, None),  # a token of another workspace
+        (ours, ids["Acme"], NOW, 3, (0, 0)),  # after the last: an empty page
+    ]
+
+    async def alone() -> list[object]:
+        return [await hot.conversation_page(*a) for a in asked]
+
+    async def together() -> list[object]:
+        return list(await asyncio.gather(*(hot.conversation_page(*a) for a in asked)))
+
+    sent = _sent_statements(monkeypatch)
+    try:
+        one_by_one = asyncio.run(alone())
+        statements = len(sent)
+        grouped = asyncio.run(together())
+    finally:
+        hot.close()
+    assert statements == len(asked) and len(sent) == statements + 1
+    assert grouped == one_by_one
+    acme_page, next_page, globex_page, refused, empty = grouped
+    assert acme_page == first
+    assert next_page is not None and [r[0] for r in next_page[1]] == [
+        r[0] for r in sorted(_all_rows(engine, ids["Acme"]), key=lambda r: (r[2], r[0]), reverse=True)[3:6]
+    ]
+    assert globex_page is not None and globex_page[0] == 1
+    assert refused is None and empty is None
+
+
+def _all_rows(engine, workspace_id):
+    with transaction(engine, write=False) as conn:
+        return conn.exec_driver_sql(
+            "SELECT id, version, updated_at FROM conversations WHERE workspace_id = %s", (workspace_id,)
+        ).all()
+
+
+@pytest.mark.parametrize("engine", ["postgres"], indirect=True)
+def test_a_read_never_joins_a_statement_already_sent(api, engine, monkeypatch):
+    """A request that arrives while a statement is in flight waits for the next one: its answer
+    must reflect every commit that finished before it arrived."""
+    conversation = factories.conversation(api)
+    ws = _workspace_ids(engine)["Acme"]
+    hot = CachedReads(engine, connections=1)
+    sizes: list[int] = []
+    in_flight, release = asyncio.Event(), asyncio.Event()
+    execute = psycopg.AsyncConnection.execute
+
+    async def held(conn, query, params=None, **kwargs):
+        sizes.append(len(params[0]))
+        if len(sizes) == 1:
+            in_flight.set()
+            await release.wait()
+        return await execute(conn, query, params, **kwargs)
+
+    monkeypatch.setattr(psycopg.AsyncConnection, "execute", held)
+
+    async def read() -> int | None:
+        return await hot.conversation_version(token_digest(ACME_TOKEN), ws, int(conversation["id"]), NOW)
+
+    async def scenario() -> list[int | None]:
+        first = asyncio.ensure_future(read())
+        await in_flight.wait()
+        later = [asyncio.ensure_future(read()) for _ in range(3)]
+        await asyncio.sleep(0.05)
+        release.set()
+        return [await first, *[await r for r in later]]
+
+    try:
+        found = asyncio.run(scenario())
+    finally:
+        hot.close()
+    assert sizes == [1, 3]
+    assert None not in found and len(set(found)) == 1
+
+
+@pytest.mark.parametrize("engine", ["postgres"], indirect=True)
+def test_a_read_whose_client_went_away_leaves_the_others_answered(api, engine):
+    conversation = factories.conversation(api)
+    ws = _workspace_ids(engine)["Acme"]
+    hot = CachedReads(engine, connections=1)
+
+    async def read() -> int | None:
+        return await hot.conversation_version(token_digest(ACME_TOKEN), ws, int(conversation["id"]), NOW)
+
+    async def scenario() -> list[int | None]:
+        reads = [asyncio.ensure_future(read()) for _ in range(4)]
+        await asyncio.sleep(0)
+        reads[1].cancel()
+        answered = await asyncio.gather(*reads, return_exceptions=True)
+        assert isinstance(answered[1], asyncio.CancelledError)
+        return [a for i, a in enumerate(answered) if i != 1]  # type: ignore[misc]
+
+    try:
+        found = asyncio.run(scenario())
+    finally:
+        hot.close()
+    assert None not in found and len(set(found)) == 1
 
 
 @pytest.mark.parametrize("engine", ["postgres"], indirect=True)  # SQLite's statements cost no round trip

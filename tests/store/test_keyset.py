@@ -19,7 +19,7 @@ def test_the_expression_and_the_raw_statement_agree(engine):
         conn.execute(_rows.insert(), [{"sort": s, "id": i} for s, i in values])
         placeholder = "?" if conn.dialect.name == "sqlite" else "%s"
         raw = "SELECT sort, id FROM keyset_rows WHERE 1 = 1" + keyset.AFTER_SQL.format(
-            sort="sort", id="id", p=placeholder
+            sort="sort", id="id", last_sort=placeholder, last_id=placeholder
         )
         raw += " ORDER BY sort DESC, id DESC"
         for key in itertools.product([-1, 0, 3, 5, 9, 10], [0, 1, 4, 9, 11]):

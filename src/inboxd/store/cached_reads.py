@@ -16,7 +16,8 @@ that failed, every kept connection busy) answers None, and the request goes the 
 The statement runs on the event loop on both engines: SQLite's in microseconds on a connection kept
 per thread; PostgreSQL's on psycopg's AsyncConnection, a few kept per event loop, so the network
 round trip is awaited rather than paid for with a hop to the thread pool and back (measured:
-docs/decisions.md, Performance, "PostgreSQL: the one statement").
+docs/decisions.md, Performance, "PostgreSQL: the one statement"). On PostgreSQL the requests that
+arrive while those connections are busy share one statement (store/read_groups.py).
 """
 
 from __future__ import annotations
@@ -27,11 +28,11 @@ import threading
 import weakref
 from typing import Any
 
-import psycopg
 from sqlalchemy import Engine
 
-from inboxd.store.engine import GENERIC_PLANS, libpq_url, pooled
+from inboxd.store.engine import libpq_url, pooled
 from inboxd.store.keyset import AFTER_SQL
+from inboxd.store.read_groups import LoopConnections
 
 # Positional parameters: token digest, workspace, now, workspace, conversation id. No row: no such
 # conversation in the workspace.
@@ -57,72 +58,48 @@ _PAGE = (
     " FROM conversations c WHERE c.workspace_id = {p}{after}"
     " ORDER BY c.updated_at DESC, c.id DESC LIMIT {p}"
 )
-_AFTER = AFTER_SQL.format(sort="c.updated_at", id="c.id", p="{p}")
+_AFTER = AFTER_SQL.format(sort="c.updated_at", id="c.id", last_sort="{p}", last_id="{p}")
+
+# PostgreSQL's forms of the two, for a group of requests (store/read_groups.py): each request's
+# parameters are one element of each array, and each answer row starts with the request's
+# ordinal. Arrays: digests, workspaces, nows, conversation ids.
+_GROUPED = (
+    "SELECT q.i,"
+    " (SELECT workspace_id FROM access_tokens WHERE token_sha256 = q.digest),"
+    " EXISTS (SELECT 1 FROM conversations d"
+    " WHERE d.workspace_id = q.ws AND d.state = 'snoozed' AND d.snoozed_until <= q.now),"
+    " c.version"
+    " FROM unnest(%s::text[], %s::bigint[], %s::bigint[], %s::bigint[]) WITH ORDINALITY"
+    " AS q(digest, ws, now, id, i)"
+    " LEFT JOIN conversations c ON c.workspace_id = q.ws AND c.id = q.id"
+)
+
+# One row per request, the page as three arrays in page order (a row per conversation would run
+# the facts' subqueries once per conversation). Arrays: digests, workspaces, limits, and the key
+# after which the page starts (updated_at, id; NULL for the first page).
+_GROUPED_PAGE = (
+    "SELECT q.i,"
+    " (SELECT workspace_id FROM access_tokens WHERE token_sha256 = q.digest),"
+    " (SELECT min(d.snoozed_until) FROM conversations d WHERE d.workspace_id = q.ws AND d.state = 'snoozed'),"
+    " (SELECT conversation_count FROM workspaces WHERE id = q.ws),"
+    " p.ids, p.versions, p.updated"
+    " FROM unnest(%s::text[], %s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[]) WITH ORDINALITY"
+    " AS q(digest, ws, lim, at, id, i)"
+    " CROSS JOIN LATERAL (SELECT array_agg(s.id ORDER BY s.updated_at DESC, s.id DESC) AS ids,"
+    " array_agg(s.version ORDER BY s.updated_at DESC, s.id DESC) AS versions,"
+    " array_agg(s.updated_at ORDER BY s.updated_at DESC, s.id DESC) AS updated"
+    " FROM (SELECT c.id, c.version, c.updated_at FROM conversations c WHERE c.workspace_id = q.ws"
+    " AND (q.at IS NULL OR (true{after}))"
+    " ORDER BY c.updated_at DESC, c.id DESC LIMIT q.lim) s) p"
+).format(after=AFTER_SQL.format(sort="c.updated_at", id="c.id", last_sort="q.at", last_id="q.id"))
+
+
+def _columns(asked: list[tuple[Any, ...]]) -> list[list[Any]]:
+    """The arrays of a grouped statement: its requests' parameters, column by column."""
+    return [list(column) for column in zip(*asked, strict=True)]
 
 
 PAGES_REMEMBERED = 256  # list pages whose facts a thread remembers (CachedReads.conversation_page)
-
-
-class _LoopConnections:
-    """PostgreSQL connections of one event loop (psycopg AsyncConnection, autocommit): at most
-    ``capacity``, opened when needed and kept."""
-
-    def __init__(self, conninfo: str, capacity: int, prepare: bool) -> None:
-        self.conninfo = conninfo
-        self.capacity = capacity
-        self.prepare = prepare  # not behind a transaction pooler (store/engine.py)
-        self.idle: asyncio.Queue[psycopg.AsyncConnection[Any]] = asyncio.Queue()
-        self.opened: list[psycopg.AsyncConnection[Any]] = []
-        self.opening = 0
-
-    async def run(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]] | None:
-        conn: psycopg.AsyncConnection[Any] | None
-        try:
-            conn = self.idle.get_nowait()
-        except asyncio.QueueEmpty:
-            if len(self.opened) + self.opening < self.capacity:
-                conn = await self._open()
-                if conn is None:
-                    return None  # the database cannot be reached: the ordinary path says so
-            else:
-                try:  # all kept connections are busy: one is free in a fraction of a millisecond
-                    conn = await asyncio.wait_for(self.idle.get(), 0.5)
-                except TimeoutError:
-                    return None
-        try:
-            cursor = await conn.execute(sql, params, prepare=self.prepare)
-            found = [tuple(r) for r in await cursor.fetchall()]
-        except Exception:
-            self.discard(conn)
-            return None
-        except BaseException:  # cancelled mid-statement (the client went away): its state is unknown
-            self.discard(conn)
-            raise
-        self.idle.put_nowait(conn)
-        return found
-
-    async def _open(self) -> psycopg.AsyncConnection[Any] | None:
-        self.opening += 1
-        try:
-            # Prepared, the statements keep one generic plan, as the loop engine's do (store/engine.py).
-            settings: dict[str, Any] = {"options": GENERIC_PLANS} if self.prepare else {}
-            conn = await psycopg.AsyncConnection.connect(self.conninfo, autocommit=True, connect_timeout=5, **settings)
-        except Exception:
-            return None
-        finally:
-            self.opening -= 1
-        self.opened.append(conn)
-        return conn
-
-    def discard(self, conn: psycopg.AsyncConnection[Any]) -> None:
-        if conn in self.opened:
-            self.opened.remove(conn)
-        with contextlib.suppress(Exception):  # closing a broken connection may fail too
-            conn.pgconn.finish()  # libpq's close: no round trip to await
-
-    def close(self) -> None:
-        for conn in list(self.opened):
-            self.discard(conn)
 
 
 class CachedReads:
@@ -132,15 +109,13 @@ class CachedReads:
     def __init__(self, engine: Engine, connections: int = 8) -> None:
         self.engine = engine
         self.sqlite = engine.dialect.name == "sqlite"
-        p = "?" if self.sqlite else "%s"
-        self.sql = _SQL.format(p=p)
-        self.page_sql = _PAGE.format(p=p, after="")
-        self.page_after_sql = _PAGE.format(p=p, after=_AFTER.format(p=p))
+        # SQLite's statements, one per request (PostgreSQL's are grouped: _GROUPED, _GROUPED_PAGE).
+        self.sql = _SQL.format(p="?")
+        self.page_sql = _PAGE.format(p="?", after="")
+        self.page_after_sql = _PAGE.format(p="?", after=_AFTER.format(p="?"))
         self.capacity = connections
         self._opened: list[Any] = []  # SQLite's kept connections
-        self._loops: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopConnections] = (
-            weakref.WeakKeyDictionary()
-        )
+        self._loops: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, LoopConnections] = weakref.WeakKeyDictionary()
         self._lock = threading.Lock()
         self._local = threading.local()
         self._conninfo = "" if self.sqlite else _conninfo(engine)
@@ -152,7 +127,10 @@ class CachedReads:
     async def conversation_version(self, digest: str, workspace_id: int, conversation_id: int, now: int) -> int | None:
         """The conversation's version, when the token is the workspace's, no snooze of the
         workspace is due and the conversation is the workspace's; otherwise None."""
-        rows = await self._fetch(self.sql, (digest, workspace_id, now, workspace_id, conversation_id))
+        if self.sqlite:
+            rows = self._run(self.sql, (digest, workspace_id, now, workspace_id, conversation_id))
+        else:
+            rows = await self._grouped(_GROUPED, (digest, workspace_id, now, conversation_id))
         if not rows:
             return None
         live, due, version = rows[0]
@@ -175,9 +153,14 @@ class CachedReads:
             found = memo.get(key)
             if found is not None and found[0] == changes and (found[1] is None or now < found[1]):
                 return found[2]  # nothing was committed since, and no snooze ran out
-        sql = self.page_sql if after is None else self.page_after_sql
-        keys = () if after is None else (after[0], after[0], after[1])
-        rows = await self._fetch(sql, (digest, workspace_id, workspace_id, workspace_id, *keys, limit))
+        if self.sqlite:
+            sql = self.page_sql if after is None else self.page_after_sql
+            keys = () if after is None else (after[0], after[0], after[1])
+            rows = self._run(sql, (digest, workspace_id, workspace_id, workspace_id, *keys, limit))
+        else:
+            last_sort, last_id = after or (None, None)
+            grouped = await self._grouped(_GROUPED_PAGE, (digest, workspace_id, limit, last_sort, last_id))
+            rows = _page_rows(grouped[0]) if grouped else None
         if not rows:
             return None
         _, _, _, live, next_due, count = rows[0]
@@ -198,14 +181,17 @@ class CachedReads:
         rows = self._run("PRAGMA data_version", ())
         return int(rows[0][0]) if rows else None
 
-    async def _fetch(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]] | None:
-        if self.sqlite:
-            return self._run(sql, params)  # microseconds: no reason to give the loop away
+    async def _grouped(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]] | None:
+        """PostgreSQL: this request's rows of ``sql``, run with the requests that join it
+        (store/read_groups.py) on this event loop's kept connections."""
         loop = asyncio.get_running_loop()
         connections = self._loops.get(loop)
         if connections is None:
-            connections = self._loops[loop] = _LoopConnections(self._conninfo, self.capacity, not pooled(self.engine))
-        return await connections.run(sql, params)
+            connections = self._loops[loop] = LoopConnections(self._conninfo, self.capacity, not pooled(self.engine))
+            # Kept while the loop lives (an app that serves without its lifespan, such as a test
+            # client outside `with`, runs each request on a loop of its own), closed when it goes.
+            weakref.finalize(loop, connections.close)
+        return await connections.grouped(sql, _columns).ask(params)
 
     def _run(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]] | None:
         """Rows of one statement on this thread's kept SQLite connection; None when that failed:
@@ -261,6 +247,15 @@ class CachedReads:
         for connections in list(self._loops.values()):
             connections.close()
         self._loops = weakref.WeakKeyDictionary()
+
+
+def _page_rows(grouped: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+    """A grouped page's one row as the rows of SQLite's statement: (id, version, updated_at,
+    token's workspace, next snooze, count) per conversation; none for an empty page."""
+    live, next_due, count, ids, versions, updated = grouped
+    if ids is None:
+        return []
+    return [(i, v, u, live, next_due, count) for i, v, u in zip(ids, versions, updated, strict=True)]
 
 
 def _conninfo(engine: Engine) -> str:

@@ -10,9 +10,10 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, or_
 
-# The same condition for a DBAPI statement: {sort} and {id} are the columns, {p} the driver's
-# placeholder; its parameters are (sort key, sort key, id).
-AFTER_SQL = " AND ({sort} < {p} OR ({sort} = {p} AND {id} < {p}))"
+# The same condition for a DBAPI statement: {sort} and {id} are the columns, {last_sort} and
+# {last_id} the previous page's last key: the driver's placeholders (parameters: sort key, sort
+# key, id) or columns of the statement's own.
+AFTER_SQL = " AND ({sort} < {last_sort} OR ({sort} = {last_sort} AND {id} < {last_id}))"
 
 
 def after(sort: ColumnElement[Any], row_id: ColumnElement[Any], key: tuple[Any, ...]) -> ColumnElement[bool]:
