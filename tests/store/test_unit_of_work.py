@@ -1,8 +1,8 @@
 """Group commit (store/unit_of_work.py): SQLite writes queued on one event loop run in one
 transaction, each in its own savepoint, and are answered once it has committed.
 
-The HTTP tests run on both engines (PostgreSQL writes do not batch: each request is its own
-transaction in the thread pool) and hold SQLite's write gate from another thread while the
+The HTTP tests run on both engines (PostgreSQL's batches have tests of their own:
+tests/store/test_postgres_batches.py) and hold SQLite's write gate from another thread while the
 requests queue, so that they meet in one batch. The queue tests drive a WriteQueue directly with
 writes of their own against a real database.
 

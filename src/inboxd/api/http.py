@@ -118,6 +118,15 @@ def after_commit(
 Shortcut = Callable[[Request, WorkspaceRef, str, Version, int], Awaitable["Response | None"]]
 
 
+def names(request: Request) -> tuple[str, ...] | None:
+    """What a request's path names: its first two segments (`/conversations/5/reply` names
+    conversation 5), or None for a path of one (`POST /conversations`). Two writes that name the
+    same thing do not share a PostgreSQL batch, where the second would change what the first's
+    answer shows (store/unit_of_work.py)."""
+    segments = request.url.path.split("/", 3)
+    return (segments[1], segments[2]) if len(segments) > 2 and segments[2] else None
+
+
 def endpoint(
     write: bool,
     shortcut: Shortcut | None = None,
@@ -199,7 +208,7 @@ def endpoint(
                 else:
                     answer = await unit_of_work.ordinary_read(engine, workspace.id, read, needs_snapshot)
             else:
-                answer = await unit_of_work.write(engine, workspace.id, written)
+                answer = await unit_of_work.write(engine, workspace.id, written, names(request))
                 for work in then:
                     work()
                 committed(request, caused)

@@ -4,12 +4,12 @@ and what is drawn after the commit, for both engines. api/http.py asks it to :fu
 the store sees a connection.
 
 - A read is one read transaction (store/transactions.py ``transaction``), which writes nothing.
-- A write on PostgreSQL (or an in-memory SQLite database) runs in a worker thread, in a transaction
-  of its own, run again up to :data:`RETRIES` times after a database error: two requests racing to
-  insert the same unique row, or a deadlock, rolled the loser back, so running it again is safe.
-  Its answer is drawn at the end of that transaction.
-- A write on a SQLite file is queued and run with the others the event loop has queued (group
-  commit, below).
+- A write on an in-memory SQLite database runs in a worker thread, in a transaction of its own,
+  run again up to :data:`RETRIES` times after a database error: two requests racing to insert the
+  same unique row, or a deadlock, rolled the loser back, so running it again is safe. Its answer is
+  drawn at the end of that transaction.
+- A write on a SQLite file or on PostgreSQL is queued and run with the others the event loop has
+  queued (group commit, below, and PostgreSQL's after it).
 - A write's answer may be drawn after its commit (:class:`AfterCommit`), from exactly what it left.
 
 Group commit for SQLite: the writes an event loop has queued while another writer held the
@@ -40,7 +40,24 @@ for their contacts, teammates and tags, one for the people they show, where each
 its own (docs/decisions.md, Performance: "The answers of a write batch"). A group that fails is drawn answer by
 answer, so each answer still gets its own error.
 
-One :class:`WriteQueue` per engine and event loop. Its leader is the coroutine of a queued write:
+Group commit for PostgreSQL: the writes an event loop queued while its batch ran share the next
+transaction, on the loop (store/loop_work.py), their answers drawn inside it before the COMMIT,
+together where they can be. A write costs a handful of statements of its own; BEGIN, the token's
+check, its admin, the answers' statements and COMMIT are paid once per batch, and a batch of one
+is a transaction of its own, as before (docs/decisions.md, Performance: "PostgreSQL writes commit in
+groups"). PostgreSQL runs many transactions at once, so what differs from SQLite's batches:
+- no savepoint per write (each would cost two round trips): a write that fails, or changes what an
+  earlier answer of the batch shows, ends the batch and nothing of it is stored; the writes before
+  it run again as a batch, a failed one runs again alone (answering its error, or succeeding), the
+  rest go back to the front of the queue. None of them was answered yet, so any order they end up
+  committed in is one their clients could have seen;
+- two writes naming one conversation (api/http.py ``names``) are never taken into one batch;
+- a batch waits at most :data:`BATCH_LOCK_TIMEOUT` for a row another transaction holds; past it
+  each of its writes runs alone, in a transaction of its own beside the batches, where it waits
+  for its turn without holding up any other write;
+- the batches run in a task of the queue's own, so a client that goes away cancels only its wait.
+
+One :class:`WriteQueue` per engine and event loop. On SQLite, its leader is the coroutine of a queued write:
 it takes the write gate, runs up to :data:`MAX_BATCH` queued writes on the loop, commits, begins
 a read transaction on the same connection (the answers' snapshot, its page cache still warm from
 the writes), gives the gate back, draws the answers, and hands the lead on once its own write is
@@ -68,6 +85,9 @@ from inboxd.store.transactions import close_snapshot, transacted, transaction
 from inboxd.store.write_gate import WriteGate, write_gate
 
 MAX_BATCH = 32  # writes in one transaction: bounds how long the other processes wait for the gate
+# PostgreSQL: how long a write of a batch waits for a row another transaction holds, before the
+# batch gives way and that write runs alone (store/unit_of_work.py ``_run_on_loop``).
+BATCH_LOCK_TIMEOUT = "SET LOCAL lock_timeout = '5ms'"
 RETRIES = 3  # attempts of one write after database errors, on every path
 
 log = logging.getLogger("inboxd.writes")
@@ -126,9 +146,11 @@ async def costly_read(engine: Engine, workspace_id: int, work: Callable[[Store],
     return await in_thread(engine, read, engine, workspace_id, work, budget, costly=True)
 
 
-async def write(engine: Engine, workspace_id: int, work: Callable[[Store], Any]) -> Any:
+async def write(engine: Engine, workspace_id: int, work: Callable[[Store], Any], names: Hashable = None) -> Any:
     """``work`` in a write transaction of the workspace, committed: its answer (an
-    :class:`AfterCommit` drawn now). On a SQLite file, in the event loop's group commit."""
+    :class:`AfterCommit` drawn now). On a SQLite file and on PostgreSQL, in the event loop's group
+    commit; ``names``: what the request names (api/http.py ``names``), so that two writes to one
+    conversation do not meet in one PostgreSQL batch."""
 
     def run(conn: Connection) -> WriteOutcome:
         store = Store(conn, workspace_id)
@@ -136,14 +158,25 @@ async def write(engine: Engine, workspace_id: int, work: Callable[[Store], Any])
         return answer, store.finish()
 
     gate = write_gate(engine)
-    if gate is not None:
-        return await write_queue(engine, gate).submit(run)
+    if gate is not None or on_loop(engine):
+        return await write_queue(engine, gate).submit(run, (workspace_id, names) if names is not None else None)
     for attempt in range(RETRIES):
         try:
             # One level of retries, this one: a write dropped during its COMMIT may have committed.
-            if on_loop(engine):
-                return await transacted_on_loop(engine, lambda conn: _answered(conn, run), write=True, attempts=1)
             return await in_thread(engine, _in_own_transaction, engine, run)
+        except (IntegrityError, OperationalError):
+            if attempt == RETRIES - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+async def _alone_on_loop(engine: Engine, run: Callable[[Connection], WriteOutcome]) -> Any:
+    """A PostgreSQL write in a transaction of its own on the loop, run again after a database
+    error: its answer drawn inside it (:func:`_answered`)."""
+    for attempt in range(RETRIES):
+        try:
+            # One level of retries, this one: a write dropped during its COMMIT may have committed.
+            return await transacted_on_loop(engine, lambda conn: _answered(conn, run), write=True, attempts=1)
         except (IntegrityError, OperationalError):
             if attempt == RETRIES - 1:
                 raise
@@ -182,6 +215,7 @@ class Write:
     """One queued write: ``run(conn)`` does its work inside the batch's transaction."""
 
     run: Callable[[Connection], WriteOutcome]
+    names: Hashable = None  # what it changes, when known before it runs (None: unknown)
     wake: asyncio.Future[None] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
     done: bool = False
     answer: Any = None
@@ -220,18 +254,38 @@ class _Batch:
             self.shown.add(answer.shows)
 
 
+def _held_elsewhere(error: BaseException | None) -> bool:
+    """Whether ``error`` is a batch's lock timeout (SQLSTATE 55P03, lock_not_available)."""
+    return isinstance(error, OperationalError) and getattr(error.orig, "sqlstate", None) == "55P03"
+
+
+class _Ended(Exception):
+    """A write of a PostgreSQL batch failed, or changed what an earlier answer of the batch shows
+    (``conflict``): the batch's transaction is rolled back, since a write has no savepoint of its
+    own there."""
+
+    def __init__(self, index: int, conflict: bool) -> None:
+        self.index = index
+        self.conflict = conflict
+
+
 class WriteQueue:
-    def __init__(self, engine: Engine, gate: WriteGate, max_batch: int = MAX_BATCH) -> None:
+    def __init__(self, engine: Engine, gate: WriteGate | None, max_batch: int = MAX_BATCH) -> None:
         self.engine = engine
         self.gate = gate
         self.max_batch = max_batch
         self.pending: collections.deque[Write] = collections.deque()
         self.leader: Write | None = None
+        # PostgreSQL: the task that runs the queued batches, and the writes running alone.
+        self.runner: asyncio.Task[None] | None = None
+        self.alone: set[asyncio.Task[None]] = set()
 
-    async def submit(self, run: Callable[[Connection], WriteOutcome]) -> Any:
+    async def submit(self, run: Callable[[Connection], WriteOutcome], names: Hashable = None) -> Any:
         """Queue a write and wait until it has run and committed: its answer, or its error raised."""
-        write = Write(run)
+        write = Write(run, names)
         self.pending.append(write)
+        if self.gate is None:
+            return await self._submitted_on_loop(write)
         try:
             if self.leader is None:
                 self.leader = write
@@ -250,7 +304,45 @@ class WriteQueue:
                     self.leader = self.pending[0]
                     self.leader.wake.set_result(None)
 
+    async def _submitted_on_loop(self, write: Write) -> Any:
+        """PostgreSQL: the batches run in a task of the queue's own, not in a request's: a client
+        that goes away cancels its own wait, never the transaction the others' writes are in."""
+        if self.runner is None or self.runner.done():
+            self.runner = asyncio.get_running_loop().create_task(self._drain())
+        try:
+            await asyncio.shield(write.wake)
+        finally:
+            if not write.done:  # its client went away: if it has not run yet, it never will
+                with contextlib.suppress(ValueError):
+                    self.pending.remove(write)
+        return write.outcome()
+
+    async def _drain(self) -> None:
+        while self.pending:
+            await self._run_on_loop(self._take_batch())
+
+    def _take_batch(self) -> list[Write]:
+        """The next PostgreSQL batch: the queued writes in order, up to :attr:`max_batch`, less
+        those naming what an earlier write of the batch names (a conversation replied to twice:
+        the second would change what the first's answer shows); those wait, in order."""
+        batch: list[Write] = []
+        named: set[Hashable] = set()
+        later: list[Write] = []
+        looked = 0
+        while self.pending and len(batch) < self.max_batch and looked < 4 * self.max_batch:
+            write = self.pending.popleft()
+            looked += 1
+            if write.names is not None and write.names in named:
+                later.append(write)
+                continue
+            if write.names is not None:
+                named.add(write.names)
+            batch.append(write)
+        self.pending.extendleft(reversed(later))
+        return batch
+
     async def _next_batch(self) -> None:
+        assert self.gate is not None
         async with self.gate.turn():
             batch = [self.pending.popleft() for _ in range(min(self.max_batch, len(self.pending)))]
             ran, snapshot = self._run(batch)
@@ -276,6 +368,77 @@ class WriteQueue:
             return _Batch(), None
         self.pending.extendleft(reversed(batch[len(ran.ran) :]))
         return ran, snapshot[0] if snapshot else None
+
+    async def _run_on_loop(self, batch: list[Write]) -> None:
+        """PostgreSQL: ``batch`` in one transaction on the loop, without a savepoint per write (each
+        would cost two more round trips), its answers drawn inside it before the commit, together
+        where they can be. A write that fails or conflicts ends the batch, and nothing of it is
+        stored; then, in the order SQLite's batches keep: the writes before it run again as a
+        batch (they commit now), a write that failed runs alone (and answers its error, or
+        succeeds on its own), and the rest (a conflicting write first) go back to the front of
+        the queue."""
+        if not batch:
+            return
+        if len(batch) == 1:
+            self._on_its_own(batch[0])
+            return
+
+        def body(conn: Connection) -> list[tuple[Write, Any]]:
+            # A batch does not wait long on another's locks: two batches that lock the same rows
+            # in opposite orders would otherwise deadlock until PostgreSQL's deadlock_timeout.
+            conn.exec_driver_sql(BATCH_LOCK_TIMEOUT)
+            ran = _Batch()
+            for index, write in enumerate(batch):
+                try:
+                    answer, changed = write.run(conn)
+                except Exception as exc:
+                    raise _Ended(index, conflict=False) from exc
+                if ran.conflicts(changed):
+                    raise _Ended(index, conflict=True)
+                ran.add(write, answer, None)
+            together = _draw_together(ran, conn)
+            return [
+                (write, together[id(answer)] if id(answer) in together else drawn(self.engine, answer, conn))
+                for write, answer, _ in ran.ran
+            ]
+
+        try:
+            answered = await transacted_on_loop(self.engine, body, write=True, attempts=1)
+        except _Ended as ended:
+            at = ended.index
+            if _held_elsewhere(ended.__cause__):
+                # Another transaction holds what the batch writes: each of its writes waits
+                # for its turn in a transaction of its own, none holding up the others.
+                for write in batch:
+                    self._on_its_own(write)
+                return
+            self.pending.extendleft(reversed(batch[at if ended.conflict else at + 1 :]))
+            await self._run_on_loop(batch[:at])
+            if not ended.conflict:
+                self._on_its_own(batch[at])
+            return
+        except Exception:
+            # BEGIN, a draw or COMMIT failed: nothing of it was stored.
+            log.warning("a batch of %d writes failed; running each alone", len(batch), exc_info=True)
+            for write in batch:
+                self._on_its_own(write)
+            return
+        for write, answer in answered:
+            write.finish(answer)
+
+    def _on_its_own(self, write: Write) -> None:
+        """``write`` in a transaction of its own, beside the batches: one that waits on a lock, or
+        runs again after an error, holds up no other write."""
+
+        async def run() -> None:
+            try:
+                write.finish(await _alone_on_loop(self.engine, write.run))
+            except Exception as exc:
+                write.finish(None, exc)
+
+        task = asyncio.get_running_loop().create_task(run())
+        self.alone.add(task)
+        task.add_done_callback(self.alone.discard)
 
     def _one(self, conn: Connection, write: Write, ran: _Batch) -> tuple[Any, BaseException | None]:
         """One write in a savepoint (on the DBAPI connection, like store/prepared.py's statements:
@@ -366,7 +529,7 @@ _QUEUES: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, weakref.WeakKeyDic
 )
 
 
-def write_queue(engine: Engine, gate: WriteGate) -> WriteQueue:
+def write_queue(engine: Engine, gate: WriteGate | None) -> WriteQueue:
     """The engine's write queue on the running event loop."""
     per_loop = _QUEUES.setdefault(asyncio.get_running_loop(), weakref.WeakKeyDictionary())
     queue = per_loop.get(engine)

@@ -1,0 +1,187 @@
+"""PostgreSQL's group commit (store/unit_of_work.py ``WriteQueue._run_on_loop``): the writes an event
+loop queued while its batch ran share one transaction, without a savepoint each; a write that fails
+or conflicts ends the batch, and what was stored is exactly what the writes answered.
+
+The writes are submitted together, so they meet in one batch. Transactions are counted as
+SQLAlchemy begins them on the loop's engine."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from sqlalchemy import Connection, Engine, event, func, insert, select, text
+from sqlalchemy.exc import IntegrityError
+from starlette.responses import Response
+
+from inboxd.store.loop_work import close_loop_engine, loop_engine, open_loop_engine
+from inboxd.store.scope import Store
+from inboxd.store.tables import tags
+from inboxd.store.transactions import transaction
+from inboxd.store.unit_of_work import AfterCommit, write_queue
+from tests.conftest import T0
+
+POSTGRES = pytest.mark.parametrize("engine", ["postgres"], indirect=True)
+
+
+def _tag_names(engine: Engine) -> list[str]:
+    with transaction(engine, write=False) as conn:
+        return list(conn.execute(select(tags.c.name).where(tags.c.workspace_id == 1).order_by(tags.c.id)).scalars())
+
+
+def _add_tag(name: str, changed: frozenset[int] | None = frozenset()):
+    def run(conn: Connection) -> tuple[Response, frozenset[int] | None]:
+        conn.execute(insert(tags).values(workspace_id=1, name=name, name_folded=name, created_at=T0))
+        return Response(name), changed
+
+    return run
+
+
+def _add_tag_shown(name: str, shows: int):
+    """A write whose answer is drawn from what its transaction sees: how many tags there are."""
+
+    def draw(snapshot: Store, now: int) -> Response:
+        count = snapshot.conn.execute(select(func.count()).select_from(tags).where(tags.c.workspace_id == 1))
+        return Response(str(count.scalar_one()))
+
+    def run(conn: Connection) -> tuple[Any, frozenset[int] | None]:
+        conn.execute(insert(tags).values(workspace_id=1, name=name, name_folded=name, created_at=T0))
+        return AfterCommit(1, draw, shows), frozenset({shows})
+
+    return run
+
+
+def _submitted(
+    engine: Engine, runs: list[Callable[[Connection], Any]], names: list[Any] | None = None
+) -> tuple[list[Any], int]:
+    """Outcomes of ``runs`` submitted at once (each naming ``names[i]``), and how many
+    transactions they took."""
+
+    async def main() -> tuple[list[Any], int]:
+        await open_loop_engine(engine)
+        begun: list[object] = []
+
+        def count(conn: object) -> None:
+            begun.append(conn)
+
+        sync_engine = loop_engine(engine).sync_engine
+        event.listen(sync_engine, "begin", count)
+        try:
+            queue = write_queue(engine, None)
+            named = names or [None] * len(runs)
+            tasks = [asyncio.create_task(queue.submit(run, name)) for run, name in zip(runs, named, strict=True)]
+            outcomes = await asyncio.gather(*tasks, return_exceptions=True)
+            assert not queue.pending and not queue.alone  # idle again
+            return list(outcomes), len(begun)
+        finally:
+            event.remove(sync_engine, "begin", count)
+            await close_loop_engine(engine)
+
+    return asyncio.run(main())
+
+
+def _bodies(outcomes: list[Any]) -> list[Any]:
+    return [o.body.decode() if isinstance(o, Response) else type(o).__name__ for o in outcomes]
+
+
+@POSTGRES
+def test_queued_writes_commit_in_one_transaction_without_savepoints(engine):
+    savepoints: list[str] = []
+
+    def watch(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if "SAVEPOINT" in statement.upper():
+            savepoints.append(statement)
+
+    before = len(_tag_names(engine))
+    event.listen(engine, "before_cursor_execute", watch)  # the loop engine shares the sync engine's events
+    try:
+        outcomes, transactions = _submitted(engine, [_add_tag(f"t{i}") for i in range(10)])
+    finally:
+        event.remove(engine, "before_cursor_execute", watch)
+    assert _bodies(outcomes) == [f"t{i}" for i in range(10)]
+    assert transactions == 1
+    assert savepoints == []
+    assert _tag_names(engine)[before:] == [f"t{i}" for i in range(10)]
+
+
+@POSTGRES
+def test_a_failing_write_answers_its_error_and_leaves_nothing_half_written(engine):
+    before = len(_tag_names(engine))
+
+    def half_then_fail(conn: Connection) -> tuple[Response, frozenset[int]]:
+        conn.execute(insert(tags).values(workspace_id=1, name="half", name_folded="half", created_at=T0))
+        raise RuntimeError("a bug in the handler")
+
+    duplicate = _add_tag("t0")  # tags' names are unique per workspace: one of the two fails
+    outcomes, _ = _submitted(engine, [_add_tag("t0"), half_then_fail, duplicate, _add_tag("t1")])
+    bodies = _bodies(outcomes)
+    assert bodies[1::2] == ["RuntimeError", "t1"]
+    # Neither was answered before the other ran: either may be the one stored.
+    assert sorted(bodies[0::2]) == ["IntegrityError", "t0"]
+    assert any(isinstance(o, IntegrityError) for o in outcomes[0::2])
+    assert sorted(_tag_names(engine)[before:]) == ["t0", "t1"]
+
+
+@POSTGRES
+def test_a_write_that_changes_what_an_earlier_answer_shows_waits_for_the_next_batch(engine):
+    before = len(_tag_names(engine))
+    runs = [
+        _add_tag_shown("a", shows=7),
+        _add_tag("b", changed=frozenset({8})),  # another conversation: same batch
+        _add_tag("c", changed=frozenset({7})),  # changes what the first answer shows: after it
+        _add_tag("d", changed=None),  # may change anything: after it too
+    ]
+    outcomes, _ = _submitted(engine, runs)
+    # The first answer counts its own tag and b's, not c's or d's.
+    assert _bodies(outcomes) == [str(before + 2), "b", "c", "d"]
+    assert _tag_names(engine)[before:] == ["a", "b", "c", "d"]
+
+
+@POSTGRES
+def test_writes_naming_one_conversation_never_share_a_batch(engine):
+    """The second reply to a conversation would change what the first one's answer shows: it
+    waits for the next batch instead of ending this one."""
+    before = len(_tag_names(engine))
+    runs = [_add_tag_shown("a", shows=7), _add_tag("b"), _add_tag_shown("c", shows=7), _add_tag("d")]
+    outcomes, transactions = _submitted(engine, runs, names=[(1, 7), (1, 8), (1, 7), None])
+    assert _bodies(outcomes) == [str(before + 3), "b", str(before + 4), "d"]
+    assert transactions == 2
+    assert _tag_names(engine)[before:] == ["a", "b", "d", "c"]
+
+
+@POSTGRES
+def test_a_batch_gives_way_to_a_lock_held_elsewhere_and_the_write_waits_alone(engine):
+    """A batch's write that meets a row another transaction holds does not keep its whole batch
+    waiting: past the batch's lock timeout it runs alone, and waits there as long as it must."""
+    with transaction(engine, write=True) as conn:
+        conn.execute(insert(tags).values(workspace_id=1, name="held", name_folded="held", created_at=T0))
+
+    def rename(conn: Connection) -> tuple[Response, frozenset[int]]:
+        conn.execute(text("UPDATE tags SET name = 'renamed' WHERE workspace_id = 1 AND name_folded = 'held'"))
+        return Response("renamed"), frozenset()
+
+    async def main() -> tuple[list[Any], float]:
+        loop = asyncio.get_running_loop()
+        holder = engine.connect()
+        holder.begin()
+        holder.execute(text("SELECT 1 FROM tags WHERE workspace_id = 1 AND name_folded = 'held' FOR UPDATE"))
+        await open_loop_engine(engine)
+        try:
+            queue = write_queue(engine, None)
+            tasks = [asyncio.create_task(queue.submit(r)) for r in (_add_tag("x"), rename, _add_tag("y"))]
+            started = loop.time()
+            done, _ = await asyncio.wait(tasks, timeout=0.6)
+            quick = [t for t in done if t in (tasks[0], tasks[2])]
+            assert len(quick) == 2, "the writes beside the blocked one were not held up"
+            await loop.run_in_executor(None, holder.rollback)  # the lock is let go
+            outcomes = await asyncio.gather(*tasks, return_exceptions=True)
+            return list(outcomes), loop.time() - started
+        finally:
+            holder.close()
+            await close_loop_engine(engine)
+
+    outcomes, _ = asyncio.run(main())
+    assert _bodies(outcomes) == ["x", "renamed", "y"]
+    assert "renamed" in _tag_names(engine)
