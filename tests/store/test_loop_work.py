@@ -9,7 +9,8 @@ import asyncio
 import pytest
 from sqlalchemy import Engine, func, select, text
 
-from inboxd.store.engine import pooled
+from inboxd.store.cached_reads import CachedReads
+from inboxd.store.engine import make_engine, pooled
 from inboxd.store.loop_work import LOOP_CONNECTIONS, close_loop_engine, loop_engine, open_loop_engine
 from inboxd.store.scope import Store
 from inboxd.store.tables import tags
@@ -82,3 +83,37 @@ def test_requests_plan_once_and_searches_per_value(engine: Engine) -> None:
 
     request, search = asyncio.run(both())
     assert (request, search) == (("auto" if pooled(engine) else "force_generic_plan"), "auto")
+
+
+@POSTGRES
+def test_the_urls_own_startup_options_are_kept_beside_inboxds(engine: Engine) -> None:
+    """A database URL may carry libpq's startup options (`?options=-c statement_timeout=…`):
+    every connection inboxd opens keeps them, with its own settings added, not in their place."""
+    if pooled(engine):
+        pytest.skip("behind a transaction pooler inboxd sets no startup options (PgBouncer refuses them)")
+    url = engine.url.update_query_dict({"options": "-c statement_timeout=4321"})
+    own = make_engine(url.render_as_string(hide_password=False))
+    settings = "SELECT current_setting('statement_timeout'), current_setting('jit'), current_setting('plan_cache_mode')"
+
+    def shown(store: Store) -> tuple[str, ...]:
+        return tuple(store.conn.execute(text(settings)).one())
+
+    async def everywhere() -> list[tuple[str, ...]]:
+        await open_loop_engine(own)
+        hot = CachedReads(own, connections=1)
+        try:
+            request = await ordinary_read(own, 1, shown)
+            search = await costly_read(own, 1, shown, None)
+            (cached,) = await hot._grouped(f"SELECT 1, s.* FROM ({settings}) s, unnest(%s::int[])", (1,)) or [()]
+            return [request, search, cached]
+        finally:
+            hot.close()
+            await close_loop_engine(own)
+
+    try:
+        request, search, cached = asyncio.run(everywhere())
+    finally:
+        own.dispose()
+    assert request == ("4321ms", "off", "force_generic_plan")
+    assert search == ("4321ms", "off", "auto")
+    assert cached == ("4321ms", "on", "force_generic_plan")

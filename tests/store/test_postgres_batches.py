@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from sqlalchemy import Connection, Engine, event, func, insert, select, text
+from sqlalchemy import Connection, Engine, event, insert, text
 from sqlalchemy.exc import IntegrityError
 from starlette.responses import Response
 
@@ -22,35 +22,9 @@ from inboxd.store.tables import tags
 from inboxd.store.transactions import transaction
 from inboxd.store.unit_of_work import AfterCommit, write_queue
 from tests.conftest import T0
+from tests.store.tag_writes import add_tag, add_tag_shown, bodies, tag_names
 
 POSTGRES = pytest.mark.parametrize("engine", ["postgres"], indirect=True)
-
-
-def _tag_names(engine: Engine) -> list[str]:
-    with transaction(engine, write=False) as conn:
-        return list(conn.execute(select(tags.c.name).where(tags.c.workspace_id == 1).order_by(tags.c.id)).scalars())
-
-
-def _add_tag(name: str, changed: frozenset[int] | None = frozenset()):
-    def run(conn: Connection) -> tuple[Response, frozenset[int] | None]:
-        conn.execute(insert(tags).values(workspace_id=1, name=name, name_folded=name, created_at=T0))
-        return Response(name), changed
-
-    return run
-
-
-def _add_tag_shown(name: str, shows: int):
-    """A write whose answer is drawn from what its transaction sees: how many tags there are."""
-
-    def draw(snapshot: Store, now: int) -> Response:
-        count = snapshot.conn.execute(select(func.count()).select_from(tags).where(tags.c.workspace_id == 1))
-        return Response(str(count.scalar_one()))
-
-    def run(conn: Connection) -> tuple[Any, frozenset[int] | None]:
-        conn.execute(insert(tags).values(workspace_id=1, name=name, name_folded=name, created_at=T0))
-        return AfterCommit(1, draw, shows), frozenset({shows})
-
-    return run
 
 
 def _submitted(
@@ -82,10 +56,6 @@ def _submitted(
     return asyncio.run(main())
 
 
-def _bodies(outcomes: list[Any]) -> list[Any]:
-    return [o.body.decode() if isinstance(o, Response) else type(o).__name__ for o in outcomes]
-
-
 @POSTGRES
 def test_queued_writes_commit_in_one_transaction_without_savepoints(engine):
     savepoints: list[str] = []
@@ -94,61 +64,61 @@ def test_queued_writes_commit_in_one_transaction_without_savepoints(engine):
         if "SAVEPOINT" in statement.upper():
             savepoints.append(statement)
 
-    before = len(_tag_names(engine))
+    before = len(tag_names(engine))
     event.listen(engine, "before_cursor_execute", watch)  # the loop engine shares the sync engine's events
     try:
-        outcomes, transactions = _submitted(engine, [_add_tag(f"t{i}") for i in range(10)])
+        outcomes, transactions = _submitted(engine, [add_tag(f"t{i}") for i in range(10)])
     finally:
         event.remove(engine, "before_cursor_execute", watch)
-    assert _bodies(outcomes) == [f"t{i}" for i in range(10)]
+    assert bodies(outcomes) == [f"t{i}" for i in range(10)]
     assert transactions == 1
     assert savepoints == []
-    assert _tag_names(engine)[before:] == [f"t{i}" for i in range(10)]
+    assert tag_names(engine)[before:] == [f"t{i}" for i in range(10)]
 
 
 @POSTGRES
 def test_a_failing_write_answers_its_error_and_leaves_nothing_half_written(engine):
-    before = len(_tag_names(engine))
+    before = len(tag_names(engine))
 
     def half_then_fail(conn: Connection) -> tuple[Response, frozenset[int]]:
         conn.execute(insert(tags).values(workspace_id=1, name="half", name_folded="half", created_at=T0))
         raise RuntimeError("a bug in the handler")
 
-    duplicate = _add_tag("t0")  # tags' names are unique per workspace: one of the two fails
-    outcomes, _ = _submitted(engine, [_add_tag("t0"), half_then_fail, duplicate, _add_tag("t1")])
-    bodies = _bodies(outcomes)
-    assert bodies[1::2] == ["RuntimeError", "t1"]
+    duplicate = add_tag("t0")  # tags' names are unique per workspace: one of the two fails
+    outcomes, _ = _submitted(engine, [add_tag("t0"), half_then_fail, duplicate, add_tag("t1")])
+    answered = bodies(outcomes)
+    assert answered[1::2] == ["RuntimeError", "t1"]
     # Neither was answered before the other ran: either may be the one stored.
-    assert sorted(bodies[0::2]) == ["IntegrityError", "t0"]
+    assert sorted(answered[0::2]) == ["IntegrityError", "t0"]
     assert any(isinstance(o, IntegrityError) for o in outcomes[0::2])
-    assert sorted(_tag_names(engine)[before:]) == ["t0", "t1"]
+    assert sorted(tag_names(engine)[before:]) == ["t0", "t1"]
 
 
 @POSTGRES
 def test_a_write_that_changes_what_an_earlier_answer_shows_waits_for_the_next_batch(engine):
-    before = len(_tag_names(engine))
+    before = len(tag_names(engine))
     runs = [
-        _add_tag_shown("a", shows=7),
-        _add_tag("b", changed=frozenset({8})),  # another conversation: same batch
-        _add_tag("c", changed=frozenset({7})),  # changes what the first answer shows: after it
-        _add_tag("d", changed=None),  # may change anything: after it too
+        add_tag_shown("a", shows=7),
+        add_tag("b", changed=frozenset({8})),  # another conversation: same batch
+        add_tag("c", changed=frozenset({7})),  # changes what the first answer shows: after it
+        add_tag("d", changed=None),  # may change anything: after it too
     ]
     outcomes, _ = _submitted(engine, runs)
     # The first answer counts its own tag and b's, not c's or d's.
-    assert _bodies(outcomes) == [str(before + 2), "b", "c", "d"]
-    assert _tag_names(engine)[before:] == ["a", "b", "c", "d"]
+    assert bodies(outcomes) == [str(before + 2), "b", "c", "d"]
+    assert tag_names(engine)[before:] == ["a", "b", "c", "d"]
 
 
 @POSTGRES
 def test_writes_naming_one_conversation_never_share_a_batch(engine):
     """The second reply to a conversation would change what the first one's answer shows: it
     waits for the next batch instead of ending this one."""
-    before = len(_tag_names(engine))
-    runs = [_add_tag_shown("a", shows=7), _add_tag("b"), _add_tag_shown("c", shows=7), _add_tag("d")]
+    before = len(tag_names(engine))
+    runs = [add_tag_shown("a", shows=7), add_tag("b"), add_tag_shown("c", shows=7), add_tag("d")]
     outcomes, transactions = _submitted(engine, runs, names=[(1, 7), (1, 8), (1, 7), None])
-    assert _bodies(outcomes) == [str(before + 3), "b", str(before + 4), "d"]
+    assert bodies(outcomes) == [str(before + 3), "b", str(before + 4), "d"]
     assert transactions == 2
-    assert _tag_names(engine)[before:] == ["a", "b", "d", "c"]
+    assert tag_names(engine)[before:] == ["a", "b", "d", "c"]
 
 
 @POSTGRES
@@ -170,7 +140,7 @@ def test_a_batch_gives_way_to_a_lock_held_elsewhere_and_the_write_waits_alone(en
         await open_loop_engine(engine)
         try:
             queue = write_queue(engine, None)
-            tasks = [asyncio.create_task(queue.submit(r)) for r in (_add_tag("x"), rename, _add_tag("y"))]
+            tasks = [asyncio.create_task(queue.submit(r)) for r in (add_tag("x"), rename, add_tag("y"))]
             started = loop.time()
             done, _ = await asyncio.wait(tasks, timeout=0.6)
             quick = [t for t in done if t in (tasks[0], tasks[2])]
@@ -183,5 +153,52 @@ def test_a_batch_gives_way_to_a_lock_held_elsewhere_and_the_write_waits_alone(en
             await close_loop_engine(engine)
 
     outcomes, _ = asyncio.run(main())
-    assert _bodies(outcomes) == ["x", "renamed", "y"]
-    assert "renamed" in _tag_names(engine)
+    assert bodies(outcomes) == ["x", "renamed", "y"]
+    assert "renamed" in tag_names(engine)
+
+
+def _add_tag_drawn_together(name: str, shows: int, draw_all: Callable[[Store, list[int]], list[Response]]):
+    def draw(snapshot: Store, now: int) -> Response:
+        return Response(f"alone {shows}")
+
+    def run(conn: Connection) -> tuple[Any, frozenset[int] | None]:
+        conn.execute(insert(tags).values(workspace_id=1, name=name, name_folded=name, created_at=T0))
+        return AfterCommit(1, draw, shows, together=("tags", draw_all)), frozenset({shows})
+
+    return run
+
+
+@POSTGRES
+def test_what_a_batch_drew_is_kept_only_once_it_has_committed(engine):
+    """Answers of a PostgreSQL batch are drawn before its COMMIT: what they leave for the render
+    cache must wait for it, or a batch that fails to commit would leave documents of versions that
+    were never stored (and whose numbers come back with other content)."""
+    kept: list[tuple[int, ...]] = []
+
+    def draw_all(store: Store, shows: list[int]) -> list[Response]:
+        store.committed.append(lambda: kept.append(tuple(shows)))
+        return [Response(f"together {s}") for s in shows]
+
+    with transaction(engine, write=True) as conn:  # a check PostgreSQL makes at COMMIT
+        conn.exec_driver_sql(
+            "CREATE FUNCTION refuse_poison() RETURNS trigger LANGUAGE plpgsql AS "
+            "$$ BEGIN RAISE EXCEPTION 'poison'; END $$"
+        )
+        conn.exec_driver_sql(
+            "CREATE CONSTRAINT TRIGGER refuse_poison AFTER INSERT ON tags DEFERRABLE INITIALLY DEFERRED "
+            "FOR EACH ROW WHEN (NEW.name = 'poison') EXECUTE FUNCTION refuse_poison()"
+        )
+    try:
+        poisoned = [_add_tag_drawn_together("a", 1, draw_all), _add_tag_drawn_together("b", 2, draw_all)]
+        outcomes, _ = _submitted(engine, [*poisoned, add_tag("poison")])
+        assert kept == []  # the batch never committed; then each ran alone, drawn alone
+        assert bodies(outcomes) == ["alone 1", "alone 2", "ProgrammingError"]  # raised at its own COMMIT
+        outcomes, _ = _submitted(
+            engine, [_add_tag_drawn_together("c", 3, draw_all), _add_tag_drawn_together("d", 4, draw_all)]
+        )
+        assert bodies(outcomes) == ["together 3", "together 4"]
+        assert kept == [(3, 4)]
+    finally:
+        with transaction(engine, write=True) as conn:
+            conn.exec_driver_sql("DROP TRIGGER refuse_poison ON tags")
+            conn.exec_driver_sql("DROP FUNCTION refuse_poison()")

@@ -20,7 +20,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import Connection, Engine, event, func, insert, select, text
+from sqlalchemy import Connection, Engine, event, insert, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.responses import Response
 
@@ -28,11 +28,11 @@ from inboxd.app import create_app
 from inboxd.store.engine import make_engine
 from inboxd.store.scope import Store
 from inboxd.store.tables import tags
-from inboxd.store.transactions import transaction
 from inboxd.store.unit_of_work import AfterCommit, WriteQueue, write_queue
 from inboxd.store.write_gate import write_gate
 from tests import factories
 from tests.conftest import ACME_TOKEN, GLOBEX_TOKEN, T0
+from tests.store.tag_writes import add_tag, add_tag_shown, bodies, tag_names
 
 HEADERS = {"Authorization": f"Bearer {ACME_TOKEN}"}
 
@@ -235,32 +235,6 @@ def sqlite_engine(tmp_path, sqlite_template) -> Iterator[Engine]:
     engine.dispose()
 
 
-def _tag_names(engine: Engine) -> list[str]:
-    with transaction(engine, write=False) as conn:
-        return list(conn.execute(select(tags.c.name).order_by(tags.c.id)).scalars())
-
-
-def _add_tag(name: str, changed: frozenset[int] | None = frozenset()):
-    def run(conn: Connection) -> tuple[Response, frozenset[int] | None]:
-        conn.execute(insert(tags).values(workspace_id=1, name=name, name_folded=name, created_at=T0))
-        return Response(name), changed
-
-    return run
-
-
-def _add_tag_shown(name: str, shows: int):
-    """A write whose answer is drawn after the commit: how many tags there are then."""
-
-    def draw(snapshot: Store, now: int) -> Response:
-        return Response(str(snapshot.conn.execute(select(func.count()).select_from(tags)).scalar_one()))
-
-    def run(conn: Connection) -> tuple[Response, frozenset[int] | None]:
-        conn.execute(insert(tags).values(workspace_id=1, name=name, name_folded=name, created_at=T0))
-        return AfterCommit(1, draw, shows), frozenset({shows})
-
-    return run
-
-
 async def _behind_the_gate(
     engine: Engine, runs: list[Any], before_release: Callable[[list[asyncio.Task[Response]]], None] | None = None
 ):
@@ -280,31 +254,27 @@ async def _behind_the_gate(
     return outcomes, len(begun)
 
 
-def _bodies(outcomes: list[Any]) -> list[Any]:
-    return [o.body.decode() if isinstance(o, Response) else type(o).__name__ for o in outcomes]
-
-
 def test_queued_writes_commit_in_one_transaction(sqlite_engine):
-    before = len(_tag_names(sqlite_engine))
-    outcomes, transactions = asyncio.run(_behind_the_gate(sqlite_engine, [_add_tag(f"t{i}") for i in range(10)]))
-    assert _bodies(outcomes) == [f"t{i}" for i in range(10)]
+    before = len(tag_names(sqlite_engine))
+    outcomes, transactions = asyncio.run(_behind_the_gate(sqlite_engine, [add_tag(f"t{i}") for i in range(10)]))
+    assert bodies(outcomes) == [f"t{i}" for i in range(10)]
     assert transactions == 1
-    assert _tag_names(sqlite_engine)[before:] == [f"t{i}" for i in range(10)]
+    assert tag_names(sqlite_engine)[before:] == [f"t{i}" for i in range(10)]
 
 
 def test_a_write_that_changes_what_an_earlier_answer_shows_waits_for_the_next_batch(sqlite_engine):
-    before = len(_tag_names(sqlite_engine))
+    before = len(tag_names(sqlite_engine))
     runs = [
-        _add_tag_shown("a", shows=7),
-        _add_tag("b", changed=frozenset({8})),  # another conversation: same batch
-        _add_tag("c", changed=frozenset({7})),  # changes what the first answer shows: next batch
-        _add_tag("d", changed=None),  # may change anything: next batch too
+        add_tag_shown("a", shows=7),
+        add_tag("b", changed=frozenset({8})),  # another conversation: same batch
+        add_tag("c", changed=frozenset({7})),  # changes what the first answer shows: next batch
+        add_tag("d", changed=None),  # may change anything: next batch too
     ]
     outcomes, transactions = asyncio.run(_behind_the_gate(sqlite_engine, runs))
     # The first answer counts its own tag and b's, not c's or d's.
-    assert _bodies(outcomes) == [str(before + 2), "b", "c", "d"]
+    assert bodies(outcomes) == [str(before + 2), "b", "c", "d"]
     assert transactions == 2
-    assert _tag_names(sqlite_engine)[before:] == ["a", "b", "c", "d"]
+    assert tag_names(sqlite_engine)[before:] == ["a", "b", "c", "d"]
 
 
 def _add_tag_drawn_together(name: str, shows: int, draw_all: Callable[[Store, list[int]], list[Response]]):
@@ -325,9 +295,9 @@ def test_answers_of_a_kind_are_drawn_together_once(sqlite_engine):
         groups.append(shows)
         return [Response(f"together {s}") for s in shows]
 
-    runs = [_add_tag_drawn_together("a", 1, draw_all), _add_tag("b"), _add_tag_drawn_together("c", 2, draw_all)]
+    runs = [_add_tag_drawn_together("a", 1, draw_all), add_tag("b"), _add_tag_drawn_together("c", 2, draw_all)]
     outcomes, _ = asyncio.run(_behind_the_gate(sqlite_engine, runs))
-    assert _bodies(outcomes) == ["together 1", "b", "together 2"]
+    assert bodies(outcomes) == ["together 1", "b", "together 2"]
     assert groups == [[1, 2]]
 
 
@@ -340,24 +310,24 @@ def test_answers_drawn_together_are_drawn_one_by_one_when_the_group_fails(sqlite
 
     runs = [_add_tag_drawn_together("a", 1, draw_all), _add_tag_drawn_together("c", 2, draw_all)]
     outcomes, _ = asyncio.run(_behind_the_gate(sqlite_engine, runs))
-    assert _bodies(outcomes) == ["alone 1", "alone 2"]
+    assert bodies(outcomes) == ["alone 1", "alone 2"]
     assert groups == [[1, 2]]
 
 
 def test_a_write_that_fails_is_rolled_back_alone(sqlite_engine):
-    before = len(_tag_names(sqlite_engine))
+    before = len(tag_names(sqlite_engine))
 
     def half_then_fail(conn: Connection) -> tuple[Response, frozenset[int]]:
         conn.execute(insert(tags).values(workspace_id=1, name="half", name_folded="half", created_at=T0))
         raise RuntimeError("a bug in the handler")
 
-    duplicate = _add_tag("t0")  # tags' names are unique per workspace: IntegrityError
+    duplicate = add_tag("t0")  # tags' names are unique per workspace: IntegrityError
     outcomes, transactions = asyncio.run(
-        _behind_the_gate(sqlite_engine, [_add_tag("t0"), half_then_fail, duplicate, _add_tag("t1")])
+        _behind_the_gate(sqlite_engine, [add_tag("t0"), half_then_fail, duplicate, add_tag("t1")])
     )
-    assert _bodies(outcomes) == ["t0", "RuntimeError", "IntegrityError", "t1"]
+    assert bodies(outcomes) == ["t0", "RuntimeError", "IntegrityError", "t1"]
     assert transactions == 1
-    assert _tag_names(sqlite_engine)[before:] == ["t0", "t1"]
+    assert tag_names(sqlite_engine)[before:] == ["t0", "t1"]
 
 
 def test_a_write_that_meets_a_database_error_runs_again(sqlite_engine):
@@ -374,10 +344,10 @@ def test_a_write_that_meets_a_database_error_runs_again(sqlite_engine):
             raise OperationalError("INSERT", {}, Exception("disk I/O error"))
         return Response("ok"), frozenset()
 
-    before = len(_tag_names(sqlite_engine))
-    outcomes, _ = asyncio.run(_behind_the_gate(sqlite_engine, [flaky, _add_tag("next")]))
-    assert _bodies(outcomes) == ["ok", "next"]
-    assert _tag_names(sqlite_engine)[before:] == ["try2", "next"]  # the first try left nothing
+    before = len(tag_names(sqlite_engine))
+    outcomes, _ = asyncio.run(_behind_the_gate(sqlite_engine, [flaky, add_tag("next")]))
+    assert bodies(outcomes) == ["ok", "next"]
+    assert tag_names(sqlite_engine)[before:] == ["try2", "next"]  # the first try left nothing
 
 
 def test_when_the_commit_fails_each_write_runs_again_alone_and_once(sqlite_engine):
@@ -387,29 +357,27 @@ def test_when_the_commit_fails_each_write_runs_again_alone_and_once(sqlite_engin
         conn.execute(insert(tags).values(workspace_id=424242, name="orphan", name_folded="orphan", created_at=T0))
         return Response("orphan"), frozenset()
 
-    before = len(_tag_names(sqlite_engine))
-    outcomes, transactions = asyncio.run(
-        _behind_the_gate(sqlite_engine, [_add_tag("x"), fails_at_commit, _add_tag("y")])
-    )
-    assert _bodies(outcomes) == ["x", "IntegrityError", "y"]
+    before = len(tag_names(sqlite_engine))
+    outcomes, transactions = asyncio.run(_behind_the_gate(sqlite_engine, [add_tag("x"), fails_at_commit, add_tag("y")]))
+    assert bodies(outcomes) == ["x", "IntegrityError", "y"]
     assert isinstance(outcomes[1], IntegrityError)
-    assert _tag_names(sqlite_engine)[before:] == ["x", "y"]  # each stored once
+    assert tag_names(sqlite_engine)[before:] == ["x", "y"]  # each stored once
     # The batch, then x alone, the orphan three times, y alone.
     assert transactions == 1 + 1 + 3 + 1
 
 
 def test_writes_whose_client_went_away_leave_the_queue_and_it_goes_on(sqlite_engine):
-    before = len(_tag_names(sqlite_engine))
+    before = len(tag_names(sqlite_engine))
 
     def cancel_leader_and_one(tasks: list[asyncio.Task[Response]]) -> None:
         tasks[0].cancel()  # the leader, waiting for the gate
         tasks[2].cancel()
 
     outcomes, _ = asyncio.run(
-        _behind_the_gate(sqlite_engine, [_add_tag(f"w{i}") for i in range(5)], before_release=cancel_leader_and_one)
+        _behind_the_gate(sqlite_engine, [add_tag(f"w{i}") for i in range(5)], before_release=cancel_leader_and_one)
     )
-    assert _bodies(outcomes) == ["CancelledError", "w1", "CancelledError", "w3", "w4"]
-    assert _tag_names(sqlite_engine)[before:] == ["w1", "w3", "w4"]
+    assert bodies(outcomes) == ["CancelledError", "w1", "CancelledError", "w3", "w4"]
+    assert tag_names(sqlite_engine)[before:] == ["w1", "w3", "w4"]
 
 
 def test_a_batch_is_at_most_max_batch_writes(sqlite_engine):
@@ -418,12 +386,12 @@ def test_a_batch_is_at_most_max_batch_writes(sqlite_engine):
         assert gate is not None
         queue = WriteQueue(sqlite_engine, gate, max_batch=3)
         with write_transactions(sqlite_engine) as begun, gate_held_elsewhere(sqlite_engine) as release:
-            tasks = [asyncio.create_task(queue.submit(_add_tag(f"m{i}"))) for i in range(7)]
+            tasks = [asyncio.create_task(queue.submit(add_tag(f"m{i}"))) for i in range(7)]
             await _until_queued(queue, 7)
             release.set()
             outcomes = await asyncio.gather(*tasks)
         return outcomes, len(begun)
 
     outcomes, transactions = asyncio.run(main())
-    assert _bodies(outcomes) == [f"m{i}" for i in range(7)]
+    assert bodies(outcomes) == [f"m{i}" for i in range(7)]
     assert transactions == 3

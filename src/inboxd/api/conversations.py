@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -284,10 +285,13 @@ def conversation_answer(call: Call, conversation_id: int) -> AfterCommit:
         return Response(document, media_type="application/json")
 
     def draw_all(snapshot: Store, conversation_ids: list[int]) -> list[Response]:
-        # Drawn together only from a batch's snapshot, after its commit: kept at once.
+        # Drawn together from a batch's snapshot (SQLite's after its commit, PostgreSQL's before
+        # it), kept once the batch has committed.
         drawn = _render_conversations(snapshot, conversation_ids, now, drawing)
         for shown, (document, version) in zip(conversation_ids, drawn, strict=True):
-            keep_document(request, workspace_id, shown, version, drawing, document)
+            snapshot.committed.append(
+                functools.partial(keep_document, request, workspace_id, shown, version, drawing, document)
+            )
         return [Response(document, media_type="application/json") for document, _ in drawn]
 
     return after_commit(call, draw, conversation_id, together=(("conversation", workspace_id, drawing), draw_all))

@@ -30,7 +30,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from inboxd.store.engine import libpq_url, pooled
+from inboxd.store.engine import GENERIC_PLANS, libpq_url, pooled, startup_options
 from inboxd.store.keyset import AFTER_SQL
 from inboxd.store.read_groups import LoopConnections
 
@@ -187,7 +187,10 @@ class CachedReads:
         loop = asyncio.get_running_loop()
         connections = self._loops.get(loop)
         if connections is None:
-            connections = self._loops[loop] = LoopConnections(self._conninfo, self.capacity, not pooled(self.engine))
+            prepare = not pooled(self.engine)
+            # Prepared, the statements keep one generic plan, as the loop engine's do (store/engine.py).
+            startup = startup_options(self.engine.url, GENERIC_PLANS) if prepare else ""
+            connections = self._loops[loop] = LoopConnections(self._conninfo, self.capacity, prepare, startup)
             # Kept while the loop lives (an app that serves without its lifespan, such as a test
             # client outside `with`, runs each request on a loop of its own), closed when it goes.
             weakref.finalize(loop, connections.close)

@@ -72,7 +72,7 @@ def make_loop_engine(engine: Engine, pool_size: int | None) -> AsyncEngine:
         # Performance: "Generic plans"). Searches, whose plans depend on the values asked for, run
         # on the thread engine with PostgreSQL's default. Behind a pooler statements are not
         # prepared, so there is nothing to set.
-        options["connect_args"]["options"] = f"{startup} {GENERIC_PLANS}"
+        options["connect_args"]["options"] = f"{startup} {GENERIC_PLANS}"  # after the URL's, as in _postgres
     if pool_size is None:
         del options["pool_size"], options["max_overflow"]
         options["poolclass"] = NullPool
@@ -106,8 +106,16 @@ def _postgres(parsed: URL, pool_size: int) -> tuple[URL, dict[str, Any]]:
         # JIT off: PostgreSQL compiles any plan estimated above jit_above_cost, which searches that
         # count a few thousand rows reach, and the compiling cost a sizeable share of such a query
         # (docs/decisions.md, Performance: "PostgreSQL connections run with").
-        options["connect_args"] = {"options": "-c jit=off"}
+        options["connect_args"] = {"options": startup_options(parsed, "-c jit=off")}
     return parsed, options
+
+
+def startup_options(url: URL, *settings: str) -> str:
+    """libpq's startup ``options`` of a connection to ``url``: those its URL gives (a user's own
+    ``?options=-c statement_timeout=…``), then inboxd's ``settings``. Given as a connection
+    argument, inboxd's would otherwise replace the URL's instead of adding to them."""
+    given = url.query.get("options")
+    return " ".join([*((given,) if isinstance(given, str) else (given or ())), *settings])
 
 
 def _configure_postgres(engine: Engine) -> None:

@@ -24,8 +24,6 @@ from typing import Any
 
 import psycopg
 
-from inboxd.store.engine import GENERIC_PLANS
-
 Rows = list[tuple[Any, ...]]
 
 # How long a request waits for a kept connection before the ordinary path answers it instead.
@@ -37,8 +35,9 @@ class LoopConnections:
     """PostgreSQL connections of one event loop (psycopg AsyncConnection, autocommit): at most
     ``capacity``, opened when needed and kept."""
 
-    def __init__(self, conninfo: str, capacity: int, prepare: bool) -> None:
+    def __init__(self, conninfo: str, capacity: int, prepare: bool, startup: str = "") -> None:
         self.conninfo = conninfo
+        self.startup = startup  # libpq's startup options (store/engine.py startup_options)
         self.capacity = capacity
         self.prepare = prepare  # not behind a transaction pooler (store/engine.py)
         # Not an asyncio.Queue: a queue that ever waited holds its loop for good, and these are
@@ -71,12 +70,18 @@ class LoopConnections:
         except BaseException:  # cancelled: a connection already handed over goes to the next
             if freed.done():
                 self.give_back(freed.result())
-            freed.cancel()
+            else:
+                self._stop_waiting(freed)
             raise
         if not freed.done():
-            freed.cancel()  # timed out: nothing can be handed over to it now
+            self._stop_waiting(freed)  # timed out: nothing can be handed over to it now
             return None
         return freed.result()
+
+    def _stop_waiting(self, freed: asyncio.Future[psycopg.AsyncConnection[Any]]) -> None:
+        freed.cancel()
+        with contextlib.suppress(ValueError):  # a future holds its loop: none is left behind
+            self.waiting.remove(freed)
 
     def give_back(self, conn: psycopg.AsyncConnection[Any]) -> None:
         """``conn`` to the first still waiting for one, else to the idle ones."""
@@ -105,8 +110,7 @@ class LoopConnections:
     async def _open(self) -> psycopg.AsyncConnection[Any] | None:
         self.opening += 1
         try:
-            # Prepared, the statements keep one generic plan, as the loop engine's do (store/engine.py).
-            settings: dict[str, Any] = {"options": GENERIC_PLANS} if self.prepare else {}
+            settings: dict[str, Any] = {"options": self.startup} if self.startup else {}
             conn = await psycopg.AsyncConnection.connect(self.conninfo, autocommit=True, connect_timeout=5, **settings)
         except Exception:
             return None
@@ -170,22 +174,33 @@ class Grouped:
         return await answer
 
     async def _send(self, group: _Forming) -> None:
-        rows: Rows | None = None
+        each: list[Rows] | None = None
         try:
             conn = await self.connections.take()
             if self.forming is group:
                 self.forming = None  # sealed: later requests start the next group
             if conn is not None:
-                rows = await self.connections.run(conn, self.sql, self.arrays(group.asked))
+                rows = await self._rows(conn, group)
+                if rows is not None:
+                    each = [[] for _ in group.waiting]
+                    for row in rows:
+                        each[row[0] - 1].append(row[1:])
+        except Exception:
+            each = None  # whatever went wrong, every request of the group takes the ordinary path
         finally:
             if self.forming is group:
                 self.forming = None
-            each: list[Rows] = [[] for _ in group.waiting]
-            for row in rows or ():
-                each[row[0] - 1].append(row[1:])
-            for answer, found in zip(group.waiting, each, strict=True):
+            for place, answer in enumerate(group.waiting):
                 if not answer.done():  # a request whose client went away has cancelled its own
-                    answer.set_result(None if rows is None else found)
+                    answer.set_result(None if each is None else each[place])
+
+    async def _rows(self, conn: psycopg.AsyncConnection[Any], group: _Forming) -> Rows | None:
+        try:
+            params = self.arrays(group.asked)
+        except Exception:
+            self.connections.give_back(conn)
+            raise
+        return await self.connections.run(conn, self.sql, params)
 
     def cancel(self) -> None:
         for task in list(self.sending):

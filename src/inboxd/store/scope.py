@@ -4,6 +4,7 @@ workspace_id of the request's token, so no query can forget the scope."""
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Connection, select
@@ -33,6 +34,9 @@ class Store:
         # The events this unit of work caused, in order (domain/events.py): kept with its answer
         # and handed on only once the transaction has committed.
         self.events: list[Event] = []
+        # What to do once the transaction these reads saw has committed (a rendered document
+        # kept in this process's cache): store/unit_of_work.py runs it then, or drops it.
+        self.committed: list[Callable[[], None]] = []
 
     def record(self, topic: str, conversation_id: int, at: int) -> None:
         self.events.append(Event(topic, conversation_id, at))

@@ -40,9 +40,10 @@ for their contacts, teammates and tags, one for the people they show, where each
 its own (docs/decisions.md, Performance: "The answers of a write batch"). A group that fails is drawn answer by
 answer, so each answer still gets its own error.
 
-Group commit for PostgreSQL: the writes an event loop queued while its batch ran share the next
-transaction, on the loop (store/loop_work.py), their answers drawn inside it before the COMMIT,
-together where they can be. A write costs a handful of statements of its own; BEGIN, the token's
+Group commit for PostgreSQL: the writes an event loop queued together (while its last batch ran,
+or within one turn of the loop) share the next transaction, on the loop (store/loop_work.py),
+their answers drawn inside it before the COMMIT, together where they can be, and kept in the
+render cache only once it has committed. A write costs a handful of statements of its own; BEGIN, the token's
 check, its admin, the answers' statements and COMMIT are paid once per batch, and a batch of one
 is a transaction of its own, as before (docs/decisions.md, Performance: "PostgreSQL writes commit in
 groups"). PostgreSQL runs many transactions at once, so what differs from SQLite's batches:
@@ -52,9 +53,11 @@ groups"). PostgreSQL runs many transactions at once, so what differs from SQLite
   rest go back to the front of the queue. None of them was answered yet, so any order they end up
   committed in is one their clients could have seen;
 - two writes naming one conversation (api/http.py ``names``) are never taken into one batch;
-- a batch waits at most :data:`BATCH_LOCK_TIMEOUT` for a row another transaction holds; past it
-  each of its writes runs alone, in a transaction of its own beside the batches, where it waits
-  for its turn without holding up any other write;
+- each wait of a batch for a row another transaction holds lasts at most
+  :data:`BATCH_LOCK_TIMEOUT`; past it each of the batch's writes runs alone, in a transaction of
+  its own beside the batches, where it waits for its turn without holding up any other write;
+- a connection lost during the COMMIT leaves the batch's outcome unknown: its writes answer that
+  error and are not run again (a reply stored twice is worse than one answered with an error);
 - the batches run in a task of the queue's own, so a client that goes away cancels only its wait.
 
 One :class:`WriteQueue` per engine and event loop. On SQLite, its leader is the coroutine of a queued write:
@@ -76,7 +79,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from inboxd.store.loop_work import on_loop, transacted_on_loop
 from inboxd.store.scope import Store
@@ -383,6 +386,9 @@ class WriteQueue:
             self._on_its_own(batch[0])
             return
 
+        committed: list[Callable[[], None]] = []
+        drawn_all = [False]
+
         def body(conn: Connection) -> list[tuple[Write, Any]]:
             # A batch does not wait long on another's locks: two batches that lock the same rows
             # in opposite orders would otherwise deadlock until PostgreSQL's deadlock_timeout.
@@ -396,11 +402,13 @@ class WriteQueue:
                 if ran.conflicts(changed):
                     raise _Ended(index, conflict=True)
                 ran.add(write, answer, None)
-            together = _draw_together(ran, conn)
-            return [
+            together = _draw_together(ran, conn, committed, in_transaction=True)
+            answered = [
                 (write, together[id(answer)] if id(answer) in together else drawn(self.engine, answer, conn))
                 for write, answer, _ in ran.ran
             ]
+            drawn_all[0] = True  # what fails from here on is the COMMIT
+            return answered
 
         try:
             answered = await transacted_on_loop(self.engine, body, write=True, attempts=1)
@@ -417,12 +425,25 @@ class WriteQueue:
             if not ended.conflict:
                 self._on_its_own(batch[at])
             return
-        except Exception:
+        except Exception as exc:
+            if drawn_all[0] and isinstance(exc, DBAPIError) and exc.connection_invalidated:
+                # The connection was lost during the COMMIT: it may have committed, so nothing
+                # runs again (a reply stored twice is worse than one answered with an error).
+                log.warning("the connection was lost committing a batch of %d writes", len(batch), exc_info=True)
+                for write in batch:
+                    write.finish(None, exc)
+                return
             # BEGIN, a draw or COMMIT failed: nothing of it was stored.
             log.warning("a batch of %d writes failed; running each alone", len(batch), exc_info=True)
             for write in batch:
                 self._on_its_own(write)
             return
+        except BaseException as exc:  # cancelled (the server stops): no write waits for ever
+            for write in batch:
+                write.finish(None, exc)
+            raise
+        for keep in committed:
+            keep()
         for write, answer in answered:
             write.finish(answer)
 
@@ -433,8 +454,10 @@ class WriteQueue:
         async def run() -> None:
             try:
                 write.finish(await _alone_on_loop(self.engine, write.run))
-            except Exception as exc:
+            except BaseException as exc:  # its error; or cancelled (the server stops): no write waits for ever
                 write.finish(None, exc)
+                if not isinstance(exc, Exception):
+                    raise
 
         task = asyncio.get_running_loop().create_task(run())
         self.alone.add(task)
@@ -487,7 +510,10 @@ class WriteQueue:
 
     def _deliver(self, ran: _Batch, snapshot: Connection | None) -> None:
         try:
-            together = _draw_together(ran, snapshot) if snapshot is not None else {}
+            committed: list[Callable[[], None]] = []
+            together = _draw_together(ran, snapshot, committed) if snapshot is not None else {}
+            for keep in committed:  # drawn after the commit: kept at once
+                keep()
             for write, answer, error in ran.ran:
                 if isinstance(answer, AfterCommit):
                     try:
@@ -502,9 +528,13 @@ class WriteQueue:
                 close_snapshot(snapshot)
 
 
-def _draw_together(ran: _Batch, snapshot: Connection) -> dict[int, Any]:
+def _draw_together(
+    ran: _Batch, snapshot: Connection, committed: list[Callable[[], None]], in_transaction: bool = False
+) -> dict[int, Any]:
     """The answers of ``ran`` that can be drawn together, by ``id()`` of their AfterCommit; a group
-    of one, or one that fails, is left to be drawn alone."""
+    of one, or one that fails, is left to be drawn alone. What the draws leave for after the
+    commit goes to ``committed``. ``in_transaction`` (PostgreSQL's batch, before its COMMIT): a
+    database error is raised, since it ended the transaction and nothing more can run in it."""
     groups: dict[Hashable, list[AfterCommit]] = {}
     for _, answer, _ in ran.ran:
         if isinstance(answer, AfterCommit) and answer.together is not None:
@@ -515,12 +545,19 @@ def _draw_together(ran: _Batch, snapshot: Connection) -> dict[int, Any]:
             continue
         together = answers[0].together
         assert together is not None
+        store = Store(snapshot, answers[0].workspace_id)
         try:
-            responses = together[1](Store(snapshot, answers[0].workspace_id), [answer.shows for answer in answers])
+            responses = together[1](store, [answer.shows for answer in answers])
+        except DBAPIError:
+            if in_transaction:
+                raise
+            log.debug("answers drawn together failed; drawing each alone", exc_info=True)
+            continue
         except Exception:
             log.debug("answers drawn together failed; drawing each alone", exc_info=True)
             continue
         drawn_together.update(zip(map(id, answers), responses, strict=True))
+        committed.extend(store.committed)
     return drawn_together
 
 
