@@ -3,6 +3,7 @@ the smallest write with a unique key to collide on. Shared by the SQLite and Pos
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Connection, Engine, func, insert, select
@@ -40,6 +41,31 @@ def add_tag_shown(name: str, shows: int):
         return AfterCommit(1, draw, shows), frozenset({shows})
 
     return run
+
+
+def add_tag_drawn_together(name: str, shows: int, draw_all: Callable[[Store, list[int]], list[Response]]):
+    """A write whose answer can be drawn with others of its kind by ``draw_all`` (alone: "alone N")."""
+
+    def draw(snapshot: Store, now: int) -> Response:
+        return Response(f"alone {shows}")
+
+    def run(conn: Connection) -> tuple[Any, frozenset[int] | None]:
+        conn.execute(insert(tags).values(workspace_id=1, name=name, name_folded=name, created_at=T0))
+        return AfterCommit(1, draw, shows, together=("tags", draw_all)), frozenset({shows})
+
+    return run
+
+
+def conflicting_writes() -> list[Callable[[Connection], Any]]:
+    """A write whose answer shows conversation 7, one of another conversation (same batch), then
+    one that changes 7 and one that may change anything: those two must not join the first's
+    batch. Its answer then counts its own tag and b's, no more."""
+    return [
+        add_tag_shown("a", shows=7),
+        add_tag("b", changed=frozenset({8})),
+        add_tag("c", changed=frozenset({7})),
+        add_tag("d", changed=None),
+    ]
 
 
 def bodies(outcomes: list[Any]) -> list[Any]:

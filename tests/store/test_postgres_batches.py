@@ -20,9 +20,16 @@ from inboxd.store.loop_work import close_loop_engine, loop_engine, open_loop_eng
 from inboxd.store.scope import Store
 from inboxd.store.tables import tags
 from inboxd.store.transactions import transaction
-from inboxd.store.unit_of_work import AfterCommit, write_queue
+from inboxd.store.unit_of_work import write_queue
 from tests.conftest import T0
-from tests.store.tag_writes import add_tag, add_tag_shown, bodies, tag_names
+from tests.store.tag_writes import (
+    add_tag,
+    add_tag_drawn_together,
+    add_tag_shown,
+    bodies,
+    conflicting_writes,
+    tag_names,
+)
 
 POSTGRES = pytest.mark.parametrize("engine", ["postgres"], indirect=True)
 
@@ -97,12 +104,7 @@ def test_a_failing_write_answers_its_error_and_leaves_nothing_half_written(engin
 @POSTGRES
 def test_a_write_that_changes_what_an_earlier_answer_shows_waits_for_the_next_batch(engine):
     before = len(tag_names(engine))
-    runs = [
-        add_tag_shown("a", shows=7),
-        add_tag("b", changed=frozenset({8})),  # another conversation: same batch
-        add_tag("c", changed=frozenset({7})),  # changes what the first answer shows: after it
-        add_tag("d", changed=None),  # may change anything: after it too
-    ]
+    runs = conflicting_writes()
     outcomes, _ = _submitted(engine, runs)
     # The first answer counts its own tag and b's, not c's or d's.
     assert bodies(outcomes) == [str(before + 2), "b", "c", "d"]
@@ -157,17 +159,6 @@ def test_a_batch_gives_way_to_a_lock_held_elsewhere_and_the_write_waits_alone(en
     assert "renamed" in tag_names(engine)
 
 
-def _add_tag_drawn_together(name: str, shows: int, draw_all: Callable[[Store, list[int]], list[Response]]):
-    def draw(snapshot: Store, now: int) -> Response:
-        return Response(f"alone {shows}")
-
-    def run(conn: Connection) -> tuple[Any, frozenset[int] | None]:
-        conn.execute(insert(tags).values(workspace_id=1, name=name, name_folded=name, created_at=T0))
-        return AfterCommit(1, draw, shows, together=("tags", draw_all)), frozenset({shows})
-
-    return run
-
-
 @POSTGRES
 def test_what_a_batch_drew_is_kept_only_once_it_has_committed(engine):
     """Answers of a PostgreSQL batch are drawn before its COMMIT: what they leave for the render
@@ -189,12 +180,12 @@ def test_what_a_batch_drew_is_kept_only_once_it_has_committed(engine):
             "FOR EACH ROW WHEN (NEW.name = 'poison') EXECUTE FUNCTION refuse_poison()"
         )
     try:
-        poisoned = [_add_tag_drawn_together("a", 1, draw_all), _add_tag_drawn_together("b", 2, draw_all)]
+        poisoned = [add_tag_drawn_together("a", 1, draw_all), add_tag_drawn_together("b", 2, draw_all)]
         outcomes, _ = _submitted(engine, [*poisoned, add_tag("poison")])
         assert kept == []  # the batch never committed; then each ran alone, drawn alone
         assert bodies(outcomes) == ["alone 1", "alone 2", "ProgrammingError"]  # raised at its own COMMIT
         outcomes, _ = _submitted(
-            engine, [_add_tag_drawn_together("c", 3, draw_all), _add_tag_drawn_together("d", 4, draw_all)]
+            engine, [add_tag_drawn_together("c", 3, draw_all), add_tag_drawn_together("d", 4, draw_all)]
         )
         assert bodies(outcomes) == ["together 3", "together 4"]
         assert kept == [(3, 4)]

@@ -28,11 +28,17 @@ from inboxd.app import create_app
 from inboxd.store.engine import make_engine
 from inboxd.store.scope import Store
 from inboxd.store.tables import tags
-from inboxd.store.unit_of_work import AfterCommit, WriteQueue, write_queue
+from inboxd.store.unit_of_work import WriteQueue, write_queue
 from inboxd.store.write_gate import write_gate
 from tests import factories
 from tests.conftest import ACME_TOKEN, GLOBEX_TOKEN, T0
-from tests.store.tag_writes import add_tag, add_tag_shown, bodies, tag_names
+from tests.store.tag_writes import (
+    add_tag,
+    add_tag_drawn_together,
+    bodies,
+    conflicting_writes,
+    tag_names,
+)
 
 HEADERS = {"Authorization": f"Bearer {ACME_TOKEN}"}
 
@@ -264,28 +270,12 @@ def test_queued_writes_commit_in_one_transaction(sqlite_engine):
 
 def test_a_write_that_changes_what_an_earlier_answer_shows_waits_for_the_next_batch(sqlite_engine):
     before = len(tag_names(sqlite_engine))
-    runs = [
-        add_tag_shown("a", shows=7),
-        add_tag("b", changed=frozenset({8})),  # another conversation: same batch
-        add_tag("c", changed=frozenset({7})),  # changes what the first answer shows: next batch
-        add_tag("d", changed=None),  # may change anything: next batch too
-    ]
+    runs = conflicting_writes()
     outcomes, transactions = asyncio.run(_behind_the_gate(sqlite_engine, runs))
     # The first answer counts its own tag and b's, not c's or d's.
     assert bodies(outcomes) == [str(before + 2), "b", "c", "d"]
     assert transactions == 2
     assert tag_names(sqlite_engine)[before:] == ["a", "b", "c", "d"]
-
-
-def _add_tag_drawn_together(name: str, shows: int, draw_all: Callable[[Store, list[int]], list[Response]]):
-    def draw(snapshot: Store, now: int) -> Response:
-        return Response(f"alone {shows}")
-
-    def run(conn: Connection) -> tuple[Response, frozenset[int] | None]:
-        conn.execute(insert(tags).values(workspace_id=1, name=name, name_folded=name, created_at=T0))
-        return AfterCommit(1, draw, shows, together=("tags", draw_all)), frozenset({shows})
-
-    return run
 
 
 def test_answers_of_a_kind_are_drawn_together_once(sqlite_engine):
@@ -295,7 +285,7 @@ def test_answers_of_a_kind_are_drawn_together_once(sqlite_engine):
         groups.append(shows)
         return [Response(f"together {s}") for s in shows]
 
-    runs = [_add_tag_drawn_together("a", 1, draw_all), add_tag("b"), _add_tag_drawn_together("c", 2, draw_all)]
+    runs = [add_tag_drawn_together("a", 1, draw_all), add_tag("b"), add_tag_drawn_together("c", 2, draw_all)]
     outcomes, _ = asyncio.run(_behind_the_gate(sqlite_engine, runs))
     assert bodies(outcomes) == ["together 1", "b", "together 2"]
     assert groups == [[1, 2]]
@@ -308,7 +298,7 @@ def test_answers_drawn_together_are_drawn_one_by_one_when_the_group_fails(sqlite
         groups.append(shows)
         raise RuntimeError("a bug in drawing several")
 
-    runs = [_add_tag_drawn_together("a", 1, draw_all), _add_tag_drawn_together("c", 2, draw_all)]
+    runs = [add_tag_drawn_together("a", 1, draw_all), add_tag_drawn_together("c", 2, draw_all)]
     outcomes, _ = asyncio.run(_behind_the_gate(sqlite_engine, runs))
     assert bodies(outcomes) == ["alone 1", "alone 2"]
     assert groups == [[1, 2]]
