@@ -74,7 +74,7 @@ import collections
 import contextlib
 import logging
 import weakref
-from collections.abc import Callable, Hashable
+from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -163,25 +163,24 @@ async def write(engine: Engine, workspace_id: int, work: Callable[[Store], Any],
     gate = write_gate(engine)
     if gate is not None or on_loop(engine):
         return await write_queue(engine, gate).submit(run, (workspace_id, names) if names is not None else None)
-    for attempt in range(RETRIES):
-        try:
-            # One level of retries, this one: a write dropped during its COMMIT may have committed.
-            return await in_thread(engine, _in_own_transaction, engine, run)
-        except (IntegrityError, OperationalError):
-            if attempt == RETRIES - 1:
-                raise
-    raise AssertionError("unreachable")
+    return await _retried(lambda: in_thread(engine, _in_own_transaction, engine, run))
 
 
 async def _alone_on_loop(engine: Engine, run: Callable[[Connection], WriteOutcome]) -> Any:
-    """A PostgreSQL write in a transaction of its own on the loop, run again after a database
-    error: its answer drawn inside it (:func:`_answered`)."""
-    for attempt in range(RETRIES):
+    """A PostgreSQL write in a transaction of its own on the loop, its answer drawn inside it
+    (:func:`_answered`)."""
+    return await _retried(lambda: transacted_on_loop(engine, lambda conn: _answered(conn, run), write=True, attempts=1))
+
+
+async def _retried(attempt: Callable[[], Awaitable[Any]]) -> Any:
+    """A write in a transaction of its own, run again after a database error, up to
+    :data:`RETRIES` times. One level of retries, this one: a write dropped during its COMMIT may
+    have committed."""
+    for tried in range(RETRIES):
         try:
-            # One level of retries, this one: a write dropped during its COMMIT may have committed.
-            return await transacted_on_loop(engine, lambda conn: _answered(conn, run), write=True, attempts=1)
+            return await attempt()
         except (IntegrityError, OperationalError):
-            if attempt == RETRIES - 1:
+            if tried == RETRIES - 1:
                 raise
     raise AssertionError("unreachable")
 
@@ -548,12 +547,9 @@ def _draw_together(
         store = Store(snapshot, answers[0].workspace_id)
         try:
             responses = together[1](store, [answer.shows for answer in answers])
-        except DBAPIError:
-            if in_transaction:
+        except Exception as exc:
+            if in_transaction and isinstance(exc, DBAPIError):
                 raise
-            log.debug("answers drawn together failed; drawing each alone", exc_info=True)
-            continue
-        except Exception:
             log.debug("answers drawn together failed; drawing each alone", exc_info=True)
             continue
         drawn_together.update(zip(map(id, answers), responses, strict=True))
